@@ -1,0 +1,3 @@
+from esmlab.cli import main
+
+raise SystemExit(main())
