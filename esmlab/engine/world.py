@@ -1,0 +1,77 @@
+"""The engine: clock, chance, journal and every service, over one store.
+
+State lives in SQLite; the few scalars that change on every call (the clock
+and the generator's state) are held here and written back by `flush()` at
+the end of each transaction, and re-read by `load()` after a rollback.
+"""
+
+from __future__ import annotations
+
+from esmlab.engine.clock import Agenda
+from esmlab.engine.journal import Journal
+from esmlab.engine.rng import LabRandom
+
+# 2024-01-01T00:00:00Z: a fixed, readable start for labs that do not name one.
+DEFAULT_START_MS = 1_704_067_200_000
+PROFILES = ("current", "classic")
+
+
+class Engine:
+    def __init__(self, store):
+        self.store = store
+        self.conn = store.conn
+        self.load()
+
+    @staticmethod
+    def initialise(store, *, name: str, seed: int, profile: str, start_ms: int) -> None:
+        """Write the initial state of a new lab (everything else starts empty)."""
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+        for key, value in (("name", name), ("seed", seed), ("profile", profile),
+                           ("start_ms", start_ms), ("now_ms", start_ms),
+                           ("rng", LabRandom.from_seed(seed).state),
+                           ("account_concurrency", 1000)):
+            store.set_meta(key, str(value))
+
+    def load(self) -> None:
+        meta = dict(self.conn.execute("SELECT key, value FROM meta"))
+        self.name = meta.get("name", "lab")
+        self.seed = int(meta.get("seed", 1))
+        self.profile = meta.get("profile", "current")
+        self.start_ms = int(meta.get("start_ms", DEFAULT_START_MS))
+        self.account_concurrency = int(meta.get("account_concurrency", 1000))
+        self.rng = LabRandom(int(meta.get("rng", LabRandom.from_seed(self.seed).state)))
+        self.agenda = Agenda(self.conn, int(meta.get("now_ms", self.start_ms)))
+        self.journal = Journal(self.conn, self.agenda)
+        self._services()
+
+    def _services(self) -> None:
+        # Imported here so each service module can import Engine for typing
+        # without a cycle.
+        from esmlab.engine.function import Functions
+        from esmlab.engine.mappings.service import Mappings
+        from esmlab.engine.sinks import Sinks
+        from esmlab.engine.sources.queue import Queues
+        from esmlab.engine.sources.stream import Streams
+        from esmlab.engine.sources.table import Tables
+
+        self.sinks = Sinks(self)
+        self.queues = Queues(self)
+        self.streams = Streams(self)
+        self.tables = Tables(self)
+        self.functions = Functions(self)
+        self.mappings = Mappings(self)
+
+    @property
+    def now_ms(self) -> int:
+        return self.agenda.now_ms
+
+    def flush(self) -> None:
+        store = self.store
+        store.set_meta("now_ms", str(self.agenda.now_ms))
+        store.set_meta("rng", str(self.rng.state))
+        store.set_meta("profile", self.profile)
+        store.set_meta("account_concurrency", str(self.account_concurrency))
+
+    def log(self, kind, resource, reason, subject=None, data=None) -> None:
+        self.journal.log(kind, resource, reason, subject, data)
