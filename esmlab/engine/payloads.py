@@ -425,7 +425,7 @@ def failure_record(
     """
     batch_key = _BATCH_INFO_KEY.get(source_kind)
     if batch_key is None:
-        raise ValueError(f"failure records exist only for kinesis and dynamodb, not {source_kind!r}")
+        raise ValueError(f"no failure record for {source_kind!r}: kinesis and dynamodb only")
     if condition not in _CONDITIONS:
         raise ValueError(f"unknown failure condition {condition!r}")
     if not records:
@@ -460,9 +460,12 @@ def failure_record(
 
 
 def s3_failure_key(mapping_uuid: str, shard_id: str, at_ms: int, random_uuid: str) -> str:
-    """S3 object key: aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random UUID>."""
+    """S3 object key for a failure record, in AWS's layout:
+    aws/lambda/<ESM-UUID>/<shardID>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random UUID>
+    """
     at = _utc(at_ms)
-    return f"aws/lambda/{mapping_uuid}/{shard_id}/{at:%Y/%m/%d}/{at:%Y-%m-%dT%H.%M.%S}-{random_uuid}"
+    folder = f"aws/lambda/{mapping_uuid}/{shard_id}/{at:%Y/%m/%d}"
+    return f"{folder}/{at:%Y-%m-%dT%H.%M.%S}-{random_uuid}"
 
 
 # --- sizes and export ---------------------------------------------------------------
