@@ -1,0 +1,423 @@
+"""Lambda functions: configuration, behaviours, concurrency and invocations.
+
+An invocation is decided when it starts (the behaviour, or the user's own
+handler, is evaluated then) and completes on the virtual clock after its
+duration, or at its timeout. While it runs it holds one unit of the
+function's concurrency. Throttles never reach the function: they are
+recorded as throttled invocations and counted in `Throttles`, not in
+`Invocations` or `Errors` (reference section 1.10).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from esmlab.engine import arns
+from esmlab.errors import AwsError, invalid
+
+MODES = ("succeed", "fail", "fail_first", "poison", "flaky", "timeout", "partial", "handler")
+DEFAULT_DURATION = {"fixed_ms": 100, "per_record_ms": 0}
+# A user's handler that has not returned after this much wall time is
+# treated as running past its timeout (it "hangs").
+HANDLER_WALL_LIMIT_S = 5.0
+
+
+@dataclass
+class Item:
+    """What a behaviour may look at in one record of a batch."""
+    id: str            # the batchItemFailures identifier (messageId / sequence number)
+    text: str          # body, decoded data, or item JSON
+    key: str | None    # partition key / item key
+    group: str | None  # FIFO message group
+
+
+@dataclass
+class Outcome:
+    status: str        # "success" | "error" | "timeout"
+    response: Any = None
+    error: dict | None = None
+    duration_ms: int = 0
+    why: str = ""
+
+
+class Functions:
+    def __init__(self, engine):
+        self.engine = engine
+        self.conn = engine.conn
+        engine.agenda.on("invoke.done", self._done)
+
+    # -- configuration ---------------------------------------------------
+
+    def create(self, name: str, timeout: int = 3, reserved: int | None = None,
+               memory: int = 128, duration: dict | None = None,
+               behaviour: dict | None = None) -> dict:
+        if not name or len(name) > 64:
+            raise invalid("1 validation error detected: Value at 'functionName' failed to "
+                          "satisfy constraint: Member must have length less than or equal to 64")
+        if self.exists(name):
+            raise AwsError("ResourceConflictException", f"Function already exist: {name}", 409)
+        config = {"FunctionName": name, "FunctionArn": arns.function_arn(name),
+                  "Timeout": 3, "MemorySize": memory, "ReservedConcurrentExecutions": None,
+                  "duration": dict(DEFAULT_DURATION)}
+        self._apply_config(config, timeout=timeout, reserved=reserved, duration=duration)
+        behaviour = check_behaviour(behaviour or {"mode": "succeed"})
+        self.conn.execute("INSERT INTO functions (name, config, behaviour) VALUES (?, ?, ?)",
+                          (name, json.dumps(config), json.dumps(behaviour)))
+        self.engine.log("function.created", name,
+                        f"function {name} created: Timeout {config['Timeout']} s, "
+                        f"behaviour {describe_behaviour(behaviour)}")
+        return config
+
+    def update(self, name: str, **changes) -> dict:
+        config = self.config(name)
+        self._apply_config(config, **changes)
+        self.conn.execute("UPDATE functions SET config=? WHERE name=?", (json.dumps(config), name))
+        self.engine.log("function.updated", name, f"function {name} configuration changed: "
+                        + ", ".join(f"{k}={v}" for k, v in changes.items()))
+        return config
+
+    def _apply_config(self, config: dict, timeout=None, reserved="keep", duration=None,
+                      **unknown) -> None:
+        if unknown:
+            raise invalid(f"Unknown function setting: {', '.join(unknown)}")
+        if timeout is not None:
+            if not isinstance(timeout, int) or not 1 <= timeout <= 900:
+                raise invalid(f"1 validation error detected: Value '{timeout}' at 'timeout' "
+                              "failed to satisfy constraint: Member must have value less than "
+                              "or equal to 900")
+            config["Timeout"] = timeout
+        if reserved != "keep":
+            if reserved is not None and (not isinstance(reserved, int) or reserved < 0):
+                raise invalid("1 validation error detected: Value at "
+                              "'reservedConcurrentExecutions' failed to satisfy constraint: "
+                              "Member must have value greater than or equal to 0")
+            if reserved is not None and reserved > self.engine.account_concurrency - 100:
+                raise invalid(
+                    "Specified ReservedConcurrentExecutions for function decreases account's "
+                    "UnreservedConcurrentExecution below its minimum value of [100].")
+            config["ReservedConcurrentExecutions"] = reserved
+        if duration is not None:
+            merged = dict(config.get("duration") or DEFAULT_DURATION)
+            merged.update(duration)
+            if any(not isinstance(v, int) or v < 0 for v in merged.values()):
+                raise invalid("duration values must be whole milliseconds >= 0")
+            config["duration"] = merged
+
+    def set_behaviour(self, name: str, behaviour: dict) -> dict:
+        self.config(name)
+        behaviour = check_behaviour(behaviour)
+        self.conn.execute("UPDATE functions SET behaviour=? WHERE name=?",
+                          (json.dumps(behaviour), name))
+        self.engine.log("function.behaviour", name,
+                        f"function {name} now: {describe_behaviour(behaviour)}")
+        return behaviour
+
+    def exists(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM functions WHERE name=?", (name,)).fetchone() is not None
+
+    def config(self, name: str) -> dict:
+        row = self.conn.execute("SELECT config FROM functions WHERE name=?", (name,)).fetchone()
+        if row is None:
+            raise AwsError("ResourceNotFoundException",
+                           f"Function not found: {arns.function_arn(name)}", 404)
+        return json.loads(row[0])
+
+    def behaviour(self, name: str) -> dict:
+        row = self.conn.execute("SELECT behaviour FROM functions WHERE name=?", (name,)).fetchone()
+        return json.loads(row[0])
+
+    def names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM functions ORDER BY name")]
+
+    def name_for(self, name_or_arn: str) -> str:
+        """Accept a function name or ARN (as CreateEventSourceMapping does)."""
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
+        return name_or_arn
+
+    def running(self, name: str) -> int:
+        return self.conn.execute("SELECT running FROM functions WHERE name=?", (name,)).fetchone()[0]
+
+    def summary(self, name: str) -> dict:
+        row = self.conn.execute(
+            "SELECT config, behaviour, invocations, running FROM functions WHERE name=?",
+            (name,)).fetchone()
+        config, behaviour, invocations, running = row
+        return {"config": json.loads(config), "behaviour": json.loads(behaviour),
+                "invocations": invocations, "running": running}
+
+    # -- invoking ----------------------------------------------------------
+
+    def throttle_reason(self, name: str) -> str | None:
+        """Why an invoke now would be throttled (TooManyRequestsException), or None."""
+        reserved = self.config(name)["ReservedConcurrentExecutions"]
+        running = self.running(name)
+        if reserved is not None:
+            if running >= reserved:
+                return "ReservedFunctionConcurrentInvocationLimitExceeded"
+            return None
+        total_reserved, unreserved_running = self.conn.execute(
+            "SELECT coalesce(sum(json_extract(config, '$.ReservedConcurrentExecutions')), 0), "
+            "coalesce(sum(CASE WHEN json_extract(config, '$.ReservedConcurrentExecutions') IS NULL "
+            "THEN running END), 0) FROM functions").fetchone()
+        if unreserved_running >= self.engine.account_concurrency - total_reserved:
+            return "ConcurrentInvocationLimitExceeded"
+        return None
+
+    def invoke(self, name: str, event: dict, items: list[Item], *, mapping: str,
+               source: str, attempt: int, detail: dict | None = None) -> tuple[int, str | None]:
+        """Start a synchronous invoke. Returns (invocation id, throttle reason or None).
+
+        A throttled invoke is recorded (status 'throttled') and never reaches
+        the function; the caller decides what to do with its batch.
+        """
+        now = self.engine.now_ms
+        records_json = json.dumps([it.id for it in items])
+        reason = self.throttle_reason(name)
+        if reason:
+            cur = self.conn.execute(
+                "INSERT INTO invocations (function, mapping, source, start_ms, end_ms, status, "
+                "attempt, size, records, error, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (name, mapping, source, now, now, "throttled", attempt, len(items), records_json,
+                 json.dumps({"errorType": "TooManyRequestsException", "Reason": reason}),
+                 json.dumps(detail) if detail else None))
+            self.engine.journal.metric(name, "Throttles", 1)
+            return cur.lastrowid, reason
+        config = self.config(name)
+        cur = self.conn.execute(
+            "INSERT INTO invocations (function, mapping, source, start_ms, status, attempt, size, "
+            "records, event, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (name, mapping, source, now, "running", attempt, len(items), records_json,
+             json.dumps(event, separators=(",", ":")), json.dumps(detail) if detail else None))
+        inv_id = cur.lastrowid
+        count = self.conn.execute(
+            "UPDATE functions SET invocations = invocations + 1, running = running + 1 "
+            "WHERE name=? RETURNING invocations", (name,)).fetchone()[0]
+        outcome = self._decide(name, config, event, items, count, inv_id)
+        end = now + outcome.duration_ms
+        self.conn.execute(
+            "UPDATE invocations SET end_ms=?, response=?, error=? WHERE id=?",
+            (end, json.dumps({"status": outcome.status, "response": outcome.response,
+                              "why": outcome.why}),
+             json.dumps(outcome.error) if outcome.error else None, inv_id))
+        self.engine.agenda.schedule("invoke.done", f"inv:{inv_id}", end, inv_id)
+        return inv_id, None
+
+    def _decide(self, name, config, event, items, count, inv_id) -> Outcome:
+        behaviour = self.behaviour(name)
+        timeout_ms = config["Timeout"] * 1000
+        duration = config["duration"]["fixed_ms"] + config["duration"]["per_record_ms"] * len(items)
+        if behaviour["mode"] == "handler":
+            outcome = self._user_handler(behaviour["handler"], config, event, inv_id)
+        else:
+            outcome = decide(behaviour, items, count, self.engine.rng, event)
+        if outcome.status == "timeout" or duration > timeout_ms:
+            why = outcome.why if outcome.status == "timeout" else (
+                f"the batch of {len(items)} needs {duration} ms, past the {config['Timeout']} s "
+                "Timeout")
+            return Outcome("timeout", None, timeout_error(config["Timeout"], self.engine.now_ms
+                                                          + timeout_ms), timeout_ms, why)
+        outcome.duration_ms = duration
+        return outcome
+
+    def _user_handler(self, spec: str, config: dict, event: dict, inv_id: int) -> Outcome:
+        # Replays reuse what the handler returned the first time (the handler
+        # may read the clock or call out; the lab must replay identically).
+        row = self.conn.execute("SELECT result FROM handler_results WHERE ordinal=?",
+                                (inv_id,)).fetchone()
+        if row:
+            return Outcome(**json.loads(row[0]))
+        outcome = run_user_handler(spec, config, event, inv_id)
+        self.conn.execute("INSERT OR REPLACE INTO handler_results (ordinal, result) VALUES (?, ?)",
+                          (inv_id, json.dumps(outcome.__dict__)))
+        return outcome
+
+    def _done(self, key: str, inv_id: int) -> None:
+        row = self.conn.execute("SELECT function, response, error FROM invocations WHERE id=?",
+                                (inv_id,)).fetchone()
+        name, response, error = row
+        result = json.loads(response)
+        self.conn.execute("UPDATE invocations SET status=? WHERE id=?", (result["status"], inv_id))
+        self.conn.execute("UPDATE functions SET running = running - 1 WHERE name=?", (name,))
+        self.engine.mappings.on_invocation_done(inv_id, result["status"], result["response"],
+                                                json.loads(error) if error else None,
+                                                result.get("why", ""))
+
+    def invocation(self, inv_id: int) -> dict:
+        row = self.conn.execute(
+            "SELECT id, function, mapping, source, start_ms, end_ms, status, attempt, size, "
+            "records, event, response, error, detail FROM invocations WHERE id=?",
+            (inv_id,)).fetchone()
+        return invocation_dict(row) if row else None
+
+
+INVOCATION_COLUMNS = ("id", "function", "mapping", "source", "start_ms", "end_ms", "status",
+                      "attempt", "size", "records", "event", "response", "error", "detail")
+
+
+def invocation_dict(row) -> dict:
+    inv = dict(zip(INVOCATION_COLUMNS, row))
+    for key in ("records", "event", "response", "error", "detail"):
+        if inv[key] is not None:
+            inv[key] = json.loads(inv[key])
+    return inv
+
+
+def timeout_error(timeout_s: int, at_ms: int) -> dict:
+    from esmlab.engine.payloads import iso
+    return {"errorType": "Sandbox.Timedout",
+            "errorMessage": f"{iso(at_ms)} Task timed out after {timeout_s:.2f} seconds"}
+
+
+# -- behaviours ----------------------------------------------------------------
+
+def check_behaviour(behaviour: dict) -> dict:
+    mode = behaviour.get("mode")
+    if mode not in MODES:
+        raise invalid(f"behaviour mode must be one of {', '.join(MODES)}, not {mode!r}")
+    known = {"mode", "count", "match", "probability", "handler", "error"}
+    extra = set(behaviour) - known
+    if extra:
+        raise invalid(f"unknown behaviour setting(s): {', '.join(sorted(extra))}")
+    if mode == "fail_first" and not isinstance(behaviour.get("count"), int):
+        raise invalid("fail_first needs a whole-number count")
+    if mode == "flaky":
+        p = behaviour.get("probability")
+        if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise invalid("flaky needs a probability between 0 and 1")
+    if mode in ("poison", "partial") and not behaviour.get("match"):
+        raise invalid(f"{mode} needs a match (text, partition_key or group_id)")
+    if mode == "handler" and ":" not in str(behaviour.get("handler", "")):
+        raise invalid("handler needs 'module:function'")
+    return dict(behaviour)
+
+
+def describe_behaviour(b: dict) -> str:
+    mode = b["mode"]
+    match = b.get("match") or {}
+    what = " and ".join(f"{k.replace('_', ' ')} {v!r}" for k, v in match.items())
+    return {
+        "succeed": "succeeds",
+        "fail": "fails every invocation",
+        "fail_first": f"fails its first {b.get('count')} invocations",
+        "poison": f"fails any batch holding a record with {what}",
+        "flaky": f"fails with probability {b.get('probability')}",
+        "timeout": f"runs past its timeout{' on batches with ' + what if match else ''}",
+        "partial": f"reports records with {what} in batchItemFailures",
+        "handler": f"runs your handler {b.get('handler')}",
+    }[mode]
+
+
+def _matches(item: Item, match: dict) -> bool:
+    if "text" in match and match["text"] not in item.text:
+        return False
+    if "partition_key" in match and item.key != match["partition_key"]:
+        return False
+    if "group_id" in match and item.group != match["group_id"]:
+        return False
+    return True
+
+
+def decide(b: dict, items: list[Item], count: int, rng, event: dict) -> Outcome:
+    """The built-in behaviours. `count` is this invocation's number (1-based)
+    among the function's invocations that reached it."""
+    mode, match = b["mode"], b.get("match") or {}
+    message = b.get("error") or "simulated failure"
+    hits = [it for it in items if match and _matches(it, match)]
+    fail = Outcome("error", None, {"errorType": "Error", "errorMessage": message})
+    if mode == "fail":
+        fail.why = "the function fails every invocation"
+        return fail
+    if mode == "fail_first" and count <= b["count"]:
+        fail.why = f"invocation {count} of the first {b['count']} that fail"
+        return fail
+    if mode == "flaky" and rng.chance(b["probability"]):
+        fail.why = f"a flaky failure (probability {b['probability']})"
+        return fail
+    if mode == "poison" and hits:
+        fail.why = f"the batch holds the poison record {hits[0].id}"
+        return fail
+    if mode == "timeout" and (hits or not match):
+        return Outcome("timeout", why="the function runs past its Timeout"
+                       + (f" on record {hits[0].id}" if hits else ""))
+    response = None
+    if mode == "partial" and hits:
+        failed = hits
+        if items and items[0].group is not None:
+            # FIFO: report the first failure and everything after it, as AWS
+            # asks, so the group's order survives the retry.
+            failed = items[items.index(hits[0]):]
+        response = {"batchItemFailures": [{"itemIdentifier": it.id} for it in failed]}
+    if "state" in event:
+        # Tumbling windows: the function must hand the state back; the lab's
+        # built-in handler keeps a running count of records in the window.
+        state = dict(event.get("state") or {})
+        state["count"] = int(state.get("count", 0)) + len(items)
+        response = dict(response or {}, state=state)
+    return Outcome("success", response, None, why="the function succeeded")
+
+
+# -- the user's own handler ----------------------------------------------------
+
+class _Context:
+    """The Lambda context object, on the lab's virtual clock."""
+
+    def __init__(self, config: dict, request_id: str):
+        self.function_name = config["FunctionName"]
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = config["FunctionArn"]
+        self.memory_limit_in_mb = config.get("MemorySize", 128)
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{config['FunctionName']}"
+        self.log_stream_name = "2024/01/01/[$LATEST]esmlab"
+        self._timeout_ms = config["Timeout"] * 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        # Virtual time does not move while the handler runs in-process.
+        return self._timeout_ms
+
+
+def load_handler(spec: str):
+    module_name, _, attr = spec.partition(":")
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr)
+
+
+def run_user_handler(spec: str, config: dict, event: dict, inv_id: int) -> Outcome:
+    """Call `module:function` as handler(event, context), the way the Lambda
+    runtime would: an exception is a function error, a hang is a timeout,
+    a return value that cannot be serialised is Runtime.MarshalError."""
+    box: dict[str, Any] = {}
+
+    def call():
+        try:
+            handler = load_handler(spec)
+            box["value"] = handler(json.loads(json.dumps(event)),
+                                   _Context(config, f"esmlab-{inv_id:08d}"))
+        except BaseException as exc:  # the handler's own failure, reported as AWS would
+            box["error"] = exc
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(min(config["Timeout"], HANDLER_WALL_LIMIT_S))
+    if thread.is_alive():
+        return Outcome("timeout", why=f"your handler {spec} did not return (it hangs)")
+    if "error" in box:
+        exc = box["error"]
+        return Outcome("error", None, {"errorType": type(exc).__name__,
+                                       "errorMessage": str(exc)},
+                       why=f"your handler raised {type(exc).__name__}: {exc}")
+    try:
+        value = json.loads(json.dumps(box.get("value")))
+    except (TypeError, ValueError) as exc:
+        return Outcome("error", None, {"errorType": "Runtime.MarshalError",
+                                       "errorMessage": f"Unable to marshal response: {exc}"},
+                       why="your handler returned something that is not JSON")
+    return Outcome("success", value, None, why=f"your handler {spec} returned")

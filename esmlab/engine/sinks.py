@@ -1,0 +1,80 @@
+"""On-failure destinations the lab can hold besides queues: SNS topics and
+S3 buckets. They only collect what is delivered to them, so the user can
+open them and read the failure records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from esmlab.engine import arns
+from esmlab.errors import AwsError
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_TOPIC = re.compile(r"^[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+
+
+class Sinks:
+    def __init__(self, engine):
+        self.engine = engine
+        self.conn = engine.conn
+
+    def create_topic(self, name: str) -> dict:
+        if not _TOPIC.match(name):
+            raise AwsError("InvalidParameter", "Invalid parameter: Topic Name")
+        self._create(name, "sns-fifo" if name.endswith(".fifo") else "sns", arns.topic_arn(name))
+        return {"TopicArn": arns.topic_arn(name)}
+
+    def create_bucket(self, name: str) -> dict:
+        if not _BUCKET.match(name):
+            raise AwsError("InvalidBucketName", "The specified bucket is not valid.")
+        self._create(name, "s3", arns.bucket_arn(name))
+        return {"Location": f"/{name}"}
+
+    def _create(self, name: str, kind: str, arn: str) -> None:
+        if self.conn.execute("SELECT 1 FROM sinks WHERE name=?", (name,)).fetchone():
+            return  # CreateTopic/CreateBucket are idempotent for the owner
+        self.conn.execute("INSERT INTO sinks (name, kind, arn, created_ms) VALUES (?,?,?,?)",
+                          (name, kind, arn, self.engine.now_ms))
+        self.engine.log("sink.created", name, f"{kind.upper()} {name} created ({arn})")
+
+    def kind_of_arn(self, arn: str) -> str | None:
+        """'sqs', 'sqs-fifo', 'sns', 'sns-fifo', 's3' or None when nothing in the lab has that ARN."""
+        if arns.service_of(arn) == "sqs":
+            name = self.engine.queues.name_for_arn(arn)
+            if name is None:
+                return None
+            return "sqs-fifo" if name.endswith(".fifo") else "sqs"
+        row = self.conn.execute("SELECT kind FROM sinks WHERE arn=?", (arn,)).fetchone()
+        return row[0] if row else None
+
+    def deliver(self, arn: str, body: dict, *, key: str | None, reason: str) -> bool:
+        """Send a failure record; False (and DestinationDeliveryFailures) if it cannot land."""
+        kind = self.kind_of_arn(arn)
+        text = json.dumps(body, separators=(",", ":"))
+        if kind == "sqs":
+            self.engine.queues.send(self.engine.queues.name_for_arn(arn), text)
+            return True
+        if kind in ("sns", "s3"):
+            name = arns.name_of(arn)
+            self.conn.execute(
+                "INSERT INTO sink_items (sink, at_ms, key, body, reason) VALUES (?,?,?,?,?)",
+                (name, self.engine.now_ms, key, text, reason))
+            return True
+        return False
+
+    def names(self) -> list[tuple[str, str]]:
+        return list(self.conn.execute("SELECT name, kind FROM sinks ORDER BY name"))
+
+    def items(self, name: str, offset: int = 0, limit: int = 50) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT id, at_ms, key, body, reason FROM sink_items WHERE sink=? ORDER BY id "
+            "LIMIT ? OFFSET ?", (name, limit, offset))
+        return [{"id": i, "at_ms": at, "key": k, "body": json.loads(b), "reason": r}
+                for i, at, k, b, r in rows]
+
+    def count(self, name: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM sink_items WHERE sink=?", (name,)).fetchone()[0]
+
+
