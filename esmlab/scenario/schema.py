@@ -1,0 +1,541 @@
+"""The scenario file format, written as data.
+
+Everything a scenario file may contain is declared here: the top-level keys,
+the resources, every step kind and every `expect` check, with their keys,
+types, allowed values and defaults. `loader.py` interprets these tables and
+holds no knowledge of its own about particular keys, so adding a step kind
+or an expect check is one new entry in `STEPS` or `CHECKS`.
+
+Conventions: AWS's own key names keep AWS's spelling (`BatchSize`,
+`QueueName`); keys that exist only in the lab are lowercase (`duration`,
+`behaviour`, `id`). Defaults are written in their final form (durations
+already in milliseconds), except that a `{}` default for a `Map` means "the
+map's own defaults".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+from esmlab.scenario.durations import parse_duration as ms
+
+NO_DEFAULT: Any = object()  # sentinel: the key has no default
+
+
+class Spec:
+    """What one YAML value must look like."""
+
+
+@dataclass(frozen=True)
+class Str(Spec):
+    pattern: str | None = None  # full-match regex, if the text has a shape
+    what: str = "a string"  # used in "expected ..." messages
+
+
+@dataclass(frozen=True)
+class Int(Spec):
+    min: int | None = None
+    max: int | None = None
+    lenient: bool = False  # also accept "30": AWS attribute values are strings
+
+
+@dataclass(frozen=True)
+class Float(Spec):
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Bool(Spec):
+    lenient: bool = False  # also accept "true"/"false" text
+
+
+@dataclass(frozen=True)
+class Enum(Spec):
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Duration(Spec):
+    """"90s", "500ms", "1.5s", "5m", "2h", "1d" or a number of seconds -> int ms."""
+
+
+@dataclass(frozen=True)
+class Timestamp(Spec):
+    """An ISO-8601 UTC timestamp, kept as the text written."""
+
+
+@dataclass(frozen=True)
+class Text(Spec):
+    """Text or a whole number, returned as text (hash keys are big numbers)."""
+
+
+@dataclass(frozen=True)
+class Json(Spec):
+    """A JSON document as text, or written as YAML; returned as JSON text."""
+
+
+@dataclass(frozen=True)
+class Anything(Spec):
+    """Passed through as plain data; `kind` is "map", "list", "scalar" or "any"."""
+
+    kind: str = "any"
+
+
+@dataclass(frozen=True)
+class Ref(Spec):
+    """The name of a resource declared earlier (kinds: "queue", "mapping", ...).
+
+    `resolve` turns the written text into the name to look up (a function ARN
+    into the function's name)."""
+
+    kinds: tuple[str, ...]
+    resolve: Callable[[str], str] | None = None
+
+
+@dataclass(frozen=True)
+class Nullable(Spec):
+    """`inner`, or null (which means something, e.g. "remove the limit")."""
+
+    inner: Spec
+
+
+@dataclass(frozen=True)
+class ListOf(Spec):
+    item: Spec
+    non_empty: bool = False
+
+
+@dataclass(frozen=True)
+class MapOf(Spec):
+    """A map whose keys are free (attribute names), values all of one spec."""
+
+    value: Spec
+
+
+@dataclass(frozen=True)
+class Key:
+    spec: Spec
+    required: bool = False
+    default: Any = NO_DEFAULT
+    default_from: Callable[[dict], Any] | None = None  # derived from the other keys
+
+
+@dataclass(frozen=True)
+class Group:
+    """A rule over several keys of one map."""
+
+    keys: tuple[str, ...]
+    exclusive: bool = True  # at most one of them
+    required: bool = False  # at least one of them
+    default: tuple[str, Any] | None = None  # (key, value) used when none is given
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Which optional keys apply for one value of a map's tag key."""
+
+    options: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    defaults: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Map(Spec):
+    keys: dict[str, Key]
+    what: str = "a map"
+    groups: tuple[Group, ...] = ()
+    tag: str | None = None  # the key whose value picks a Variant
+    variants: dict[str, Variant] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # known keys refused, with why
+    json_ok: bool = False  # a JSON string holding the map is accepted too
+    kind: str | None = None  # declares a named resource of this kind ...
+    name_key: str | None = None  # ... named by this key
+
+
+@dataclass(frozen=True)
+class Checks(Spec):
+    """The `expect` step: a map of checks, returned as a list in file order."""
+
+    table: dict[str, Map]
+
+
+@dataclass(frozen=True)
+class Steps(Spec):
+    """The step list: each item a map with exactly one key of `table` (+ `note`)."""
+
+    table: dict[str, Key]
+
+
+def without_defaults(spec: Map) -> Map:
+    """The same map for an update: keys not given stay as they were."""
+    keys = {name: replace(key, default=NO_DEFAULT, default_from=None, required=False)
+            for name, key in spec.keys.items()}
+    return replace(spec, keys=keys)
+
+
+def function_name_of(text: str) -> str:
+    """'worker', 'worker:live' or a function ARN -> 'worker'."""
+    if text.startswith("arn:"):
+        parts = text.split(":")
+        return parts[6] if len(parts) > 6 else text
+    return text.split(":")[0]
+
+
+# --- shared pieces ----------------------------------------------------------
+
+STR = Str()
+INT = Int()
+BOOL = Bool()
+COUNT = Int(min=1)
+NATURAL = Int(min=0)
+OUTCOME = Enum(("success", "error", "timeout", "throttled", "partial"))
+
+FUNCTION = Ref(("function",), resolve=function_name_of)
+QUEUE = Ref(("queue",))
+STREAM = Ref(("stream",))
+TABLE = Ref(("table",))
+MAPPING = Ref(("mapping",))
+
+
+def req(spec: Spec) -> Key:
+    return Key(spec, required=True)
+
+
+def opt(spec: Spec, default: Any = NO_DEFAULT) -> Key:
+    return Key(spec, default=default)
+
+
+# --- behaviour: how a lab function answers ---------------------------------
+
+MATCH = Map(
+    {"text": opt(STR), "partition_key": opt(STR), "group_id": opt(STR)},
+    what="a record match",
+    groups=(Group(("text", "partition_key", "group_id"), exclusive=False, required=True),),
+)
+
+BEHAVIOUR_KEYS = {
+    "mode": req(Enum(("succeed", "fail", "fail_first", "poison", "flaky", "timeout",
+                      "partial", "handler"))),
+    "count": opt(COUNT),
+    "match": opt(MATCH),
+    "probability": opt(Float(0, 1)),
+    "handler": opt(Str(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", what="'module:function'")),
+    "error": opt(STR),
+}
+
+# Which options each mode takes; an option given to a mode that ignores it is
+# an error, so a teacher never believes a setting is active when it is not.
+BEHAVIOUR_VARIANTS = {
+    "succeed": Variant(),
+    "fail": Variant(("error",)),
+    "fail_first": Variant(("count", "error"), defaults={"count": 1}),
+    "poison": Variant(("match", "error"), required=("match",)),
+    "flaky": Variant(("probability", "error"), required=("probability",)),
+    "timeout": Variant(("match",)),
+    "partial": Variant(("match",), required=("match",)),
+    "handler": Variant(("handler",), required=("handler",)),
+}
+
+BEHAVIOUR = Map(BEHAVIOUR_KEYS, what="a behaviour", tag="mode", variants=BEHAVIOUR_VARIANTS)
+
+DURATION_MODEL = Map(
+    {"fixed": opt(Duration(), ms("100ms")), "per_record": opt(Duration(), 0)},
+    what="a duration model",
+)
+
+# --- resources ---------------------------------------------------------------
+
+FUNCTION_RESOURCE = Map(
+    {
+        "FunctionName": req(STR),
+        "Timeout": opt(Int(1, 900), 3),
+        "ReservedConcurrentExecutions": opt(NATURAL),
+        "MemorySize": opt(INT),
+        "duration": opt(DURATION_MODEL, {}),
+        "behaviour": opt(BEHAVIOUR, {"mode": "succeed"}),
+    },
+    what="a function", kind="function", name_key="FunctionName",
+)
+
+REDRIVE_POLICY = Map(
+    {"deadLetterTargetArn": req(STR), "maxReceiveCount": req(Int(min=1, lenient=True))},
+    what="a redrive policy", json_ok=True,
+)
+
+QUEUE_ATTRIBUTES = Map(
+    {
+        "VisibilityTimeout": opt(Int(lenient=True)),
+        "MessageRetentionPeriod": opt(Int(lenient=True)),
+        "DelaySeconds": opt(Int(lenient=True)),
+        "MaximumMessageSize": opt(Int(lenient=True)),
+        "ReceiveMessageWaitTimeSeconds": opt(Int(lenient=True)),
+        "RedrivePolicy": opt(REDRIVE_POLICY),
+        "FifoQueue": opt(Bool(lenient=True)),
+        "ContentBasedDeduplication": opt(Bool(lenient=True)),
+    },
+    what="queue attributes",
+)
+
+QUEUE_RESOURCE = Map(
+    {
+        "QueueName": req(STR),
+        "Attributes": opt(QUEUE_ATTRIBUTES, {}),
+        "duplicate_rate": opt(Float(0, 1), 0.0),
+    },
+    what="a queue", kind="queue", name_key="QueueName",
+)
+
+STREAM_RESOURCE = Map(
+    {
+        "StreamName": req(STR),
+        "ShardCount": opt(Int(min=1), 1),
+        "RetentionPeriodHours": opt(Int(24, 8760), 24),
+    },
+    what="a stream", kind="stream", name_key="StreamName",
+)
+
+TABLE_RESOURCE = Map(
+    {
+        "TableName": req(STR),
+        "KeySchema": req(ListOf(Map(
+            {"AttributeName": req(STR), "KeyType": req(Enum(("HASH", "RANGE")))},
+            what="a key schema element"), non_empty=True)),
+        "AttributeDefinitions": opt(ListOf(Map(
+            {"AttributeName": req(STR), "AttributeType": req(Enum(("S", "N", "B")))},
+            what="an attribute definition"))),
+        "StreamSpecification": opt(Map(
+            {"StreamEnabled": req(BOOL),
+             "StreamViewType": opt(Enum(("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE",
+                                         "NEW_AND_OLD_IMAGES")))},
+            what="a stream specification")),
+    },
+    what="a table", kind="table", name_key="TableName",
+)
+
+TOPIC_RESOURCE = Map({"Name": req(STR)}, what="a topic", kind="topic", name_key="Name")
+BUCKET_RESOURCE = Map({"Bucket": req(STR)}, what="a bucket", kind="bucket", name_key="Bucket")
+
+
+def _default_mapping_id(values: dict) -> str:
+    return function_name_of(values.get("FunctionName") or values["FunctionArn"])
+
+
+DESTINATION = Map({"Destination": opt(STR)}, what="a destination")
+
+# Keys of UpdateEventSourceMapping: only names and basic types are checked
+# here; the engine checks ranges with AWS's own messages.
+UPDATABLE_MAPPING_KEYS = {
+    "FunctionName": opt(FUNCTION),
+    "Enabled": opt(BOOL),
+    "BatchSize": opt(INT),
+    "MaximumBatchingWindowInSeconds": opt(INT),
+    "ParallelizationFactor": opt(INT),
+    "BisectBatchOnFunctionError": opt(BOOL),
+    "MaximumRetryAttempts": opt(INT),
+    "MaximumRecordAgeInSeconds": opt(INT),
+    "DestinationConfig": opt(Map({"OnFailure": opt(DESTINATION), "OnSuccess": opt(DESTINATION)},
+                                 what="a destination config")),
+    "FunctionResponseTypes": opt(ListOf(STR)),
+    "FilterCriteria": opt(Map({"Filters": opt(ListOf(Map({"Pattern": req(Json())},
+                                                             what="a filter")))},
+                              what="filter criteria")),
+    "TumblingWindowInSeconds": opt(INT),
+    "ScalingConfig": opt(Map({"MaximumConcurrency": opt(INT)}, what="a scaling config")),
+    "MetricsConfig": opt(Map({"Metrics": opt(ListOf(STR))}, what="a metrics config")),
+}
+
+CREATE_ONLY_MAPPING_KEYS = {
+    "EventSourceArn": req(STR),
+    "FunctionArn": opt(FUNCTION),
+    "StartingPosition": opt(STR),
+    "StartingPositionTimestamp": opt(Anything("scalar")),
+}
+
+# Read-only fields of a pasted get-event-source-mapping output: accepted and
+# passed through so a real mapping can be pasted unchanged.
+READ_ONLY_MAPPING_KEYS = {
+    "UUID": opt(STR),
+    "State": opt(STR),
+    "StateTransitionReason": opt(STR),
+    "LastModified": opt(Anything("scalar")),
+    "LastProcessingResult": opt(STR),
+    "EventSourceMappingArn": opt(STR),
+}
+
+MAPPING_RESOURCE = Map(
+    {
+        **CREATE_ONLY_MAPPING_KEYS,
+        **UPDATABLE_MAPPING_KEYS,
+        **READ_ONLY_MAPPING_KEYS,
+        "id": Key(STR, default_from=_default_mapping_id),
+    },
+    what="a mapping", kind="mapping", name_key="id",
+    groups=(Group(("FunctionName", "FunctionArn"), exclusive=False, required=True),),
+)
+
+UPDATE_MAPPING = Map(
+    {"id": req(MAPPING), **UPDATABLE_MAPPING_KEYS},
+    what="update_mapping",
+    refused={name: "is set when a mapping is created and cannot be updated"
+             for name in ("EventSourceArn", "StartingPosition", "StartingPositionTimestamp")},
+)
+
+RESOURCES = Map(
+    {
+        "functions": opt(ListOf(FUNCTION_RESOURCE), []),
+        "queues": opt(ListOf(QUEUE_RESOURCE), []),
+        "streams": opt(ListOf(STREAM_RESOURCE), []),
+        "tables": opt(ListOf(TABLE_RESOURCE), []),
+        "topics": opt(ListOf(TOPIC_RESOURCE), []),
+        "buckets": opt(ListOf(BUCKET_RESOURCE), []),
+        # Last: a mapping refers to the function and source declared above.
+        "mappings": opt(ListOf(MAPPING_RESOURCE), []),
+    },
+    what="resources",
+)
+
+# --- expect checks -----------------------------------------------------------
+
+
+def check(what: str, keys: dict[str, Key], *groups: Group) -> Map:
+    """An expect check; every check may carry a `note` shown when it fails."""
+    return Map({**keys, "note": opt(STR)}, what=what, groups=groups)
+
+
+def bound(*keys: str, default: tuple[str, Any] | None = ("at_least", 1)) -> Group:
+    """count | at_least | at_most: one of them; "at least 1" when none is given."""
+    return Group(keys, exclusive=True, required=default is None, default=default)
+
+
+COUNTS = {"count": opt(NATURAL), "at_least": opt(NATURAL), "at_most": opt(NATURAL)}
+
+CHECKS: dict[str, Map] = {
+    "invocations": check("invocations", {
+        "function": opt(FUNCTION), "mapping": opt(MAPPING), "outcome": opt(OUTCOME), **COUNTS,
+    }, bound("count", "at_least", "at_most")),
+    "invocation": check("invocation", {
+        "nth": req(COUNT), "function": opt(FUNCTION), "mapping": opt(MAPPING),
+        "outcome": opt(OUTCOME), "size": opt(NATURAL), "records": opt(ListOf(STR)),
+        "receive_counts": opt(ListOf(NATURAL)), "groups": opt(ListOf(STR)),
+    }),
+    "in_order": check("in_order", {
+        "function": opt(FUNCTION), "mapping": opt(MAPPING),
+        "by": req(Enum(("partition_key", "group_id", "item_key"))),
+    }),
+    "blocked": check("blocked", {"mapping": req(MAPPING), "shard": opt(Text()),
+                                 "value": req(BOOL)}),
+    "queue": check("queue", {
+        "QueueName": req(QUEUE), "visible": opt(NATURAL), "in_flight": opt(NATURAL),
+        "delayed": opt(NATURAL), "total": opt(NATURAL),
+    }),
+    "message": check("message", {
+        "QueueName": req(QUEUE), "body": req(STR), "receive_count": opt(NATURAL),
+        "present": opt(BOOL, True),
+    }),
+    "destination": check("destination", {
+        "name": req(Ref(("queue", "topic", "bucket"))), "count": opt(NATURAL),
+        "at_least": opt(NATURAL), "condition": opt(STR),
+    }, bound("count", "at_least")),
+    "concurrency": check("concurrency", {
+        "mapping": req(MAPPING), "value": opt(NATURAL), "at_least": opt(NATURAL),
+        "at_most": opt(NATURAL), "of": opt(Enum(("actual", "target", "peak")), "actual"),
+    }, bound("value", "at_least", "at_most", default=None)),
+    "journal": check("journal", {"kind": req(STR), "contains": opt(STR), **COUNTS},
+                     bound("count", "at_least", "at_most")),
+    "processed": check("processed", {
+        "function": opt(FUNCTION), "mapping": opt(MAPPING), "count": opt(NATURAL),
+        "at_least": opt(NATURAL), "distinct": opt(BOOL, False),
+    }, bound("count", "at_least")),
+    "mapping_state": check("mapping_state", {
+        "mapping": req(MAPPING), "State": opt(STR), "LastProcessingResult": opt(STR),
+    }),
+}
+
+# --- steps -------------------------------------------------------------------
+
+MESSAGE_ATTRIBUTES = MapOf(Map(
+    {"DataType": req(STR), "StringValue": opt(STR), "BinaryValue": opt(STR)},
+    what="a message attribute"))
+
+MESSAGE_OPTIONS = {
+    "DelaySeconds": opt(NATURAL),
+    "MessageAttributes": opt(MESSAGE_ATTRIBUTES),
+    "MessageGroupId": opt(STR),
+    "MessageDeduplicationId": opt(STR),
+}
+
+# Each step kind -> the spec of its value. A Key default is used when the
+# value is left empty (`step:` alone means one step).
+STEPS: dict[str, Key] = {
+    "say": req(STR),
+    "advance": req(Duration()),
+    "step": opt(COUNT, 1),
+    "run_until_idle": opt(Duration(), ms("1h")),
+    "put_record": req(Map({
+        "StreamName": req(STREAM), "PartitionKey": req(STR), "Data": req(STR),
+        "ExplicitHashKey": opt(Text()), "count": opt(COUNT, 1),
+    }, what="put_record")),
+    "put_records": req(Map({
+        "StreamName": req(STREAM),
+        "Records": req(ListOf(Map({
+            "PartitionKey": req(STR), "Data": req(STR), "ExplicitHashKey": opt(Text()),
+        }, what="a record"), non_empty=True)),
+    }, what="put_records")),
+    "send_message": req(Map({
+        "QueueName": req(QUEUE), "MessageBody": req(STR), **MESSAGE_OPTIONS,
+        "count": opt(COUNT, 1),
+    }, what="send_message")),
+    "send_message_batch": req(Map({
+        "QueueName": req(QUEUE),
+        "Entries": req(ListOf(Map({"Id": req(STR), "MessageBody": req(STR), **MESSAGE_OPTIONS},
+                                  what="a batch entry"), non_empty=True)),
+    }, what="send_message_batch")),
+    "put_item": req(Map({"TableName": req(TABLE), "Item": req(Anything("map"))},
+                        what="put_item")),
+    "update_item": req(Map({
+        "TableName": req(TABLE), "Key": req(Anything("map")), "UpdateExpression": req(STR),
+        "ExpressionAttributeNames": opt(MapOf(STR)),
+        "ExpressionAttributeValues": opt(Anything("map")),
+    }, what="update_item")),
+    "delete_item": req(Map({"TableName": req(TABLE), "Key": req(Anything("map"))},
+                           what="delete_item")),
+    "behaviour": req(replace(BEHAVIOUR, keys={"function": req(FUNCTION), **BEHAVIOUR_KEYS},
+                             what="behaviour")),
+    "update_function": req(Map({
+        "FunctionName": req(FUNCTION), "Timeout": opt(Int(1, 900)),
+        "ReservedConcurrentExecutions": opt(Nullable(NATURAL)),
+        "duration": opt(without_defaults(DURATION_MODEL)),
+    }, what="update_function")),
+    "create_mapping": req(MAPPING_RESOURCE),
+    "update_mapping": req(UPDATE_MAPPING),
+    "enable_mapping": req(MAPPING),
+    "disable_mapping": req(MAPPING),
+    "delete_mapping": req(MAPPING),
+    "set_queue_attributes": req(Map({"QueueName": req(QUEUE), "Attributes": req(QUEUE_ATTRIBUTES)},
+                                    what="set_queue_attributes")),
+    "split_shard": req(Map({
+        "StreamName": req(STREAM), "ShardToSplit": req(STR), "NewStartingHashKey": req(Text()),
+    }, what="split_shard")),
+    "merge_shards": req(Map({
+        "StreamName": req(STREAM), "ShardToMerge": req(STR), "AdjacentShardToMerge": req(STR),
+    }, what="merge_shards")),
+    "expect": req(Checks(CHECKS)),
+}
+
+# --- the file ----------------------------------------------------------------
+
+SCENARIO = Map(
+    {
+        "name": req(Str(r"[a-z0-9]+(-[a-z0-9]+)*", what="a lowercase-hyphen id like 'sqs-dlq'")),
+        "title": req(STR),
+        "see": req(STR),
+        "seed": opt(INT, 1),
+        "profile": opt(Enum(("current", "classic")), "current"),
+        "start": opt(Timestamp()),
+        "resources": opt(RESOURCES, {}),
+        "steps": req(Steps(STEPS)),  # last: steps refer to the resources
+    },
+    what="a scenario",
+)
