@@ -219,7 +219,8 @@ def test_number_where_text_is_expected_hints_at_quotes():
 
 
 def test_value_out_of_range():
-    text = HEAD.replace("- StreamName: clicks", "- StreamName: clicks\n      RetentionPeriodHours: 2  # <-")
+    text = HEAD.replace("- StreamName: clicks",
+                        "- StreamName: clicks\n      RetentionPeriodHours: 2  # <-")
     fails(text + "steps: [{say: hi}]\n", "from 24 to 8760", "the number 2")
 
 
@@ -284,7 +285,8 @@ def test_two_mappings_with_the_same_id_are_refused():
     text = HEAD + """\
   mappings:
     - {FunctionName: worker, EventSourceArn: arn:aws:sqs:us-east-1:123456789012:orders}
-    - {FunctionName: worker, EventSourceArn: arn:aws:kinesis:us-east-1:123456789012:stream/clicks}  # <-
+    - FunctionName: worker  # <-
+      EventSourceArn: arn:aws:kinesis:us-east-1:123456789012:stream/clicks
 steps: [{say: hi}]
 """
     fails(text, "mapping 'worker' is declared twice", "give it its own 'id'")

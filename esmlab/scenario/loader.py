@@ -117,6 +117,9 @@ def _yaml_error(path: str, error: yaml.YAMLError) -> ScenarioError:
     line = mark.line + 1 if mark is not None else 1
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    if context and context_mark is not None and context_mark.line + 1 != line:
+        context += f" that starts on line {context_mark.line + 1}"
     detail = f"{problem} ({context})" if context else problem
     return ScenarioError(path, line, f"YAML syntax error: {detail}")
 
@@ -334,7 +337,7 @@ class _Validator:
     def _map(self, spec: S.Map, node: Node, where: str) -> dict:
         if spec.json_ok and isinstance(node, ScalarNode) and node.tag == STR_TAG:
             return self.json_map(spec, node, where)
-        found = self.pairs(node, where, spec.what)
+        found = self.pairs(node, where, f"{spec.what} with keys {', '.join(spec.keys)}")
         for key, (key_node, _) in found.items():
             if key in spec.refused:
                 self.fail(key_node, f"{_label(where)}: {key} {spec.refused[key]}")

@@ -377,7 +377,7 @@ MAPPING_RESOURCE = Map(
 
 UPDATE_MAPPING = Map(
     {"id": req(MAPPING), **UPDATABLE_MAPPING_KEYS},
-    what="update_mapping",
+    what="a map",
     refused={name: "is set when a mapping is created and cannot be updated"
              for name in ("EventSourceArn", "StartingPosition", "StartingPositionTimestamp")},
 )
@@ -399,9 +399,9 @@ RESOURCES = Map(
 # --- expect checks -----------------------------------------------------------
 
 
-def check(what: str, keys: dict[str, Key], *groups: Group) -> Map:
+def check(keys: dict[str, Key], *groups: Group) -> Map:
     """An expect check; every check may carry a `note` shown when it fails."""
-    return Map({**keys, "note": opt(STR)}, what=what, groups=groups)
+    return Map({**keys, "note": opt(STR)}, what="a map", groups=groups)
 
 
 def bound(*keys: str, default: tuple[str, Any] | None = ("at_least", 1)) -> Group:
@@ -412,43 +412,43 @@ def bound(*keys: str, default: tuple[str, Any] | None = ("at_least", 1)) -> Grou
 COUNTS = {"count": opt(NATURAL), "at_least": opt(NATURAL), "at_most": opt(NATURAL)}
 
 CHECKS: dict[str, Map] = {
-    "invocations": check("invocations", {
+    "invocations": check({
         "function": opt(FUNCTION), "mapping": opt(MAPPING), "outcome": opt(OUTCOME), **COUNTS,
     }, bound("count", "at_least", "at_most")),
-    "invocation": check("invocation", {
+    "invocation": check({
         "nth": req(COUNT), "function": opt(FUNCTION), "mapping": opt(MAPPING),
         "outcome": opt(OUTCOME), "size": opt(NATURAL), "records": opt(ListOf(STR)),
         "receive_counts": opt(ListOf(NATURAL)), "groups": opt(ListOf(STR)),
     }),
-    "in_order": check("in_order", {
+    "in_order": check({
         "function": opt(FUNCTION), "mapping": opt(MAPPING),
         "by": req(Enum(("partition_key", "group_id", "item_key"))),
     }),
-    "blocked": check("blocked", {"mapping": req(MAPPING), "shard": opt(Text()),
+    "blocked": check({"mapping": req(MAPPING), "shard": opt(Text()),
                                  "value": req(BOOL)}),
-    "queue": check("queue", {
+    "queue": check({
         "QueueName": req(QUEUE), "visible": opt(NATURAL), "in_flight": opt(NATURAL),
         "delayed": opt(NATURAL), "total": opt(NATURAL),
     }),
-    "message": check("message", {
+    "message": check({
         "QueueName": req(QUEUE), "body": req(STR), "receive_count": opt(NATURAL),
         "present": opt(BOOL, True),
     }),
-    "destination": check("destination", {
+    "destination": check({
         "name": req(Ref(("queue", "topic", "bucket"))), "count": opt(NATURAL),
         "at_least": opt(NATURAL), "condition": opt(STR),
     }, bound("count", "at_least")),
-    "concurrency": check("concurrency", {
+    "concurrency": check({
         "mapping": req(MAPPING), "value": opt(NATURAL), "at_least": opt(NATURAL),
         "at_most": opt(NATURAL), "of": opt(Enum(("actual", "target", "peak")), "actual"),
     }, bound("value", "at_least", "at_most", default=None)),
-    "journal": check("journal", {"kind": req(STR), "contains": opt(STR), **COUNTS},
+    "journal": check({"kind": req(STR), "contains": opt(STR), **COUNTS},
                      bound("count", "at_least", "at_most")),
-    "processed": check("processed", {
+    "processed": check({
         "function": opt(FUNCTION), "mapping": opt(MAPPING), "count": opt(NATURAL),
         "at_least": opt(NATURAL), "distinct": opt(BOOL, False),
     }, bound("count", "at_least")),
-    "mapping_state": check("mapping_state", {
+    "mapping_state": check({
         "mapping": req(MAPPING), "State": opt(STR), "LastProcessingResult": opt(STR),
     }),
 }
@@ -476,51 +476,51 @@ STEPS: dict[str, Key] = {
     "put_record": req(Map({
         "StreamName": req(STREAM), "PartitionKey": req(STR), "Data": req(STR),
         "ExplicitHashKey": opt(Text()), "count": opt(COUNT, 1),
-    }, what="put_record")),
+    }, what="a map")),
     "put_records": req(Map({
         "StreamName": req(STREAM),
         "Records": req(ListOf(Map({
             "PartitionKey": req(STR), "Data": req(STR), "ExplicitHashKey": opt(Text()),
         }, what="a record"), non_empty=True)),
-    }, what="put_records")),
+    }, what="a map")),
     "send_message": req(Map({
         "QueueName": req(QUEUE), "MessageBody": req(STR), **MESSAGE_OPTIONS,
         "count": opt(COUNT, 1),
-    }, what="send_message")),
+    }, what="a map")),
     "send_message_batch": req(Map({
         "QueueName": req(QUEUE),
         "Entries": req(ListOf(Map({"Id": req(STR), "MessageBody": req(STR), **MESSAGE_OPTIONS},
                                   what="a batch entry"), non_empty=True)),
-    }, what="send_message_batch")),
+    }, what="a map")),
     "put_item": req(Map({"TableName": req(TABLE), "Item": req(Anything("map"))},
-                        what="put_item")),
+                        what="a map")),
     "update_item": req(Map({
         "TableName": req(TABLE), "Key": req(Anything("map")), "UpdateExpression": req(STR),
         "ExpressionAttributeNames": opt(MapOf(STR)),
         "ExpressionAttributeValues": opt(Anything("map")),
-    }, what="update_item")),
+    }, what="a map")),
     "delete_item": req(Map({"TableName": req(TABLE), "Key": req(Anything("map"))},
-                           what="delete_item")),
+                           what="a map")),
     "behaviour": req(replace(BEHAVIOUR, keys={"function": req(FUNCTION), **BEHAVIOUR_KEYS},
-                             what="behaviour")),
+                             what="a map")),
     "update_function": req(Map({
         "FunctionName": req(FUNCTION), "Timeout": opt(Int(1, 900)),
         "ReservedConcurrentExecutions": opt(Nullable(NATURAL)),
         "duration": opt(without_defaults(DURATION_MODEL)),
-    }, what="update_function")),
+    }, what="a map")),
     "create_mapping": req(MAPPING_RESOURCE),
     "update_mapping": req(UPDATE_MAPPING),
     "enable_mapping": req(MAPPING),
     "disable_mapping": req(MAPPING),
     "delete_mapping": req(MAPPING),
     "set_queue_attributes": req(Map({"QueueName": req(QUEUE), "Attributes": req(QUEUE_ATTRIBUTES)},
-                                    what="set_queue_attributes")),
+                                    what="a map")),
     "split_shard": req(Map({
         "StreamName": req(STREAM), "ShardToSplit": req(STR), "NewStartingHashKey": req(Text()),
-    }, what="split_shard")),
+    }, what="a map")),
     "merge_shards": req(Map({
         "StreamName": req(STREAM), "ShardToMerge": req(STR), "AdjacentShardToMerge": req(STR),
-    }, what="merge_shards")),
+    }, what="a map")),
     "expect": req(Checks(CHECKS)),
 }
 
