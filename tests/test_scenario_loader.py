@@ -414,3 +414,13 @@ def test_docs_example_scenario_loads():
     scenario = load_scenario_text(example, "example.yaml")
     assert scenario.resources["queues"] and scenario.resources["mappings"]
     assert any(step.kind == "expect" for step in scenario.steps)
+
+
+def test_python_tags_are_refused_not_constructed():
+    text = HEAD + """\
+  tables:
+    - {TableName: carts, KeySchema: [{AttributeName: id, KeyType: HASH}]}
+steps:
+  - put_item: {TableName: carts, Item: !!python/object:os.PathLike {}}  # <-
+"""
+    fails(text, "YAML error", "python/object")

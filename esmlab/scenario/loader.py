@@ -121,7 +121,9 @@ def _yaml_error(path: str, error: yaml.YAMLError) -> ScenarioError:
     if context and context_mark is not None and context_mark.line + 1 != line:
         context += f" that starts on line {context_mark.line + 1}"
     detail = f"{problem} ({context})" if context else problem
-    return ScenarioError(path, line, f"YAML syntax error: {detail}")
+    kind = "YAML error" if isinstance(error, yaml.constructor.ConstructorError) else \
+        "YAML syntax error"
+    return ScenarioError(path, line, f"{kind}: {detail}")
 
 
 def suggest(word: str, known) -> str:
