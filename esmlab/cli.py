@@ -1,0 +1,132 @@
+"""The command line: `esmlab` opens the lab on ./lab.db; subcommands play
+scenarios, manage snapshots and print summaries."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from esmlab.errors import AwsError, LabError
+
+DEFAULT_LAB = "lab.db"
+
+
+def open_or_create(path: str | Path):
+    """Open the lab at `path`, creating it with the starter lab on first run."""
+    from esmlab.lab import Lab
+    from esmlab.starter import build_starter
+
+    path = Path(path)
+    if path.exists() and path.stat().st_size > 0:
+        return Lab.open(path), False
+    lab = Lab.create(path, name=path.stem)
+    build_starter(lab)
+    return lab, True
+
+
+def _info(args) -> int:
+    from esmlab.lab import Lab
+    from esmlab.summary import print_summary
+
+    path = Path(args.lab or DEFAULT_LAB)
+    if args.lab:
+        lab = Lab.open(path)
+    else:
+        lab, _ = open_or_create(path)
+    print_summary(lab)
+    lab.close()
+    return 0
+
+
+def _ui(args) -> int:
+    path = args.lab or DEFAULT_LAB
+    lab, created = open_or_create(path)
+    try:
+        from esmlab.tui.app import run_app
+    except ImportError:
+        from esmlab.summary import print_summary
+        print_summary(lab)
+        lab.close()
+        return 0
+    lab.close()
+    return run_app(path, created=created)
+
+
+def _play(args) -> int:
+    from esmlab.scenario.report import play_files
+    return play_files(args.files, lab=args.lab, report=args.report, quiet=args.quiet)
+
+
+def _snapshot(args) -> int:
+    from esmlab.lab import Lab
+
+    lab = Lab.open(args.lab or DEFAULT_LAB)
+    try:
+        if args.action == "save":
+            lab.save_snapshot(args.name)
+            print(f"saved snapshot {args.name}")
+        elif args.action == "restore":
+            lab.restore_snapshot(args.name)
+            print(f"restored snapshot {args.name}")
+        elif args.action == "delete":
+            lab.delete_snapshot(args.name)
+            print(f"deleted snapshot {args.name}")
+        else:
+            for s in lab.snapshots():
+                print(f"{s['name']}\t{s['commands']} commands")
+    finally:
+        lab.close()
+    return 0
+
+
+def _export(args) -> int:
+    from esmlab.lab import Lab
+    from esmlab.scenario.export import export_event, export_scenario
+
+    lab = Lab.open(args.lab or DEFAULT_LAB)
+    try:
+        if args.what == "scenario":
+            print(export_scenario(lab, name=args.name or Path(lab.path).stem), end="")
+        else:
+            print(export_event(lab, int(args.invocation)), end="")
+    finally:
+        lab.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="esmlab", description=(
+        "A terminal lab for AWS Lambda event source mappings. With no command, "
+        "opens the lab in ./lab.db (created with a starter lab on first run)."))
+    p.add_argument("--lab", help="the lab file (default ./lab.db)")
+    sub = p.add_subparsers(dest="command")
+    info = sub.add_parser("info", help="print a summary of a lab file")
+    info.add_argument("lab", nargs="?", help="the lab file (default ./lab.db)")
+    play = sub.add_parser("play", help="play scenario files headless")
+    play.add_argument("files", nargs="+")
+    play.add_argument("--lab", help="keep the lab in this file (default: a temporary lab)")
+    play.add_argument("--report", choices=("rich", "json"), default="rich")
+    play.add_argument("--quiet", action="store_true", help="print only the verdicts")
+    snap = sub.add_parser("snapshot", help="save, list, restore or delete snapshots")
+    snap.add_argument("action", choices=("save", "list", "restore", "delete"))
+    snap.add_argument("name", nargs="?")
+    exp = sub.add_parser("export", help="export the lab as a scenario, or an invocation's event")
+    exp.add_argument("what", choices=("scenario", "event"))
+    exp.add_argument("invocation", nargs="?", help="invocation id (for 'event')")
+    exp.add_argument("--name", help="scenario name (for 'scenario')")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {None: _ui, "info": _info, "play": _play, "snapshot": _snapshot,
+                "export": _export}
+    if args.command == "snapshot" and args.action != "list" and not args.name:
+        print("esmlab snapshot: a NAME is needed", file=sys.stderr)
+        return 2
+    try:
+        return handlers[args.command](args)
+    except (AwsError, LabError) as exc:
+        print(f"esmlab: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,422 @@
+"""The queue poller: SQS standard and FIFO mappings, with scaling.
+
+The mapping runs up to `target` batches at once. Pollers long-poll: they
+wake as soon as messages become visible. A batch is assembled from receives
+of at most 10 messages, up to BatchSize, within the batching window and the
+6 MB payload limit. Success deletes the batch; a function error deletes
+nothing and the messages come back one by one when their visibility timeout
+ends; the queue's RedrivePolicy moves them to the DLQ on a later receive.
+
+Scaling (reference 2.5, two profiles): `target` starts at 5 and, while
+messages wait and every slot is busy, grows once a virtual minute by the
+profile's step (+300, cap 1,250 for `current`; +60, cap 1,000 for
+`classic`), never above ScalingConfig.MaximumConcurrency. It shrinks by one
+after each function error unless ReportBatchItemFailures is on (reference
+2.3: "gradually"; the lab's exact step is its own choice), after a throttle,
+and falls back to 5 when the queue goes idle.
+"""
+
+from __future__ import annotations
+
+import json
+
+from esmlab.engine import payloads
+from esmlab.engine.function import Item
+from esmlab.engine.mappings.filters import matches, parse_filter_criteria
+
+PROFILES = {"current": {"start": 5, "step": 300, "cap": 1250},
+            "classic": {"start": 5, "step": 60, "cap": 1000}}
+SCALE_PERIOD_MS = 60_000
+MIN_TARGET = 2
+IDLE_TARGET = 5
+THROTTLE_RETRY_MS = 1000
+LOW_TRAFFIC_WAIT_MS = 20_000   # reference 2.1: may wait up to 20 s with a window
+
+
+class QueuePoller:
+    def __init__(self, engine, mappings):
+        self.engine = engine
+        self.conn = engine.conn
+        self.mappings = mappings
+        self._filters: dict[str, list] = {}
+        engine.agenda.on("queue.poll", self._poll)
+        engine.agenda.on("queue.scale", self._scale)
+        engine.agenda.on("queue.retry", self._retry_throttled)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def on_create(self, m: dict) -> None:
+        profile = PROFILES[self.engine.profile]
+        m["runtime"] = {"queue": self.engine.queues.name_for_arn(m["source_arn"]),
+                        "target": self._cap(m, profile["start"]), "busy": 0, "peak": 0,
+                        "assembling": [], "since": None, "throttled": [],
+                        "scale_at": None}
+
+    def on_update(self, m: dict, old: dict) -> None:
+        m["runtime"]["target"] = self._cap(m, m["runtime"]["target"])
+
+    def on_delete(self, m: dict) -> None:
+        for key in ("qpoll", "scale", "qretry"):
+            self.engine.agenda.cancel(f"{key}:{m['uuid']}")
+
+    def wake_all(self, m: dict) -> None:
+        self._schedule_poll(m["uuid"], self.engine.now_ms)
+
+    def _cap(self, m: dict, value: int) -> int:
+        cap = PROFILES[self.engine.profile]["cap"]
+        maximum = (m["config"].get("ScalingConfig") or {}).get("MaximumConcurrency")
+        if maximum:
+            cap = min(cap, maximum)
+        return max(1, min(value, cap))
+
+    def _schedule_poll(self, uuid: str, at_ms: int) -> None:
+        self.engine.agenda.schedule("queue.poll", f"qpoll:{uuid}", at_ms, uuid)
+
+    def on_ready(self, queue: str, at_ms: int) -> None:
+        arn = self.engine.queues.info(queue).arn
+        for uuid, state in self.conn.execute(
+                "SELECT uuid, state FROM mappings WHERE source_arn=?", (arn,)).fetchall():
+            if state == "Enabled":
+                self._schedule_poll(uuid, at_ms)
+
+    def _poll(self, key: str, uuid: str) -> None:
+        try:
+            m = self.mappings.get_row(uuid)
+        except Exception:
+            return
+        self.pump(m)
+        self.mappings.save_runtime(m)
+
+    # -- receiving and batching ---------------------------------------------------------
+
+    def _patterns(self, m: dict) -> list:
+        c = m["config"]
+        text = json.dumps(c.get("FilterCriteria"), sort_keys=True)
+        if text not in self._filters:
+            self._filters[text] = parse_filter_criteria(c.get("FilterCriteria"), m["source_kind"])
+        return self._filters[text]
+
+    def pump(self, m: dict) -> None:
+        if m["state"] != "Enabled":
+            return
+        e = self.engine
+        rt, c = m["runtime"], m["config"]
+        queue = rt["queue"]
+        fifo = m["source_kind"] == "sqs-fifo"
+        window_ms = c.get("MaximumBatchingWindowInSeconds", 0) * 1000
+        patterns = self._patterns(m)
+        while rt["busy"] < rt["target"]:
+            need = c["BatchSize"] - len(rt["assembling"])
+            msgs = e.queues.receive(queue, min(10, need), holder=m["label"])
+            self._narrate_moves(m)
+            if not msgs:
+                break
+            vis_end = e.now_ms + e.queues.info(queue).visibility_timeout * 1000
+            for msg in msgs:
+                msg.setdefault("visible_ms", vis_end)
+            kept = self._filter(m, msgs, patterns, fifo)
+            for msg in kept:
+                if self._size(rt["assembling"]) + msg["size"] > payloads.MAX_PAYLOAD_BYTES - 2048:
+                    self._dispatch(m, "the 6 MB payload limit")
+                rt["assembling"].append(msg)
+                if rt["since"] is None:
+                    rt["since"] = e.now_ms
+            if len(rt["assembling"]) >= c["BatchSize"]:
+                self._dispatch(m, f"BatchSize {c['BatchSize']} was reached")
+            elif not window_ms and rt["assembling"]:
+                self._dispatch(m, "messages were received and no batching window is set")
+        if rt["assembling"]:
+            self._close_window(m, window_ms)
+        if rt["busy"] >= rt["target"] and e.queues.counts(queue)["visible"] > 0:
+            self._plan_scale(m)
+
+    def _close_window(self, m: dict, window_ms: int) -> None:
+        rt = m["runtime"]
+        now = self.engine.now_ms
+        due = rt["since"] + window_ms
+        if now >= due and len(rt["assembling"]) < 10 and window_ms < LOW_TRAFFIC_WAIT_MS:
+            # Low traffic with a window set: Lambda may wait up to 20 s.
+            low_due = rt["since"] + LOW_TRAFFIC_WAIT_MS
+            if now < low_due:
+                if not rt.get("low_traffic_logged"):
+                    self.engine.log("batch.waiting", m["label"],
+                                    f"low traffic: only {len(rt['assembling'])} message(s) after "
+                                    f"the {window_ms // 1000} s window, so the poller waits up to "
+                                    "20 s before invoking (AWS: 'may wait up to 20 seconds')")
+                    rt["low_traffic_logged"] = True
+                self._schedule_poll(m["uuid"], low_due)
+                return
+            self._dispatch(m, "the 20 s low-traffic wait ended")
+            return
+        if now >= due:
+            self._dispatch(m, f"the batching window of {window_ms // 1000} s elapsed")
+        else:
+            self._schedule_poll(m["uuid"], due)
+
+    @staticmethod
+    def _size(msgs: list[dict]) -> int:
+        return sum(msg["size"] + 600 for msg in msgs)  # body + event metadata, roughly
+
+    def _filter(self, m: dict, msgs: list[dict], patterns: list, fifo: bool) -> list[dict]:
+        if not patterns:
+            return msgs
+        queue = m["runtime"]["queue"]
+        kept, dropped = [], []
+        for msg in msgs:
+            record = payloads.sqs_record(msg, queue, fifo)
+            (kept if matches(patterns, record, m["source_kind"]) else dropped).append(msg)
+        if dropped:
+            self.engine.queues.delete_many(queue, [d["receipt_handle"] for d in dropped])
+            self.engine.journal.metric(m["label"], "FilteredOutEventCount", len(dropped))
+            self.engine.log("batch.filtered", m["label"],
+                            f"{len(dropped)} message(s) did not match FilterCriteria and were "
+                            "deleted from the queue without invoking the function",
+                            data={"message_ids": [d["message_id"] for d in dropped]})
+        return kept
+
+    def _narrate_moves(self, m: dict) -> None:
+        moved = getattr(self.engine.queues, "last_moved", None) or []
+        for mv in moved:
+            self.engine.journal.metric(m["label"], "MovedToDLQ", 1)
+        if moved:
+            self.engine.log("poll.moved_to_dlq", m["label"],
+                            f"while {m['label']} polled, {len(moved)} message(s) had already been "
+                            "received maxReceiveCount times, so SQS moved them to the DLQ instead "
+                            "of delivering them", data=[mv["message_id"] for mv in moved])
+
+    # -- invoking -------------------------------------------------------------------------
+
+    def _dispatch(self, m: dict, reason: str) -> None:
+        rt = m["runtime"]
+        batch, rt["assembling"], rt["since"] = rt["assembling"], [], None
+        rt.pop("low_traffic_logged", None)
+        if not batch:
+            return
+        rt["busy"] += 1
+        rt["peak"] = max(rt["peak"], rt["busy"])
+        self._invoke(m, batch, reason, tries=0)
+
+    def _invoke(self, m: dict, batch: list[dict], reason: str, tries: int) -> None:
+        e = self.engine
+        rt = m["runtime"]
+        queue = rt["queue"]
+        fifo = m["source_kind"] == "sqs-fifo"
+        event = payloads.sqs_event([payloads.sqs_record(msg, queue, fifo) for msg in batch])
+        items = [Item(msg["message_id"], msg["body"], None, msg.get("group_id"))
+                 for msg in batch]
+        descriptors = [{"mid": msg["message_id"], "rh": msg["receipt_handle"],
+                        "rc": msg["receive_count"], "g": msg.get("group_id"),
+                        "body": msg["body"][:80], "vis": msg.get("visible_ms")} for msg in batch]
+        inv_id, throttled = e.functions.invoke(
+            m["function"], event, items, mapping=m["uuid"], source=queue,
+            attempt=tries + 1, detail={"msgs": descriptors, "reason": reason})
+        if throttled:
+            self._throttled(m, batch, reason, tries, throttled, inv_id)
+            return
+        counts = [msg["receive_count"] for msg in batch]
+        groups = sorted({msg["group_id"] for msg in batch if msg.get("group_id")})
+        e.log("invoke.started", m["label"],
+              f"invocation {inv_id}: {m['function']} gets {len(batch)} message(s) "
+              f"(receive counts {_span(counts)}{', groups ' + ', '.join(groups) if groups else ''})"
+              f"; the batch closed because {reason}; {rt['busy']} of {rt['target']} "
+              "concurrent batches in use",
+              data={"invocation": inv_id, "message_ids": [d["mid"] for d in descriptors]})
+
+    def _throttled(self, m, batch, reason, tries, why, inv_id) -> None:
+        e = self.engine
+        rt = m["runtime"]
+        delay = THROTTLE_RETRY_MS * 2 ** min(tries, 5)
+        vis_end = min(msg.get("visible_ms") or e.now_ms for msg in batch)
+        old_target = rt["target"]
+        rt["target"] = max(MIN_TARGET, min(rt["target"], rt["busy"]) - 1)
+        if e.now_ms + delay >= vis_end:
+            rt["busy"] -= 1
+            e.log("batch.released", m["label"],
+                  f"invoke throttled ({why}); the messages' visibility timeout ends before the "
+                  f"next retry, so Lambda lets them go: they return to the queue at "
+                  f"{payloads.iso(vis_end)} and their ApproximateReceiveCount already went up "
+                  "to " + _span([msg["receive_count"] for msg in batch])
+                  + " — with a low maxReceiveCount they reach the DLQ without the function "
+                  "ever running", data={"invocation": inv_id})
+            return
+        rt["throttled"].append({"batch": batch, "reason": reason, "tries": tries + 1,
+                                "retry_at": e.now_ms + delay})
+        e.log("invoke.throttled", m["label"],
+              f"invoke of {len(batch)} message(s) throttled ({why}); Lambda backs off "
+              f"(target {old_target} -> {rt['target']}) and retries in {delay / 1000:g} s while "
+              f"the messages stay invisible (until {payloads.iso(vis_end)})",
+              data={"invocation": inv_id})
+        e.agenda.schedule("queue.retry", f"qretry:{m['uuid']}", e.now_ms + delay, m["uuid"])
+
+    def _retry_throttled(self, key: str, uuid: str) -> None:
+        try:
+            m = self.mappings.get_row(uuid)
+        except Exception:
+            return
+        rt = m["runtime"]
+        now = self.engine.now_ms
+        due = [t for t in rt["throttled"] if t["retry_at"] <= now]
+        rt["throttled"] = [t for t in rt["throttled"] if t["retry_at"] > now]
+        for t in due:
+            self._invoke(m, t["batch"], t["reason"], t["tries"])
+        if rt["throttled"]:
+            nxt = min(t["retry_at"] for t in rt["throttled"])
+            self.engine.agenda.schedule("queue.retry", f"qretry:{uuid}", nxt, uuid)
+        self.pump(m)
+        self.mappings.save_runtime(m)
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def on_done(self, m, inv, status, response, error, why) -> None:
+        e = self.engine
+        rt = m["runtime"]
+        rt["busy"] = max(0, rt["busy"] - 1)
+        queue = rt["queue"]
+        msgs = inv["detail"]["msgs"]
+        late = [d for d in msgs if d.get("vis") is not None and inv["end_ms"] > d["vis"]]
+        if late:
+            e.log("invoke.outlived_visibility", m["label"],
+                  f"invocation {inv['id']} ran past the visibility timeout of {len(late)} "
+                  "message(s): they became visible again while the handler was still running, "
+                  "so another batch may process them a second time",
+                  data=[d["mid"] for d in late])
+        verdict, failed_ids, detail = self._verdict(m, msgs, status, response)
+        if verdict == "ok":
+            deleted = e.queues.delete_many(queue, [d["rh"] for d in msgs])
+            e.log("batch.succeeded", m["label"],
+                  f"invocation {inv['id']} succeeded; Lambda deletes the {len(msgs)} message(s)"
+                  + ("" if deleted == len(msgs) else
+                     f" ({len(msgs) - deleted} could not be deleted: their receipt handle is stale "
+                     "because they were received again)"),
+                  data={"invocation": inv["id"]})
+            self.mappings.set_result(m, "OK")
+        elif verdict == "partial":
+            keep = set(failed_ids)
+            e.queues.delete_many(queue, [d["rh"] for d in msgs if d["mid"] not in keep])
+            e.log("batch.partial", m["label"],
+                  f"invocation {inv['id']} reported {len(keep)} failed message(s) in "
+                  f"batchItemFailures; Lambda deletes the other {len(msgs) - len(keep)}, and the "
+                  "failed ones return when their visibility timeout ends",
+                  data={"invocation": inv["id"], "failed": sorted(keep)})
+            e.journal.metric(m["label"], "Errors", 0)
+            self.mappings.set_result(m, "PROBLEM: Function call failed")
+        else:
+            self._failed(m, inv, msgs, status, error, detail or why)
+        self.pump(m)
+        self.mappings.save_runtime(m)
+
+    def _failed(self, m, inv, msgs, status, error, why) -> None:
+        e = self.engine
+        rt = m["runtime"]
+        e.journal.metric(m["label"], "Errors", 1)
+        what = {"timeout": "timed out", "success": "returned an invalid response"}.get(
+            status, "failed")
+        reason = why or (error or {}).get("errorMessage", "")
+        vis = [d["vis"] for d in msgs if d.get("vis")]
+        back = f" at {payloads.iso(min(vis))}" if vis else ""
+        shrink = ""
+        if "ReportBatchItemFailures" not in (m["config"].get("FunctionResponseTypes") or []):
+            old = rt["target"]
+            rt["target"] = max(MIN_TARGET, rt["target"] - 1)
+            if rt["target"] != old:
+                shrink = f"; after the error Lambda scales the mapping down ({old} -> {rt['target']})"
+        e.log("batch.failed", m["label"],
+              f"invocation {inv['id']} {what} ({reason}); Lambda deletes nothing: the "
+              f"{len(msgs)} message(s) stay invisible until their visibility timeout ends{back}, "
+              "then return one by one with a higher ApproximateReceiveCount" + shrink,
+              data={"invocation": inv["id"], "status": status})
+        self.mappings.set_result(m, "PROBLEM: Function call failed")
+
+    def _verdict(self, m, msgs, status, response):
+        """('ok' | 'partial' | 'fail', failed message ids, why) per reference 2.4."""
+        if status != "success":
+            return "fail", [], None
+        if "ReportBatchItemFailures" not in (m["config"].get("FunctionResponseTypes") or []):
+            return "ok", [], None
+        if response is None or response == {}:
+            return "ok", [], None
+        if not isinstance(response, dict):
+            return "fail", [], "the response is not valid batchItemFailures JSON"
+        failures = response.get("batchItemFailures")
+        if not failures:
+            return "ok", [], None
+        if not isinstance(failures, list):
+            return "fail", [], "batchItemFailures is not a list"
+        ids = {d["mid"] for d in msgs}
+        failed = []
+        for f in failures:
+            ident = f.get("itemIdentifier") if isinstance(f, dict) else None
+            if not ident:
+                return "fail", [], ("an itemIdentifier is empty, null or misnamed: nothing is "
+                                    "deleted")
+            if ident not in ids:
+                return "fail", [], (f"itemIdentifier {ident} is not a messageId in the batch: "
+                                    "nothing is deleted")
+            failed.append(ident)
+        return "partial", failed, None
+
+    # -- scaling -----------------------------------------------------------------------------
+
+    def _plan_scale(self, m: dict) -> None:
+        rt = m["runtime"]
+        cap = self._cap(m, 10**9)
+        if rt["target"] >= cap:
+            return
+        if self.engine.agenda.pending(f"scale:{m['uuid']}") is None:
+            self.engine.agenda.schedule("queue.scale", f"scale:{m['uuid']}",
+                                        self.engine.now_ms + SCALE_PERIOD_MS, m["uuid"])
+
+    def _scale(self, key: str, uuid: str) -> None:
+        try:
+            m = self.mappings.get_row(uuid)
+        except Exception:
+            return
+        rt = m["runtime"]
+        counts = self.engine.queues.counts(rt["queue"])
+        if m["state"] == "Enabled" and counts["visible"] > 0 and rt["busy"] >= rt["target"]:
+            step = PROFILES[self.engine.profile]["step"]
+            old = rt["target"]
+            rt["target"] = self._cap(m, old + step)
+            if rt["target"] != old:
+                why = "ScalingConfig.MaximumConcurrency" if (
+                    m["config"].get("ScalingConfig") or {}).get("MaximumConcurrency") else \
+                    f"the {self.engine.profile} profile's cap"
+                self.engine.log("mapping.scaled_up", m["label"],
+                                f"{counts['visible']} message(s) are waiting and all {old} "
+                                f"concurrent batches are busy: Lambda adds up to {step} per "
+                                f"minute ({self.engine.profile} profile): target {old} -> "
+                                f"{rt['target']} (limit: {why})",
+                                data={"from": old, "to": rt["target"]})
+            self.pump(m)
+        self.mappings.save_runtime(m)
+
+    # -- read models ---------------------------------------------------------------------------
+
+    def sample(self, m: dict) -> bool:
+        e = self.engine
+        rt = m["runtime"]
+        counts = e.queues.counts(rt["queue"])
+        label = m["label"]
+        metric = e.journal.metric
+        metric(label, "ConcurrencyTarget", rt["target"])
+        metric(label, "ConcurrentExecutions", rt["busy"])
+        metric(rt["queue"], "ApproximateNumberOfMessagesVisible", counts["visible"])
+        metric(rt["queue"], "ApproximateNumberOfMessagesNotVisible", counts["in_flight"])
+        metric(rt["queue"], "ApproximateNumberOfMessagesDelayed", counts["delayed"])
+        metric(rt["queue"], "ApproximateAgeOfOldestMessage", counts["oldest_age_ms"] / 1000)
+        info = e.queues.info(rt["queue"])
+        if info.dlq_name:
+            metric(info.dlq_name, "ApproximateNumberOfMessagesVisible",
+                   e.queues.counts(info.dlq_name)["total"])
+        busy = rt["busy"] > 0 or counts["total"] > 0
+        if not busy and rt["target"] > IDLE_TARGET:
+            e.log("mapping.scaled_down", label, f"the queue is empty: Lambda scales "
+                  f"{label} back from {rt['target']} to {IDLE_TARGET} concurrent batches")
+            rt["target"] = self._cap(m, IDLE_TARGET)
+            self.mappings.save_runtime(m)
+        return busy
+
+
+def _span(values: list[int]) -> str:
+    lo, hi = min(values), max(values)
+    return str(lo) if lo == hi else f"{lo}-{hi}"

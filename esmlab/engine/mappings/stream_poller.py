@@ -1,0 +1,651 @@
+"""The stream poller: Kinesis and DynamoDB Streams mappings.
+
+Each mapping keeps, per shard, `ParallelizationFactor` lanes. A record's
+lane follows its partition key (DynamoDB: its item key), so order holds per
+key (reference 1.4; the lane model is the reference's recommended one).
+Each lane has its own checkpoint, its own batch in flight and its own
+retry state, so a failing lane blocks only its keys; with factor 1 the lane
+is the shard.
+
+A lane's batches to (re)try are kept in order in `pending`: the first is
+the one in flight or being retried; bisecting replaces it with its two
+halves. Nothing after `pending` is read until `pending` is empty, which is
+what "the shard is blocked" means.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from esmlab.engine import payloads
+from esmlab.engine.function import Item
+from esmlab.engine.mappings.filters import matches, parse_filter_criteria
+
+POLL_MS = {"kinesis": 1000, "dynamodb": 250}   # base polling rates (reference 1.2)
+THROTTLE_RETRY_MS = 1000
+# Retry delay after a function error. AWS does not document it (UNCERTAIN);
+# the lab backs off exponentially from 1 s up to 60 s so a blocked shard
+# retries visibly but a day of blocking stays cheap to simulate.
+RETRY_BASE_MS, RETRY_MAX_MS = 1000, 60_000
+WINDOW_IDLE_MS = 120_000    # tumbling window: wait up to 2 min for new records
+
+
+def lane_of(key: str, factor: int) -> int:
+    if factor <= 1:
+        return 0
+    return int.from_bytes(hashlib.md5(key.encode()).digest()[:8], "big") % factor
+
+
+def retry_delay(attempts: int) -> int:
+    return min(RETRY_BASE_MS * 2 ** max(attempts - 1, 0), RETRY_MAX_MS)
+
+
+def new_lane_state(status: str) -> dict:
+    return {"status": status, "inflight": None, "pending": [], "retry_at": None,
+            "window_from": None, "tw": None, "blocked_since": None}
+
+
+class StreamPoller:
+    def __init__(self, engine, mappings):
+        self.engine = engine
+        self.conn = engine.conn
+        self.mappings = mappings
+        self._woken: dict[tuple, int] = {}
+        self._filters: dict[str, list] = {}
+        engine.agenda.on("shard.poll", self._poll_shard)
+        engine.agenda.on("lane.poll", self._poll_lane)
+
+    # -- lanes in the database ----------------------------------------------------
+
+    def lane(self, uuid: str, shard: str, lane: int) -> tuple[str | None, dict]:
+        row = self.conn.execute("SELECT checkpoint, state FROM lanes WHERE mapping=? AND "
+                                "shard_id=? AND lane=?", (uuid, shard, lane)).fetchone()
+        return row[0], json.loads(row[1])
+
+    def save_lane(self, uuid, shard, lane, checkpoint, state) -> None:
+        self.conn.execute("UPDATE lanes SET checkpoint=?, state=? WHERE mapping=? AND shard_id=? "
+                          "AND lane=?", (checkpoint, json.dumps(state), uuid, shard, lane))
+
+    def lanes(self, uuid: str, shard: str | None = None) -> list[tuple]:
+        sql = "SELECT shard_id, lane, checkpoint, state FROM lanes WHERE mapping=?"
+        args: tuple = (uuid,)
+        if shard is not None:
+            sql += " AND shard_id=?"
+            args = (uuid, shard)
+        return [(s, n, c, json.loads(st)) for s, n, c, st in
+                self.conn.execute(sql + " ORDER BY shard_id, lane", args)]
+
+    def _stream(self, m: dict) -> str:
+        return self.engine.streams.name_for_arn(m["source_arn"])
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def on_create(self, m: dict) -> None:
+        stream = self._stream(m)
+        m["runtime"] = {"stream": stream}
+        for shard in self.engine.streams.shards(stream):
+            self._add_shard_lanes(m, stream, shard, initial=True)
+
+    def _add_shard_lanes(self, m: dict, stream: str, shard: dict, initial: bool) -> None:
+        c = m["config"]
+        start = None
+        if initial:
+            ts = c.get("StartingPositionTimestamp")
+            ts_ms = int(float(ts) * 1000) if isinstance(ts, (int, float)) else None
+            start = self.engine.streams.position(stream, shard["shard_id"],
+                                                 c["StartingPosition"], ts_ms)
+        parents = [p for p in (shard.get("parent"), shard.get("adjacent_parent")) if p]
+        waiting = any(self.lanes(m["uuid"], p) for p in parents)
+        status = "waiting_parents" if waiting else "active"
+        for n in range(c.get("ParallelizationFactor", 1)):
+            self.conn.execute(
+                "INSERT OR IGNORE INTO lanes (mapping, shard_id, lane, checkpoint, state) "
+                "VALUES (?,?,?,?,?)", (m["uuid"], shard["shard_id"], n, start,
+                                       json.dumps(new_lane_state(status))))
+
+    def on_update(self, m: dict, old: dict) -> None:
+        new_pf = m["config"].get("ParallelizationFactor", 1)
+        old_pf = old.get("ParallelizationFactor", 1)
+        if new_pf == old_pf:
+            return
+        # Re-lane every shard from the slowest lane's checkpoint: records past
+        # it may be delivered again (at-least-once), none are skipped.
+        by_shard: dict[str, list] = {}
+        for shard, n, checkpoint, state in self.lanes(m["uuid"]):
+            by_shard.setdefault(shard, []).append((checkpoint, state))
+        self.conn.execute("DELETE FROM lanes WHERE mapping=?", (m["uuid"],))
+        for shard, rows in by_shard.items():
+            known = [c for c, _ in rows if c is not None]
+            checkpoint = min(known) if len(known) == len(rows) else None
+            status = rows[0][1]["status"]
+            for n in range(new_pf):
+                self.conn.execute("INSERT INTO lanes VALUES (?,?,?,?,?)",
+                                  (m["uuid"], shard, n, checkpoint,
+                                   json.dumps(new_lane_state(status))))
+        self.engine.log("mapping.relaned", m["label"],
+                        f"ParallelizationFactor {old_pf} -> {new_pf}: each shard now has "
+                        f"{new_pf} lanes, restarted from the slowest lane's checkpoint")
+
+    def on_delete(self, m: dict) -> None:
+        for shard, n, _, _ in self.lanes(m["uuid"]):
+            self.engine.agenda.cancel(f"lane:{m['uuid']}:{shard}:{n}")
+            self.engine.agenda.cancel(f"shard:{m['uuid']}:{shard}")
+
+    def on_reshard(self, stream: str) -> None:
+        for m in self._mappings_on(stream):
+            for shard in self.engine.streams.shards(stream):
+                if not self.lanes(m["uuid"], shard["shard_id"]):
+                    self._add_shard_lanes(m, stream, shard, initial=False)
+            self.wake_all(m)
+
+    def _mappings_on(self, stream: str) -> list[dict]:
+        arn = self.engine.streams.info(stream)["arn"]
+        return self.mappings.on_source(arn)
+
+    # -- wake-ups ----------------------------------------------------------------
+
+    def wake_all(self, m: dict) -> None:
+        for shard in {s for s, *_ in self.lanes(m["uuid"])}:
+            self.engine.agenda.schedule("shard.poll", f"shard:{m['uuid']}:{shard}",
+                                        self.engine.now_ms, {"uuid": m["uuid"], "shard": shard})
+
+    def on_write(self, stream: str, shard: str, at_ms: int) -> None:
+        now = self.engine.now_ms
+        key = (stream, shard)
+        if self._woken.get(key, -1) > now:
+            return  # a poll of this shard is already coming
+        kind = self.engine.streams.info(stream)["kind"]
+        period = POLL_MS[kind]
+        due = (now // period + 1) * period
+        for uuid, state in self.conn.execute(
+                "SELECT uuid, state FROM mappings WHERE source_arn=?",
+                (self.engine.streams.info(stream)["arn"],)).fetchall():
+            if state == "Enabled":
+                self.engine.agenda.schedule("shard.poll", f"shard:{uuid}:{shard}", due,
+                                            {"uuid": uuid, "shard": shard})
+        self._woken[key] = due
+
+    def _poll_shard(self, key: str, data: dict) -> None:
+        m = self._mapping(data["uuid"])
+        if m is None:
+            return
+        for shard, n, _, _ in self.lanes(m["uuid"], data["shard"]):
+            self.pump(m, shard, n)
+
+    def _poll_lane(self, key: str, data: dict) -> None:
+        m = self._mapping(data["uuid"])
+        if m is not None:
+            self.pump(m, data["shard"], data["lane"])
+
+    def _mapping(self, uuid: str) -> dict | None:
+        try:
+            return self.mappings.get_row(uuid)
+        except Exception:
+            return None
+
+    def _wake_lane(self, m, shard, n, at_ms) -> None:
+        self.engine.agenda.schedule("lane.poll", f"lane:{m['uuid']}:{shard}:{n}", at_ms,
+                                    {"uuid": m["uuid"], "shard": shard, "lane": n})
+
+    # -- the lane's work -------------------------------------------------------------
+
+    def pump(self, m: dict, shard: str, n: int) -> None:
+        if m["state"] != "Enabled":
+            return
+        checkpoint, st = self.lane(m["uuid"], shard, n)
+        if st["status"] != "active" or st["inflight"]:
+            return
+        now = self.engine.now_ms
+        if st["retry_at"] and now < st["retry_at"]:
+            self._wake_lane(m, shard, n, st["retry_at"])
+            return
+        st["retry_at"] = None
+        for _ in range(1000):  # each turn settles filtered/expired records or starts a batch
+            if not st["pending"]:
+                checkpoint, seg = self._next_batch(m, shard, n, checkpoint, st)
+                if seg is None:
+                    break
+                st["pending"] = [seg]
+            seg = st["pending"][0]
+            records = self._load(m, shard, seg)
+            checkpoint, records = self._drop_expired(m, shard, checkpoint, st, seg, records)
+            if not records and not seg.get("final"):
+                continue  # the batch was settled without invoking; read on
+            self._invoke(m, shard, n, checkpoint, st, seg, records)
+            return
+        self.save_lane(m["uuid"], shard, n, checkpoint, st)
+
+    def _next_batch(self, m, shard, n, checkpoint, st):
+        """Read the next batch for this lane; returns (checkpoint, segment or None)."""
+        c = m["config"]
+        stream = m["runtime"]["stream"]
+        kind = m["source_kind"]
+        pf = c.get("ParallelizationFactor", 1)
+        patterns = self._patterns(c, kind)
+        size_limit = payloads.MAX_PAYLOAD_BYTES - payloads.EMPTY_EVENT_BYTES
+        tw_seconds = c.get("TumblingWindowInSeconds", 0)
+        batch, size, examined_end, filtered = [], 0, None, 0
+        reason, after = None, checkpoint
+        window = st["tw"]
+        while reason is None:
+            chunk = self.engine.streams.read(stream, shard, after, c["BatchSize"] * max(pf, 1))
+            if not chunk:
+                break
+            for rec in chunk:
+                after = rec["seq"]
+                if pf > 1 and lane_of(rec["partition_key"], pf) != n:
+                    examined_end = rec["seq"]
+                    continue
+                if tw_seconds:
+                    start = rec["arrival_ms"] // (tw_seconds * 1000) * tw_seconds * 1000
+                    if window is None:
+                        window = {"start": start, "end": start + tw_seconds * 1000, "state": {}}
+                    elif start != window["start"]:
+                        reason = "the tumbling window ended (a record of the next window arrived)"
+                        break
+                event_record = self._event_record(m, shard, rec)
+                if patterns and not matches(patterns, event_record, kind):
+                    filtered += 1
+                    examined_end = rec["seq"]
+                    continue
+                rsize = payloads.record_size(event_record)
+                if size + rsize > size_limit and batch:
+                    reason = "the 6 MB payload limit"
+                    break
+                batch.append(rec)
+                size += rsize
+                examined_end = rec["seq"]
+                if len(batch) >= c["BatchSize"]:
+                    reason = f"BatchSize {c['BatchSize']} was reached"
+                    break
+        if filtered:
+            self.engine.log("batch.filtered", m["label"],
+                            f"{filtered} record(s) on {shard} did not match FilterCriteria; "
+                            "the checkpoint moves past them (they stay in the stream)",
+                            subject=shard, data={"count": filtered})
+            self.engine.journal.metric(m["label"], "FilteredOutEventCount", filtered)
+        if tw_seconds and window is not None and st["tw"] is None:
+            st["tw"] = window
+        if not batch:
+            if examined_end is not None:
+                checkpoint = examined_end
+            return checkpoint, self._idle(m, shard, n, checkpoint, st, reason)
+        ended = self._shard_end(stream, shard)
+        if reason is None:
+            window_s = c.get("MaximumBatchingWindowInSeconds", 0)
+            if ended is not None and batch[-1]["seq"] >= ended:
+                reason = "the end of the shard (it was closed by resharding)"
+            elif window_s:
+                now = self.engine.now_ms
+                if st["window_from"] is None:
+                    st["window_from"] = now
+                if now < st["window_from"] + window_s * 1000:
+                    self._wake_lane(m, shard, n, st["window_from"] + window_s * 1000)
+                    return checkpoint, None
+                reason = f"the batching window of {window_s} s elapsed"
+            else:
+                reason = "records were waiting and no batching window is set"
+        st["window_from"] = None
+        return checkpoint, {"ids": [r["id"] for r in batch], "end": examined_end,
+                            "attempts": 0, "invokes": 0, "reason": reason}
+
+    def _patterns(self, c: dict, kind: str) -> list:
+        # Parse each distinct FilterCriteria once per process, not per poll.
+        text = json.dumps(c.get("FilterCriteria"), sort_keys=True)
+        if text not in self._filters:
+            self._filters[text] = parse_filter_criteria(c.get("FilterCriteria"), kind)
+        return self._filters[text]
+
+    def _idle(self, m, shard, n, checkpoint, st, reason) -> dict | None:
+        """Nothing to send now: close a tumbling window, finish a drained
+        closed shard, or simply wait for the next write."""
+        tw = st["tw"]
+        now = self.engine.now_ms
+        if tw is not None:
+            if reason or now >= tw["end"] + WINDOW_IDLE_MS:
+                return {"ids": [], "end": checkpoint, "attempts": 0, "invokes": 0,
+                        "final": True, "reason": reason or "no new records for 2 minutes "
+                        "after the window ended"}
+            self._wake_lane(m, shard, n, tw["end"] + WINDOW_IDLE_MS)
+            return None
+        ended = self._shard_end(m["runtime"]["stream"], shard)
+        if ended is not None:
+            st["status"] = "finished"
+            self.engine.log("shard.finished", m["label"],
+                            f"{shard} lane {n} read to the end of its closed shard; "
+                            "its child shards may start", subject=shard)
+            self.save_lane(m["uuid"], shard, n, checkpoint, st)
+            self._start_children(m, shard)
+        return None
+
+    def _shard_end(self, stream: str, shard: str) -> str | None:
+        for s in self.engine.streams.shards(stream):
+            if s["shard_id"] == shard:
+                return None if s["open"] else (s["end_seq"] or "")
+        return None
+
+    def _start_children(self, m: dict, shard: str) -> None:
+        stream = m["runtime"]["stream"]
+        shards = self.engine.streams.shards(stream)
+        for child in shards:
+            parents = [p for p in (child.get("parent"), child.get("adjacent_parent")) if p]
+            if shard not in parents:
+                continue
+            done = all(st["status"] == "finished" for p in parents
+                       for _, _, _, st in self.lanes(m["uuid"], p))
+            if not done:
+                continue
+            for cs, n, cp, st in self.lanes(m["uuid"], child["shard_id"]):
+                if st["status"] == "waiting_parents":
+                    st["status"] = "active"
+                    self.save_lane(m["uuid"], cs, n, cp, st)
+            self.engine.log("shard.started", m["label"],
+                            f"{child['shard_id']} starts: its parent shard(s) "
+                            f"{', '.join(parents)} are finished (parent before child keeps "
+                            "per-key order)", subject=child["shard_id"])
+            self.engine.agenda.schedule("shard.poll", f"shard:{m['uuid']}:{child['shard_id']}",
+                                        self.engine.now_ms,
+                                        {"uuid": m["uuid"], "shard": child["shard_id"]})
+
+    def _load(self, m, shard, seg) -> list[dict]:
+        if not seg["ids"]:
+            return []
+        ids = seg["ids"]
+        rows = self.engine.streams.records_by_ids(ids)
+        if len(rows) < len(ids):
+            lost = len(ids) - len(rows)
+            self.engine.log("records.expired", m["label"],
+                            f"{lost} record(s) of the batch on {shard} passed the stream's "
+                            "retention period and were deleted before they could be processed; "
+                            "they are lost", subject=shard, data={"count": lost})
+            seg["ids"] = [r["id"] for r in rows]
+        return rows
+
+    def _drop_expired(self, m, shard, checkpoint, st, seg, records):
+        """MaximumRecordAgeInSeconds: discard records that are too old before
+        invoking; fresher records of the batch go on. A batch emptied by
+        retention or age is settled here."""
+        max_age = m["config"].get("MaximumRecordAgeInSeconds", -1)
+        now = self.engine.now_ms
+        if max_age not in (-1, None) and records:
+            old = [r for r in records if now - r["arrival_ms"] > max_age * 1000]
+            if old:
+                self._discard(m, shard, old, seg, "RecordAgeExceeded",
+                              f"they are older than MaximumRecordAgeInSeconds {max_age} "
+                              "(checked before invoking)")
+                keep = records[len(old):]
+                seg["ids"] = [r["id"] for r in keep]
+                if keep:
+                    checkpoint = old[-1]["seq"]
+                records = keep
+        if not records and not seg.get("final"):
+            checkpoint = seg["end"] or checkpoint
+            st["pending"].pop(0)
+        return checkpoint, records
+
+    # -- invoking ---------------------------------------------------------------------
+
+    def _event_record(self, m, shard, rec) -> dict:
+        if m["source_kind"] == "kinesis":
+            return payloads.kinesis_record(m["runtime"]["stream"], shard, rec["seq"],
+                                           rec["partition_key"], rec["data"], rec["arrival_ms"])
+        d = rec["detail"]
+        return payloads.dynamodb_record(
+            m["source_arn"], d["eventID"], d["eventName"], d["Keys"], d.get("NewImage"),
+            d.get("OldImage"), rec["seq"], d["StreamViewType"], rec["arrival_ms"],
+            d.get("SizeBytes"))
+
+    def _items(self, m, records) -> list[Item]:
+        items = []
+        for rec in records:
+            if m["source_kind"] == "kinesis":
+                text = rec["data"].decode("utf-8", "replace") if isinstance(
+                    rec["data"], bytes) else str(rec["data"])
+            else:
+                text = json.dumps(rec["detail"], sort_keys=True)
+            items.append(Item(rec["seq"], text, rec["partition_key"], None))
+        return items
+
+    def _invoke(self, m, shard, n, checkpoint, st, seg, records) -> None:
+        e = self.engine
+        c = m["config"]
+        event_records = [self._event_record(m, shard, r) for r in records]
+        tw = st["tw"]
+        if c.get("TumblingWindowInSeconds", 0) and tw is not None:
+            event = payloads.window_event(
+                event_records, shard_id=shard, stream_arn=m["source_arn"],
+                window_start_ms=tw["start"], window_end_ms=tw["end"], state=tw["state"],
+                final=bool(seg.get("final")), terminated_early=False)
+        else:
+            event = payloads.stream_event(event_records)
+        first = records[0]["seq"] if records else None
+        last = records[-1]["seq"] if records else None
+        detail = {"shard": shard, "lane": n, "first_seq": first, "last_seq": last,
+                  "reason": seg["reason"], "final": bool(seg.get("final"))}
+        inv_id, throttled = e.functions.invoke(
+            m["function"], event, self._items(m, records), mapping=m["uuid"],
+            source=f"{shard}#{n}", attempt=seg["invokes"] + 1, detail=detail)
+        where = f"{shard}" + (f" lane {n}" if c.get("ParallelizationFactor", 1) > 1 else "")
+        if throttled:
+            st["retry_at"] = e.now_ms + THROTTLE_RETRY_MS
+            e.log("invoke.throttled", m["label"],
+                  f"invoke of the batch on {where} was throttled ({throttled}); retrying in "
+                  f"{THROTTLE_RETRY_MS // 1000} s without using up MaximumRetryAttempts "
+                  "(the batch never reached the function)", subject=shard,
+                  data={"invocation": inv_id})
+            self.save_lane(m["uuid"], shard, n, checkpoint, st)
+            self._wake_lane(m, shard, n, st["retry_at"])
+            return
+        st["inflight"] = inv_id
+        seg["invokes"] += 1
+        if records:
+            e.journal.metric(m["label"], "IteratorAge", e.now_ms - records[-1]["arrival_ms"])
+        what = (f"final invoke for the window {payloads.iso(tw['start'])}" if seg.get("final")
+                else f"{len(records)} record(s) {first}..{last}")
+        retry = f", retry {seg['invokes'] - 1}" if seg["invokes"] > 1 else ""
+        e.log("invoke.started", m["label"],
+              f"invocation {inv_id}: {m['function']} gets {what} from {where}"
+              f" (attempt {seg['invokes']}{retry}); the batch closed because {seg['reason']}",
+              subject=shard, data={"invocation": inv_id, "size": len(records)})
+        self.save_lane(m["uuid"], shard, n, checkpoint, st)
+
+    # -- outcomes -----------------------------------------------------------------------
+
+    def on_done(self, m, inv, status, response, error, why) -> None:
+        shard, n = inv["detail"]["shard"], inv["detail"]["lane"]
+        checkpoint, st = self.lane(m["uuid"], shard, n)
+        st["inflight"] = None
+        if not st["pending"]:
+            self.save_lane(m["uuid"], shard, n, checkpoint, st)
+            return
+        seg = st["pending"][0]
+        verdict, detail = self._verdict(m, seg, status, response)
+        if verdict == "ok":
+            checkpoint = self._succeed(m, inv, shard, checkpoint, st, seg, response)
+        elif verdict == "partial":
+            checkpoint = self._partial(m, inv, shard, n, checkpoint, st, seg, detail)
+        else:
+            checkpoint = self._fail(m, inv, shard, n, st, seg, status, error,
+                                    detail or why) or checkpoint
+        self.mappings.set_result(m, "OK" if verdict == "ok" else "PROBLEM: Function call failed")
+        self.save_lane(m["uuid"], shard, n, checkpoint, st)
+        self._wake_lane(m, shard, n, st["retry_at"] or self.engine.now_ms)
+
+    def _verdict(self, m, seg, status, response) -> tuple[str, str | None]:
+        """'ok', 'partial' (with the lowest failed sequence number) or 'fail'
+        (with why), following reference 1.6 and 1.7."""
+        if status != "success":
+            return "fail", None
+        c = m["config"]
+        if c.get("TumblingWindowInSeconds", 0) and (
+                not isinstance(response, dict) or "state" not in response):
+            return "fail", "the response has no state (tumbling windows require one)"
+        if "ReportBatchItemFailures" not in (c.get("FunctionResponseTypes") or []):
+            return "ok", None
+        if response is None or response == {}:
+            return "ok", None
+        if not isinstance(response, dict):
+            return "fail", "the response is not a batchItemFailures object"
+        failures = response.get("batchItemFailures")
+        if not failures:
+            return "ok", None
+        if not isinstance(failures, list):
+            return "fail", "batchItemFailures is not a list"
+        seqs = set(self._seqs(seg))
+        found = []
+        for f in failures:
+            ident = f.get("itemIdentifier") if isinstance(f, dict) else None
+            if not ident:
+                return "fail", ("an itemIdentifier is empty, null or misnamed: the whole batch "
+                                "counts as failed")
+            if ident not in seqs:
+                return "fail", (f"itemIdentifier {ident} is not a sequence number in the batch: "
+                                "the whole batch counts as failed")
+            found.append(ident)
+        return "partial", min(found, key=int)
+
+    def _seqs(self, seg) -> list[str]:
+        if not seg["ids"]:
+            return []
+        return [r["seq"] for r in self.engine.streams.records_by_ids(seg["ids"])]
+
+    def _succeed(self, m, inv, shard, checkpoint, st, seg, response) -> str:
+        e = self.engine
+        st["pending"].pop(0)
+        st["blocked_since"] = None if not st["pending"] else st["blocked_since"]
+        tw = st["tw"]
+        if tw is not None:
+            if seg.get("final"):
+                st["tw"] = None
+                e.log("window.closed", m["label"], f"the tumbling window "
+                      f"{payloads.iso(tw['start'])}..{payloads.iso(tw['end'])} on {shard} closed: "
+                      f"final invoke succeeded with state {json.dumps(response.get('state'))}; "
+                      "the state is dropped", subject=shard)
+            else:
+                tw["state"] = response.get("state") or {}
+        new_checkpoint = seg["end"] or checkpoint
+        e.log("batch.succeeded", m["label"],
+              f"invocation {inv['id']} succeeded; checkpoint on {shard} moves to {new_checkpoint}"
+              + (" and the next batch may start" if not st["pending"] else
+                 f"; {len(st['pending'])} split batch(es) still to go"),
+              subject=shard, data={"invocation": inv["id"], "checkpoint": new_checkpoint})
+        return new_checkpoint
+
+    def _partial(self, m, inv, shard, n, checkpoint, st, seg, lowest) -> str:
+        e = self.engine
+        rows = self.engine.streams.records_by_ids(seg["ids"])
+        done = [r for r in rows if int(r["seq"]) < int(lowest)]
+        rest = [r for r in rows if int(r["seq"]) >= int(lowest)]
+        if done:
+            checkpoint = done[-1]["seq"]
+        seg["ids"] = [r["id"] for r in rest]
+        e.log("batch.partial", m["label"],
+              f"invocation {inv['id']} reported batchItemFailures; the lowest failed sequence "
+              f"number is {lowest}: checkpoint at {checkpoint}, and {len(rest)} record(s) from "
+              f"{lowest} on are retried (ReportBatchItemFailures)", subject=shard,
+              data={"invocation": inv["id"], "lowest": lowest})
+        return self._count_failure(m, inv, shard, n, st, seg, "the partial batch failure") \
+            or checkpoint
+
+    def _fail(self, m, inv, shard, n, st, seg, status, error, why) -> None:
+        e = self.engine
+        c = m["config"]
+        what = {"timeout": "timed out", "success": "returned an invalid response"}.get(
+            status, "failed")
+        e.journal.metric(m["label"], "Errors", 1)
+        reason = why or (error or {}).get("errorMessage", "")
+        if c.get("BisectBatchOnFunctionError") and len(seg["ids"]) > 1 and status != "success":
+            half = len(seg["ids"]) // 2
+            first_rows = self.engine.streams.records_by_ids(seg["ids"][:half])
+            a = dict(seg, ids=seg["ids"][:half], end=first_rows[-1]["seq"], invokes=0)
+            b = dict(seg, ids=seg["ids"][half:], invokes=0)
+            a["reason"] = b["reason"] = "bisecting the failed batch"
+            st["pending"][0:1] = [a, b]
+            e.log("batch.bisected", m["label"],
+                  f"invocation {inv['id']} {what} ({reason}); BisectBatchOnFunctionError splits "
+                  f"the batch of {len(seg['ids'])} into {half} + {len(seg['ids']) - half} and "
+                  "retries each half in order; splitting does not use up MaximumRetryAttempts",
+                  subject=shard, data={"invocation": inv["id"]})
+            return None
+        e.log("batch.failed", m["label"], f"invocation {inv['id']} {what} ({reason})",
+              subject=shard, data={"invocation": inv["id"], "status": status})
+        return self._count_failure(m, inv, shard, n, st, seg, f"the {what} batch")
+
+    def _count_failure(self, m, inv, shard, n, st, seg, what) -> str | None:
+        """Use up one retry attempt; discard the batch when they are all used.
+        Returns the new checkpoint when the batch was discarded."""
+        e = self.engine
+        c = m["config"]
+        seg["attempts"] += 1
+        limit = c.get("MaximumRetryAttempts", -1)
+        st["blocked_since"] = st["blocked_since"] or e.now_ms
+        if limit not in (-1, None) and seg["attempts"] > limit:
+            rows = self.engine.streams.records_by_ids(seg["ids"])
+            self._discard(m, shard, rows, seg, "RetryAttemptsExhausted",
+                          f"MaximumRetryAttempts {limit} is used up "
+                          f"({seg['attempts']} failed attempts)", inv)
+            st["pending"].pop(0)
+            st["blocked_since"] = None
+            return seg["end"]
+        delay = retry_delay(seg["attempts"])
+        st["retry_at"] = e.now_ms + delay
+        retries = "without limit until the records expire" if limit in (-1, None) else \
+            f"retry {seg['attempts']} of {limit}"
+        e.log("batch.retry", m["label"],
+              f"{what} on {shard} will be retried in {delay / 1000:g} s ({retries}); "
+              f"{shard}{'' if c.get('ParallelizationFactor', 1) == 1 else f' lane {n}'} makes no "
+              "progress meanwhile, other shards go on", subject=shard,
+              data={"attempts": seg["attempts"]})
+        return None
+
+    def _discard(self, m, shard, rows, seg, condition, why, inv=None) -> None:
+        e = self.engine
+        c = m["config"]
+        if not rows:
+            return
+        dest = ((c.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        event_records = [self._event_record(m, shard, r) for r in rows]
+        where = "and is dropped (no OnFailure destination)"
+        if dest:
+            kind = e.sinks.kind_of_arn(dest)
+            last = None
+            if inv is not None:
+                last = {"statusCode": 200, "executedVersion": "$LATEST",
+                        "functionError": "Unhandled"}
+            body = payloads.failure_record(
+                request_id=e.rng.uuid(), function_arn=e.functions.config(m["function"])["FunctionArn"],
+                condition=condition, approximate_invoke_count=seg["invokes"],
+                last_response=last, timestamp_ms=e.now_ms, source_kind=m["source_kind"],
+                shard_id=shard, stream_arn=m["source_arn"], records=event_records,
+                payload_event=payloads.stream_event(event_records) if kind == "s3" else None)
+            key = payloads.s3_failure_key(m["uuid"], shard, e.now_ms, e.rng.uuid()) \
+                if kind == "s3" else None
+            if e.sinks.deliver(dest, body, key=key, reason=condition):
+                where = f"and a failure record ({condition}) goes to {dest}"
+                e.journal.metric(m["label"], "OnFailureDestinationDeliveredEventCount", len(rows))
+            else:
+                where = f"but delivery to {dest} failed (DestinationDeliveryFailures)"
+                e.journal.metric(m["label"], "DestinationDeliveryFailures", 1)
+        else:
+            e.journal.metric(m["label"], "DroppedEventCount", len(rows))
+        e.log("batch.discarded", m["label"],
+              f"{len(rows)} record(s) {rows[0]['seq']}..{rows[-1]['seq']} on {shard} are "
+              f"discarded because {why}, {where}; the shard moves on",
+              subject=shard, data={"condition": condition, "count": len(rows),
+                                   "destination": dest})
+
+    # -- read models -------------------------------------------------------------------
+
+    def sample(self, m: dict) -> bool:
+        lanes = self.lanes(m["uuid"])
+        running = sum(1 for *_, st in lanes if st["inflight"])
+        self.engine.journal.metric(m["label"], "ConcurrentExecutions", running)
+        return any(st["pending"] or st["inflight"] for *_, st in lanes)
+
+    def blocked(self, m: dict) -> dict[str, bool]:
+        out: dict[str, bool] = {}
+        for shard, _, _, st in self.lanes(m["uuid"]):
+            is_blocked = bool(st["pending"]) and st["pending"][0]["attempts"] > 0
+            out[shard] = out.get(shard, False) or is_blocked
+        return out

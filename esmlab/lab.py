@@ -1,0 +1,445 @@
+"""The Lab: the one API the faces (CLI, TUI, scenarios) use.
+
+Every public call that changes the lab is a *command*: it runs in one
+transaction, and is recorded (name, arguments, virtual time) in the lab's
+command log. Replaying the log onto the lab's initial state (name, seed,
+profile, start time) rebuilds the identical lab, event for event; that one
+mechanism gives snapshots, rewind and "export my session as a scenario".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from esmlab.engine.world import DEFAULT_START_MS, Engine
+from esmlab.errors import LabError
+from esmlab.store import Store
+
+# Timers that keep running while nothing a user would wait for is pending.
+BACKGROUND_KINDS = ("stream.trim", "metrics.sample")
+DEFAULT_IDLE_LIMIT_MS = 3_600_000
+
+
+# -- commands: name -> how to apply it to an engine ---------------------------------
+
+def _create_function(e: Engine, a: dict):
+    return e.functions.create(a["FunctionName"], timeout=a.get("Timeout", 3),
+                              reserved=a.get("ReservedConcurrentExecutions"),
+                              memory=a.get("MemorySize", 128), duration=a.get("duration"),
+                              behaviour=a.get("behaviour"))
+
+
+def _update_function(e: Engine, a: dict):
+    changes = {}
+    if "Timeout" in a:
+        changes["timeout"] = a["Timeout"]
+    if "ReservedConcurrentExecutions" in a:
+        changes["reserved"] = a["ReservedConcurrentExecutions"]
+    if "duration" in a:
+        changes["duration"] = a["duration"]
+    return e.functions.update(a["FunctionName"], **changes)
+
+
+def _send(e: Engine, a: dict):
+    return e.queues.send(a["QueueName"], a["MessageBody"], delay_seconds=a.get("DelaySeconds"),
+                         message_attributes=a.get("MessageAttributes"),
+                         group_id=a.get("MessageGroupId"),
+                         dedup_id=a.get("MessageDeduplicationId"))
+
+
+def _advance_to(e: Engine, a: dict):
+    return e.agenda.run_until(a["until_ms"])
+
+
+def _step(e: Engine, a: dict):
+    ran = 0
+    for _ in range(a.get("count", 1)):
+        if not e.agenda.run_instant():
+            break
+        ran += 1
+    return ran
+
+
+def _run_until_idle(e: Engine, a: dict):
+    """Run until no foreground timer is pending, or until `until_ms`."""
+    until = a["until_ms"]
+    while True:
+        nxt = e.conn.execute(
+            f"SELECT min(due_ms) FROM agenda WHERE kind NOT IN "
+            f"({','.join('?' * len(BACKGROUND_KINDS))})", BACKGROUND_KINDS).fetchone()[0]
+        if nxt is None:
+            return "idle"
+        if nxt > until:
+            e.agenda.run_until(until)
+            return "limit"
+        e.agenda.run_until(nxt)
+
+
+def _set_profile(e: Engine, a: dict):
+    if a["profile"] not in ("current", "classic"):
+        raise LabError("profile must be 'current' or 'classic'")
+    e.profile = a["profile"]
+    e.log("lab.profile", "lab", f"SQS scaling profile is now {a['profile']}")
+
+
+COMMANDS: dict[str, Any] = {
+    "create_function": _create_function,
+    "update_function": _update_function,
+    "set_behaviour": lambda e, a: e.functions.set_behaviour(a["FunctionName"], a["behaviour"]),
+    "create_queue": lambda e, a: e.queues.create(a["QueueName"], a.get("Attributes"),
+                                                 a.get("duplicate_rate", 0.0)),
+    "set_queue_attributes": lambda e, a: e.queues.set_attributes(a["QueueName"], a["Attributes"]),
+    "set_duplicate_rate": lambda e, a: e.queues.set_duplicate_rate(a["QueueName"], a["rate"]),
+    "send_message": _send,
+    "send_message_batch": lambda e, a: e.queues.send_batch(a["QueueName"], a["Entries"]),
+    "receive_message": lambda e, a: e.queues.receive(
+        a["QueueName"], a.get("MaxNumberOfMessages", 1), a.get("VisibilityTimeout")),
+    "delete_message": lambda e, a: e.queues.delete(a["QueueName"], a["ReceiptHandle"]),
+    "change_message_visibility": lambda e, a: e.queues.change_visibility(
+        a["QueueName"], a["ReceiptHandle"], a["VisibilityTimeout"]),
+    "create_stream": lambda e, a: e.streams.create(a["StreamName"], a.get("ShardCount", 1),
+                                                   a.get("RetentionPeriodHours", 24)),
+    "set_retention": lambda e, a: e.streams.set_retention(a["StreamName"],
+                                                          a["RetentionPeriodHours"]),
+    "put_record": lambda e, a: e.streams.put_record(a["StreamName"], a["PartitionKey"],
+                                                    a["Data"], a.get("ExplicitHashKey")),
+    "put_records": lambda e, a: e.streams.put_records(a["StreamName"], a["Records"]),
+    "split_shard": lambda e, a: e.streams.split_shard(a["StreamName"], a["ShardToSplit"],
+                                                      a["NewStartingHashKey"]),
+    "merge_shards": lambda e, a: e.streams.merge_shards(a["StreamName"], a["ShardToMerge"],
+                                                        a["AdjacentShardToMerge"]),
+    "create_table": lambda e, a: e.tables.create(a["TableName"], a["KeySchema"],
+                                                 a.get("AttributeDefinitions"),
+                                                 a.get("StreamSpecification")),
+    "put_item": lambda e, a: e.tables.put_item(a["TableName"], a["Item"]),
+    "update_item": lambda e, a: e.tables.update_item(
+        a["TableName"], a["Key"], a["UpdateExpression"], a.get("ExpressionAttributeNames"),
+        a.get("ExpressionAttributeValues")),
+    "delete_item": lambda e, a: e.tables.delete_item(a["TableName"], a["Key"]),
+    "create_topic": lambda e, a: e.sinks.create_topic(a["Name"]),
+    "create_bucket": lambda e, a: e.sinks.create_bucket(a["Bucket"]),
+    "create_mapping": lambda e, a: e.mappings.create(a["params"], a.get("label")),
+    "update_mapping": lambda e, a: e.mappings.update(a["ref"], a["params"]),
+    "delete_mapping": lambda e, a: e.mappings.delete(a["ref"]),
+    "set_profile": _set_profile,
+    "advance_to": _advance_to,
+    "step": _step,
+    "run_until_idle": _run_until_idle,
+}
+
+
+class Lab:
+    """An open lab file."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.engine = Engine(store)
+
+    # -- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, *, name: str = "lab", seed: int = 1,
+               profile: str = "current", start_ms: int = DEFAULT_START_MS) -> "Lab":
+        path = Path(path)
+        if path.exists() and path.stat().st_size > 0:
+            raise LabError(f"{path} already exists")
+        store = Store(path)
+        with store.transaction():
+            Engine.initialise(store, name=name, seed=seed, profile=profile, start_ms=start_ms)
+            store.set_meta("initial", json.dumps({"name": name, "seed": seed, "profile": profile,
+                                                  "start_ms": start_ms}))
+        return cls(store)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Lab":
+        path = Path(path)
+        if not path.exists():
+            raise LabError(f"no lab at {path}")
+        store = Store(path)
+        if store.get_meta("initial") is None:
+            store.close()
+            raise LabError(f"{path} is not an esmlab lab file")
+        return cls(store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def path(self) -> str:
+        return self.store.path
+
+    @property
+    def now_ms(self) -> int:
+        return self.engine.now_ms
+
+    @property
+    def initial(self) -> dict:
+        return json.loads(self.store.get_meta("initial"))
+
+    # -- running commands ----------------------------------------------------------------
+
+    def do(self, name: str, **args) -> Any:
+        """Apply one command in one transaction and record it. An error
+        (AwsError, LabError) rolls everything back: the lab is unchanged."""
+        if name not in COMMANDS:
+            raise LabError(f"unknown command {name!r}")
+        at = self.engine.now_ms
+        try:
+            with self.store.transaction():
+                self._truncate_future()
+                result = COMMANDS[name](self.engine, args)
+                self.store.conn.execute(
+                    "INSERT INTO commands (at_ms, name, args) VALUES (?, ?, ?)",
+                    (at, name, json.dumps(args, sort_keys=True)))
+                self.engine.flush()
+        except BaseException:
+            self.engine.load()  # the in-memory clock and generator follow the rollback
+            raise
+        return result
+
+    def _truncate_future(self) -> None:
+        """After a rewind, the old future is dropped only when the user acts anew."""
+        head = self.store.get_meta("rewind_head")
+        if head is None:
+            return
+        self.store.conn.execute("DELETE FROM commands")
+        self.store.conn.executemany(
+            "INSERT INTO commands (seq, at_ms, name, args) VALUES (?, ?, ?, ?)",
+            [(i + 1, c["at_ms"], c["name"], json.dumps(c["args"], sort_keys=True))
+             for i, c in enumerate(json.loads(head))])
+        self.store.conn.execute("DELETE FROM meta WHERE key='rewind_head'")
+
+    def commands(self) -> list[dict]:
+        head = self.store.get_meta("rewind_head")
+        if head is not None:
+            return json.loads(head)
+        return [{"at_ms": at, "name": n, "args": json.loads(a)} for at, n, a in
+                self.store.conn.execute("SELECT at_ms, name, args FROM commands ORDER BY seq")]
+
+    # the clock
+    def step(self, count: int = 1) -> int:
+        return self.do("step", count=count)
+
+    def advance(self, seconds: float) -> int:
+        return self.do("advance_to", until_ms=self.engine.now_ms + int(round(seconds * 1000)))
+
+    def advance_ms(self, ms: int) -> int:
+        return self.do("advance_to", until_ms=self.engine.now_ms + int(ms))
+
+    def run_until_idle(self, limit_ms: int = DEFAULT_IDLE_LIMIT_MS) -> str:
+        return self.do("run_until_idle", until_ms=self.engine.now_ms + int(limit_ms))
+
+    # resources and traffic (AWS's names)
+    def create_function(self, FunctionName: str, **kw) -> dict:
+        return self.do("create_function", FunctionName=FunctionName, **kw)
+
+    def update_function(self, FunctionName: str, **kw) -> dict:
+        return self.do("update_function", FunctionName=FunctionName, **kw)
+
+    def set_behaviour(self, FunctionName: str, **behaviour) -> dict:
+        return self.do("set_behaviour", FunctionName=FunctionName, behaviour=behaviour)
+
+    def create_queue(self, QueueName: str, Attributes: dict | None = None,
+                     duplicate_rate: float = 0.0) -> dict:
+        return self.do("create_queue", QueueName=QueueName, Attributes=Attributes or {},
+                       duplicate_rate=duplicate_rate)
+
+    def send_message(self, QueueName: str, MessageBody: str, **kw) -> dict:
+        return self.do("send_message", QueueName=QueueName, MessageBody=MessageBody, **kw)
+
+    def send_message_batch(self, QueueName: str, Entries: list[dict]) -> dict:
+        return self.do("send_message_batch", QueueName=QueueName, Entries=Entries)
+
+    def create_stream(self, StreamName: str, ShardCount: int = 1,
+                      RetentionPeriodHours: int = 24) -> None:
+        return self.do("create_stream", StreamName=StreamName, ShardCount=ShardCount,
+                       RetentionPeriodHours=RetentionPeriodHours)
+
+    def put_record(self, StreamName: str, PartitionKey: str, Data: str, **kw) -> dict:
+        return self.do("put_record", StreamName=StreamName, PartitionKey=PartitionKey,
+                       Data=Data, **kw)
+
+    def put_records(self, StreamName: str, Records: list[dict]) -> dict:
+        return self.do("put_records", StreamName=StreamName, Records=Records)
+
+    def create_table(self, TableName: str, KeySchema: list, **kw) -> dict:
+        return self.do("create_table", TableName=TableName, KeySchema=KeySchema, **kw)
+
+    def create_mapping(self, label: str | None = None, **params) -> dict:
+        return self.do("create_mapping", params=params, label=label)
+
+    def update_mapping(self, ref: str, **params) -> dict:
+        return self.do("update_mapping", ref=ref, params=params)
+
+    def delete_mapping(self, ref: str) -> dict:
+        return self.do("delete_mapping", ref=ref)
+
+    # -- replay, snapshots, rewind ------------------------------------------------------------
+
+    def _reset(self, initial: dict) -> None:
+        store = self.store
+        store.clear_state()
+        Engine.initialise(store, name=initial["name"], seed=initial["seed"],
+                          profile=initial["profile"], start_ms=initial["start_ms"])
+        store.set_meta("initial", json.dumps(initial))
+        self.engine.load()
+
+    def _replay(self, commands: list[dict], stop_ms: int | None = None) -> list[dict]:
+        """Apply commands to the freshly reset engine; with `stop_ms`, stop
+        at that virtual time. Returns the commands that were (fully or
+        partly) applied, as they now stand."""
+        applied = []
+        for c in commands:
+            if stop_ms is not None and c["at_ms"] > stop_ms:
+                break
+            args = dict(c["args"])
+            if stop_ms is not None and "until_ms" in args and args["until_ms"] > stop_ms:
+                args["until_ms"] = stop_ms
+                applied.append({**c, "args": args})
+                COMMANDS[c["name"]](self.engine, args)
+                break
+            if stop_ms is not None and c["name"] == "step":
+                # A step command is cut where its instants pass stop_ms.
+                nxt = self.engine.agenda.next_due()
+                if nxt is not None and nxt > stop_ms:
+                    break
+            COMMANDS[c["name"]](self.engine, args)
+            applied.append(c)
+        return applied
+
+    def rebuild(self) -> None:
+        """Replay the whole command log from the initial state (a check that
+        the lab is deterministic, and the way a restore is made)."""
+        commands = self.commands()
+        with self.store.transaction():
+            self._reset(self.initial)
+            self._replay(commands)
+            self.engine.flush()
+
+    def rewind(self, to_ms: int) -> None:
+        """Return the lab to exactly its state at virtual time `to_ms` by
+        replaying its commands. The later commands are kept (and dropped
+        only when the user issues a new command)."""
+        commands = self.commands()
+        try:
+            with self.store.transaction():
+                self._reset(self.initial)
+                applied = self._replay(commands, stop_ms=to_ms)
+                if self.engine.now_ms < to_ms:
+                    self.engine.agenda.run_until(to_ms)
+                    applied.append({"at_ms": to_ms, "name": "advance_to",
+                                    "args": {"until_ms": to_ms}})
+                self.store.set_meta("rewind_head", json.dumps(applied))
+                self.engine.log("lab.rewound", "lab", f"rewound to {to_ms}")
+                self.engine.flush()
+        except BaseException:
+            self.engine.load()
+            raise
+
+    def save_snapshot(self, name: str) -> None:
+        with self.store.transaction():
+            results = list(self.store.conn.execute("SELECT ordinal, result FROM handler_results"))
+            self.store.conn.execute(
+                "INSERT OR REPLACE INTO snapshots (name, saved_at_ms, meta, commands, "
+                "handler_results) VALUES (?, ?, ?, ?, ?)",
+                (name, self.engine.now_ms, json.dumps(self.initial), json.dumps(self.commands()),
+                 json.dumps(results)))
+
+    def snapshots(self) -> list[dict]:
+        return [{"name": n, "saved_at_ms": at, "commands": len(json.loads(c))} for n, at, c in
+                self.store.conn.execute(
+                    "SELECT name, saved_at_ms, commands FROM snapshots ORDER BY name")]
+
+    def delete_snapshot(self, name: str) -> None:
+        with self.store.transaction():
+            cur = self.store.conn.execute("DELETE FROM snapshots WHERE name=?", (name,))
+            if cur.rowcount == 0:
+                raise LabError(f"no snapshot named {name!r}")
+
+    def restore_snapshot(self, name: str) -> None:
+        row = self.store.conn.execute(
+            "SELECT meta, commands, handler_results FROM snapshots WHERE name=?",
+            (name,)).fetchone()
+        if row is None:
+            raise LabError(f"no snapshot named {name!r}")
+        initial, commands, results = (json.loads(x) for x in row)
+        try:
+            with self.store.transaction():
+                conn = self.store.conn
+                conn.execute("DELETE FROM commands")
+                conn.execute("DELETE FROM meta WHERE key='rewind_head'")
+                conn.execute("DELETE FROM handler_results")
+                conn.executemany("INSERT INTO handler_results VALUES (?, ?)", results)
+                self._reset(initial)
+                self._replay(commands)
+                conn.executemany(
+                    "INSERT INTO commands (at_ms, name, args) VALUES (?, ?, ?)",
+                    [(c["at_ms"], c["name"], json.dumps(c["args"], sort_keys=True))
+                     for c in commands])
+                self.engine.log("lab.restored", "lab", f"snapshot {name} restored")
+                self.engine.flush()
+        except BaseException:
+            self.engine.load()
+            raise
+
+    # -- read models ------------------------------------------------------------------------
+
+    def journal(self, **kw) -> list[dict]:
+        return self.engine.journal.events(**kw)
+
+    def journal_signature(self) -> list[tuple]:
+        """The journal as plain tuples (time, kind, resource, reason): two labs
+        with the same signature behaved identically."""
+        return list(self.store.conn.execute(
+            "SELECT at_ms, kind, resource, subject, reason, data FROM journal ORDER BY id"))
+
+    def invocations(self, function: str | None = None, mapping: str | None = None,
+                    status: str | None = None, offset: int = 0, limit: int = 1000) -> list[dict]:
+        from esmlab.engine.function import INVOCATION_COLUMNS, invocation_dict
+        where, args = [], []
+        if function:
+            where.append("function=?")
+            args.append(function)
+        if mapping:
+            where.append("mapping=?")
+            args.append(self.engine.mappings.get_row(mapping)["uuid"])
+        if status:
+            where.append("status=?")
+            args.append(status)
+        sql = f"SELECT {', '.join(INVOCATION_COLUMNS)} FROM invocations"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.store.conn.execute(sql + " ORDER BY id LIMIT ? OFFSET ?",
+                                       (*args, limit, offset))
+        return [invocation_dict(r) for r in rows]
+
+    def metric_series(self, resource: str, name: str) -> list[tuple[int, float]]:
+        return list(self.store.conn.execute(
+            "SELECT at_ms, value FROM metrics WHERE resource=? AND name=? ORDER BY at_ms",
+            (resource, name)))
+
+    def mapping(self, ref: str) -> dict:
+        return self.engine.mappings.get_row(ref)
+
+    def summary(self) -> dict:
+        e = self.engine
+        conn = self.store.conn
+
+        def count(table: str) -> int:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+        return {
+            "path": self.path, "name": e.name, "seed": e.seed, "profile": e.profile,
+            "now_ms": e.now_ms, "start_ms": e.start_ms,
+            "functions": e.functions.names(),
+            "queues": [(q, e.queues.counts(q)) for q in e.queues.names()],
+            "streams": e.streams.names(),
+            "tables": e.tables.names(),
+            "mappings": [(m["label"], m["state"], m["source_kind"]) for m in
+                         e.mappings.all_rows()],
+            "sinks": e.sinks.names(),
+            "commands": count("commands"), "journal": count("journal"),
+            "invocations": count("invocations"), "pending_timers": e.agenda.size(),
+        }
