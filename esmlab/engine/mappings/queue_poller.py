@@ -31,6 +31,7 @@ MIN_TARGET = 2
 IDLE_TARGET = 5
 THROTTLE_RETRY_MS = 1000
 LOW_TRAFFIC_WAIT_MS = 20_000   # reference 2.1: may wait up to 20 s with a window
+RECORD_OVERHEAD_BYTES = 620    # record JSON without body (measured: 558) + separator
 
 
 class QueuePoller:
@@ -97,15 +98,22 @@ class QueuePoller:
         return self._filters[text]
 
     def pump(self, m: dict) -> None:
+        """Fill free concurrency slots: dispatch a closed batch, else receive
+        (at most 10 per receive) into the batch being assembled."""
         if m["state"] != "Enabled":
             return
         e = self.engine
         rt, c = m["runtime"], m["config"]
         queue = rt["queue"]
         fifo = m["source_kind"] == "sqs-fifo"
-        window_ms = c.get("MaximumBatchingWindowInSeconds", 0) * 1000
         patterns = self._patterns(m)
-        while rt["busy"] < rt["target"]:
+        rt.setdefault("bytes", payloads.EMPTY_EVENT_BYTES)
+        while rt["busy"] < rt["target"] and rt.get("released_at") != e.now_ms:
+            if rt["assembling"]:
+                reason = self._closed(m)
+                if reason:
+                    self._dispatch(m, reason)
+                    continue
             need = c["BatchSize"] - len(rt["assembling"])
             msgs = e.queues.receive(queue, min(10, need), holder=m["label"])
             self._narrate_moves(m)
@@ -114,48 +122,86 @@ class QueuePoller:
             vis_end = e.now_ms + e.queues.info(queue).visibility_timeout * 1000
             for msg in msgs:
                 msg.setdefault("visible_ms", vis_end)
-            kept = self._filter(m, msgs, patterns, fifo)
-            for msg in kept:
-                if self._size(rt["assembling"]) + msg["size"] > payloads.MAX_PAYLOAD_BYTES - 2048:
-                    self._dispatch(m, "the 6 MB payload limit")
+            for msg in self._filter(m, msgs, patterns, fifo):
+                size = _record_bytes(msg, fifo)
+                if rt["assembling"] and rt["bytes"] + size > payloads.MAX_PAYLOAD_BYTES:
+                    # At most once per receive: 10 messages of at most 1 MiB
+                    # never need more than two 6 MB batches.
+                    rt["full"] = True
+                    self._dispatch(m, f"the next message would take the event past the 6 MB "
+                                   f"invoke payload limit ({len(rt['assembling'])} message(s), "
+                                   f"about {rt['bytes'] // 1024} KiB)")
                 rt["assembling"].append(msg)
+                rt["bytes"] += size
                 if rt["since"] is None:
                     rt["since"] = e.now_ms
-            if len(rt["assembling"]) >= c["BatchSize"]:
-                self._dispatch(m, f"BatchSize {c['BatchSize']} was reached")
-            elif not window_ms and rt["assembling"]:
-                self._dispatch(m, "messages were received and no batching window is set")
-        if rt["assembling"]:
-            self._close_window(m, window_ms)
-        if rt["busy"] >= rt["target"] and e.queues.counts(queue)["visible"] > 0:
+        if rt["assembling"] and rt["busy"] < rt["target"]:
+            self._wait_for_window(m)
+        if rt["busy"] < rt["target"]:
+            # Long polling: an idle poller picks messages up the moment they
+            # become visible (delay ended, visibility timeout ended).
+            nxt = e.queues.next_visible_ms(queue)
+            if nxt is not None:
+                self._schedule_poll(m["uuid"], nxt)
+        elif e.queues.counts(queue)["visible"] > 0:
             self._plan_scale(m)
 
-    def _close_window(self, m: dict, window_ms: int) -> None:
-        rt = m["runtime"]
+    def _closed(self, m: dict) -> str | None:
+        """Why the batch being assembled is complete now, or None."""
+        rt, c = m["runtime"], m["config"]
+        n = len(rt["assembling"])
+        if n >= c["BatchSize"]:
+            return f"BatchSize {c['BatchSize']} was reached"
+        if rt.get("full"):
+            return "the 6 MB invoke payload limit was reached"
+        window_ms = c.get("MaximumBatchingWindowInSeconds", 0) * 1000
+        if not window_ms:
+            return (f"{n} message(s) were received and no batching window is set "
+                    "(MaximumBatchingWindowInSeconds 0)")
         now = self.engine.now_ms
-        due = rt["since"] + window_ms
-        if now >= due and len(rt["assembling"]) < 10 and window_ms < LOW_TRAFFIC_WAIT_MS:
-            # Low traffic with a window set: Lambda may wait up to 20 s.
-            low_due = rt["since"] + LOW_TRAFFIC_WAIT_MS
-            if now < low_due:
-                if not rt.get("low_traffic_logged"):
-                    self.engine.log("batch.waiting", m["label"],
-                                    f"low traffic: only {len(rt['assembling'])} message(s) after "
-                                    f"the {window_ms // 1000} s window, so the poller waits up to "
-                                    "20 s before invoking (AWS: 'may wait up to 20 seconds')")
-                    rt["low_traffic_logged"] = True
-                self._schedule_poll(m["uuid"], low_due)
-                return
-            self._dispatch(m, "the 20 s low-traffic wait ended")
-            return
-        if now >= due:
-            self._dispatch(m, f"the batching window of {window_ms // 1000} s elapsed")
-        else:
-            self._schedule_poll(m["uuid"], due)
+        if now < rt["since"] + window_ms:
+            return None
+        low_due = self._low_traffic_due(m, window_ms)
+        if low_due is None:
+            return (f"the batching window of {window_ms // 1000} s elapsed "
+                    "(MaximumBatchingWindowInSeconds) before BatchSize was reached")
+        if now >= low_due:
+            return (f"the low-traffic wait ended: only {n} message(s) arrived, so Lambda "
+                    "waited up to 20 s for more (it may, on a standard queue with a window)")
+        return None
 
-    @staticmethod
-    def _size(msgs: list[dict]) -> int:
-        return sum(msg["size"] + 600 for msg in msgs)  # body + event metadata, roughly
+    def _low_traffic_due(self, m: dict, window_ms: int) -> int | None:
+        """The low-traffic rule (reference 2.1): with a batching window under
+        20 s, a poller that found fewer than 10 messages (one receive's worth)
+        by the end of the window waits up to 20 s from the first message
+        before invoking. UNCERTAIN: AWS says only that Lambda 'might wait up
+        to 20 seconds'; the lab always waits the full 20 s then, but never
+        past the moment the first assembled message would become visible
+        again (its visibility timeout), so the wait cannot cause redelivery."""
+        rt = m["runtime"]
+        if window_ms >= LOW_TRAFFIC_WAIT_MS or len(rt["assembling"]) >= 10:
+            return None
+        due = rt["since"] + LOW_TRAFFIC_WAIT_MS
+        vis = min(msg.get("visible_ms") or due for msg in rt["assembling"])
+        due = min(due, max(vis - 1000, rt["since"] + window_ms))
+        return due if due > rt["since"] + window_ms else None
+
+    def _wait_for_window(self, m: dict) -> None:
+        rt = m["runtime"]
+        window_ms = m["config"].get("MaximumBatchingWindowInSeconds", 0) * 1000
+        due = rt["since"] + window_ms
+        if self.engine.now_ms >= due:
+            due = self._low_traffic_due(m, window_ms)
+            if not rt.get("low_traffic_logged"):
+                self.engine.log("batch.waiting", m["label"],
+                                f"low traffic: only {len(rt['assembling'])} message(s) by the end "
+                                f"of the {window_ms // 1000} s batching window, so the poller "
+                                f"keeps long-polling until {payloads.iso(due)} before invoking "
+                                "(AWS: with a window on a low-traffic queue Lambda may wait up to "
+                                "20 seconds)", data={"until_ms": due,
+                                                     "messages": len(rt["assembling"])})
+                rt["low_traffic_logged"] = True
+        self._schedule_poll(m["uuid"], due)
 
     def _filter(self, m: dict, msgs: list[dict], patterns: list, fifo: bool) -> list[dict]:
         if not patterns:
@@ -176,9 +222,8 @@ class QueuePoller:
 
     def _narrate_moves(self, m: dict) -> None:
         moved = getattr(self.engine.queues, "last_moved", None) or []
-        for mv in moved:
-            self.engine.journal.metric(m["label"], "MovedToDLQ", 1)
         if moved:
+            self.engine.journal.metric(m["label"], "MovedToDLQ", len(moved))
             self.engine.log("poll.moved_to_dlq", m["label"],
                             f"while {m['label']} polled, {len(moved)} message(s) had already been "
                             "received maxReceiveCount times, so SQS moved them to the DLQ instead "
@@ -189,7 +234,9 @@ class QueuePoller:
     def _dispatch(self, m: dict, reason: str) -> None:
         rt = m["runtime"]
         batch, rt["assembling"], rt["since"] = rt["assembling"], [], None
+        rt["bytes"] = payloads.EMPTY_EVENT_BYTES
         rt.pop("low_traffic_logged", None)
+        rt.pop("full", None)
         if not batch:
             return
         rt["busy"] += 1
@@ -220,7 +267,8 @@ class QueuePoller:
               f"(receive counts {_span(counts)}{', groups ' + ', '.join(groups) if groups else ''})"
               f"; the batch closed because {reason}; {rt['busy']} of {rt['target']} "
               "concurrent batches in use",
-              data={"invocation": inv_id, "message_ids": [d["mid"] for d in descriptors]})
+              data={"invocation": inv_id, "message_ids": [d["mid"] for d in descriptors],
+                    "closed_because": reason})
 
     def _throttled(self, m, batch, reason, tries, why, inv_id) -> None:
         e = self.engine
@@ -231,6 +279,7 @@ class QueuePoller:
         rt["target"] = max(MIN_TARGET, min(rt["target"], rt["busy"]) - 1)
         if e.now_ms + delay >= vis_end:
             rt["busy"] -= 1
+            rt["released_at"] = e.now_ms
             e.log("batch.released", m["label"],
                   f"invoke throttled ({why}); the messages' visibility timeout ends before the "
                   f"next retry, so Lambda lets them go: they return to the queue at "
@@ -298,12 +347,35 @@ class QueuePoller:
                   f"batchItemFailures; Lambda deletes the other {len(msgs) - len(keep)}, and the "
                   "failed ones return when their visibility timeout ends",
                   data={"invocation": inv["id"], "failed": sorted(keep)})
-            e.journal.metric(m["label"], "Errors", 0)
+            e.journal.metric(m["label"], "FailedInvokeEventCount", len(keep))
+            if m["source_kind"] == "sqs-fifo":
+                self._check_fifo_partial(m, msgs, keep)
             self.mappings.set_result(m, "PROBLEM: Function call failed")
         else:
             self._failed(m, inv, msgs, status, error, detail or why)
         self.pump(m)
         self.mappings.save_runtime(m)
+
+    def _check_fifo_partial(self, m, msgs, keep) -> None:
+        """Reference 2.4: on FIFO the function should report the first failed
+        message and every later one; Lambda itself deletes whatever is not
+        listed, so a later message of the same group that was not listed is
+        deleted before the failed one is retried: the group's order breaks.
+        The lab does what Lambda does, and says so."""
+        failed_groups, broken = set(), []
+        for d in msgs:
+            if d["mid"] in keep:
+                failed_groups.add(d["g"])
+            elif d["g"] in failed_groups:
+                broken.append(d["mid"])
+        if broken:
+            self.engine.log(
+                "batch.fifo_order_broken", m["label"],
+                f"{len(broken)} message(s) came after a reported failure in the same message "
+                "group but were not in batchItemFailures, so Lambda deleted them: they are "
+                "processed before the failed message is retried and the group's order breaks "
+                "(on FIFO queues report the failed message and every message after it)",
+                data={"message_ids": broken})
 
     def _failed(self, m, inv, msgs, status, error, why) -> None:
         e = self.engine
@@ -314,17 +386,22 @@ class QueuePoller:
         reason = why or (error or {}).get("errorMessage", "")
         vis = [d["vis"] for d in msgs if d.get("vis")]
         back = f" at {payloads.iso(min(vis))}" if vis else ""
-        shrink = ""
-        if "ReportBatchItemFailures" not in (m["config"].get("FunctionResponseTypes") or []):
-            old = rt["target"]
-            rt["target"] = max(MIN_TARGET, rt["target"] - 1)
-            if rt["target"] != old:
-                shrink = f"; after the error Lambda scales the mapping down ({old} -> {rt['target']})"
         e.log("batch.failed", m["label"],
               f"invocation {inv['id']} {what} ({reason}); Lambda deletes nothing: the "
               f"{len(msgs)} message(s) stay invisible until their visibility timeout ends{back}, "
-              "then return one by one with a higher ApproximateReceiveCount" + shrink,
-              data={"invocation": inv["id"], "status": status})
+              "then return with ApproximateReceiveCount one higher (retries are the queue's: "
+              "VisibilityTimeout and RedrivePolicy)",
+              data={"invocation": inv["id"], "status": status,
+                    "message_ids": [d["mid"] for d in msgs]})
+        if "ReportBatchItemFailures" in (m["config"].get("FunctionResponseTypes") or []):
+            return  # reference 2.3: with ReportBatchItemFailures Lambda does not scale down
+        old = rt["target"]
+        rt["target"] = max(MIN_TARGET, rt["target"] - 1)
+        if rt["target"] != old:
+            e.log("mapping.scaled_down", m["label"],
+                  f"after a function error Lambda gradually reduces the concurrency it gives "
+                  f"{m['label']}: target {old} -> {rt['target']} (it does not do this when "
+                  "ReportBatchItemFailures is on)", data={"from": old, "to": rt["target"]})
         self.mappings.set_result(m, "PROBLEM: Function call failed")
 
     def _verdict(self, m, msgs, status, response):
@@ -409,12 +486,31 @@ class QueuePoller:
             metric(info.dlq_name, "ApproximateNumberOfMessagesVisible",
                    e.queues.counts(info.dlq_name)["total"])
         busy = rt["busy"] > 0 or counts["total"] > 0
-        if not busy and rt["target"] > IDLE_TARGET:
-            e.log("mapping.scaled_down", label, f"the queue is empty: Lambda scales "
-                  f"{label} back from {rt['target']} to {IDLE_TARGET} concurrent batches")
-            rt["target"] = self._cap(m, IDLE_TARGET)
+        idle_target = self._cap(m, IDLE_TARGET)
+        if not busy and rt["target"] != idle_target and m["state"] == "Enabled":
+            e.log("mapping.scaled_down" if rt["target"] > idle_target else "mapping.scaled_up",
+                  label, f"the queue is empty and nothing is running: Lambda returns {label} "
+                  f"from {rt['target']} to the {idle_target} concurrent batches it starts with",
+                  data={"from": rt["target"], "to": idle_target})
+            rt["target"] = idle_target
+            self.engine.agenda.cancel(f"scale:{m['uuid']}")
             self.mappings.save_runtime(m)
         return busy
+
+
+def _record_bytes(msg: dict, fifo: bool) -> int:
+    """Bytes this message adds to the event JSON (reference 0: the 6 MB cap
+    counts the whole event with its metadata). Exact for the body (as JSON
+    escapes it); the metadata is a bound measured from payloads.sqs_record
+    (about 560 bytes standard, plus the FIFO ids); message attributes are
+    counted at twice their stored JSON (the event form repeats list keys)."""
+    size = len(json.dumps(msg["body"])) + RECORD_OVERHEAD_BYTES
+    if fifo:
+        size += 120 + len(msg.get("group_id") or "") + len(msg.get("dedup_id") or "")
+    attrs = msg.get("message_attributes")
+    if attrs:
+        size += 2 * len(json.dumps(attrs)) + 64
+    return size
 
 
 def _span(values: list[int]) -> str:
