@@ -88,7 +88,7 @@ def handler_returning(tmp_path, monkeypatch, response):
     name = f"qm_response_{next(_module_numbers)}"
     return write_handler(tmp_path, monkeypatch, name, f"""
 import json
-RESPONSE = json.loads({json.dumps(json.dumps(response))!r})
+RESPONSE = json.loads({json.dumps(response)!r})
 
 def resolve(value, ids):
     if isinstance(value, str) and value.startswith("$") and value[1:].isdigit():
@@ -223,16 +223,16 @@ def test_six_mb_payload_limit_closes_batches_before_batch_size(lab):
     lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.queue_arn("big"),
                        BatchSize=100, MaximumBatchingWindowInSeconds=1)
     body = "x" * 1_000_000
-    for _ in range(14):
+    for _ in range(8):
         lab.send_message("big", body)
     lab.run_until_idle()
     invs = ran(lab)
-    assert sum(i["size"] for i in invs) == 14
-    assert all(i["size"] < 14 for i in invs)
+    assert sum(i["size"] for i in invs) == 8
+    assert [i["size"] for i in invs] == [6, 2]
     for inv in invs:
         assert len(json.dumps(inv["event"], separators=(",", ":"))) <= 6 * 1024 * 1024
     assert any("6 MB" in e["data"]["closed_because"] for e in kinds(lab, "invoke.started"))
-    # Without the cap all 14 would have fitted one batch (BatchSize 100).
+    # Without the cap all 8 would have fitted one batch (BatchSize 100).
     assert max(i["size"] for i in invs) == 6
 
 
@@ -297,3 +297,160 @@ def test_redrive_policy_moves_message_to_dlq_after_max_receive_count(lab):
     assert moved["message_id"] == mid and moved["receive_count"] == 2
     assert kinds(lab, "sqs.moved_to_dlq")[0]["subject"] == mid
     assert kinds(lab, "poll.moved_to_dlq")
+
+
+# -- ReportBatchItemFailures ---------------------------------------------------------------
+
+RBIF = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+
+
+def test_partial_batch_response_deletes_all_but_the_listed_messages(lab, tmp_path, monkeypatch):
+    spec = handler_returning(tmp_path, monkeypatch,
+                             {"batchItemFailures": [{"itemIdentifier": "$1"}]})
+    setup(lab, vt=20, behaviour={"mode": "handler", "handler": spec}, **RBIF)
+    ids = send(lab, "q", "a", "b", "c")
+    lab.advance(1)
+    [inv] = ran(lab)
+    failed = ids_of(inv)[1]
+    assert [p["message_id"] for p in lab.engine.queues.page("q")] == [failed]
+    assert kinds(lab, "batch.partial")[0]["data"]["failed"] == [failed]
+    lab.set_behaviour("f", mode="succeed")
+    lab.run_until_idle()
+    retry = ran(lab)[1]
+    assert ids_of(retry) == [failed] and t(lab, retry["start_ms"]) == 20.0
+    assert set(ids) >= {failed}
+
+
+@pytest.mark.parametrize("response", [
+    {"batchItemFailures": []}, {"batchItemFailures": None}, {}, None],
+    ids=["empty list", "null list", "empty object", "null"])
+def test_partial_batch_response_success_forms_delete_everything(
+        lab, tmp_path, monkeypatch, response):
+    spec = handler_returning(tmp_path, monkeypatch, response)
+    setup(lab, behaviour={"mode": "handler", "handler": spec}, **RBIF)
+    send(lab, "q", "a", "b", "c")
+    lab.run_until_idle()
+    assert len(ran(lab)) == 1
+    assert counts(lab, "q")["total"] == 0
+    assert kinds(lab, "batch.succeeded")
+
+
+@pytest.mark.parametrize("response,why", [
+    ("not a batch response", "not valid batchItemFailures"),
+    ({"batchItemFailures": [{"itemIdentifier": ""}]}, "empty, null or misnamed"),
+    ({"batchItemFailures": [{"itemIdentifier": None}]}, "empty, null or misnamed"),
+    ({"batchItemFailures": [{"ItemIdentifier": "$0"}]}, "empty, null or misnamed"),
+    ({"batchItemFailures": [{"itemIdentifier": "not-in-the-batch"}]}, "not a messageId"),
+], ids=["invalid response", "empty identifier", "null identifier", "wrong key",
+        "id not in batch"])
+def test_partial_batch_response_failure_forms_delete_nothing(
+        lab, tmp_path, monkeypatch, response, why):
+    spec = handler_returning(tmp_path, monkeypatch, response)
+    setup(lab, vt=20, behaviour={"mode": "handler", "handler": spec}, **RBIF)
+    send(lab, "q", "a", "b", "c")
+    lab.advance(5)
+    assert len(ran(lab)) == 1
+    assert counts(lab, "q")["in_flight"] == 3
+    [failed] = kinds(lab, "batch.failed")
+    assert why in failed["reason"]
+
+
+def test_partial_batch_response_is_ignored_without_report_batch_item_failures(
+        lab, tmp_path, monkeypatch):
+    spec = handler_returning(tmp_path, monkeypatch,
+                             {"batchItemFailures": [{"itemIdentifier": "$0"}]})
+    setup(lab, behaviour={"mode": "handler", "handler": spec})
+    send(lab, "q", "a", "b")
+    lab.run_until_idle()
+    assert len(ran(lab)) == 1 and counts(lab, "q")["total"] == 0
+
+
+def test_function_errors_scale_the_mapping_down(lab):
+    setup(lab, vt=20, BatchSize=1, behaviour={"mode": "fail"})
+    send_many(lab, "q", 3)
+    lab.advance(1)
+    events = kinds(lab, "mapping.scaled_down")
+    assert [(e["data"]["from"], e["data"]["to"]) for e in events] == [(5, 4), (4, 3), (3, 2)]
+    assert lab.mapping("m")["runtime"]["target"] == 2
+
+
+def test_no_scale_down_after_failures_with_report_batch_item_failures(lab):
+    setup(lab, vt=20, BatchSize=1, behaviour={"mode": "fail"}, **RBIF)
+    send_many(lab, "q", 3)
+    lab.advance(1)
+    assert len(kinds(lab, "batch.failed")) == 3
+    assert kinds(lab, "mapping.scaled_down") == []
+    assert lab.mapping("m")["runtime"]["target"] == 5
+
+
+# -- filtering ------------------------------------------------------------------------------
+
+def test_filter_on_body_deletes_and_counts_non_matching_messages(lab):
+    setup(lab, FilterCriteria={"Filters": [{"Pattern": json.dumps(
+        {"body": {"kind": ["order"]}})}]})
+    send(lab, "q", json.dumps({"kind": "order", "n": 1}), json.dumps({"kind": "ping"}),
+         "plain text", json.dumps({"kind": "order", "n": 2}))
+    lab.run_until_idle()
+    bodies = [r["body"] for i in ran(lab) for r in i["event"]["Records"]]
+    assert sorted(json.loads(b)["n"] for b in bodies) == [1, 2]
+    assert counts(lab, "q")["total"] == 0
+    assert sum(v for _, v in lab.metric_series("m", "FilteredOutEventCount")) == 2
+    assert "did not match FilterCriteria" in kinds(lab, "batch.filtered")[0]["reason"]
+
+
+def test_filter_on_message_attributes(lab):
+    setup(lab, FilterCriteria={"Filters": [{"Pattern": json.dumps(
+        {"messageAttributes": {"color": {"stringValue": ["red"]}}})}]})
+    lab.send_message("q", "r", MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "red"}})
+    lab.send_message("q", "b", MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "blue"}})
+    lab.send_message("q", "none")
+    lab.run_until_idle()
+    assert [r["body"] for i in ran(lab) for r in i["event"]["Records"]] == ["r"]
+    assert counts(lab, "q")["total"] == 0
+    assert sum(v for _, v in lab.metric_series("m", "FilteredOutEventCount")) == 2
+
+
+def test_filter_on_message_system_attributes(lab):
+    setup(lab, vt=10, behaviour={"mode": "fail"}, FilterCriteria={"Filters": [{"Pattern": json.dumps(
+        {"attributes": {"ApproximateReceiveCount": ["1"]}})}]})
+    send(lab, "q", "once")
+    lab.run_until_idle()
+    # Delivered on its first receive; on the second it no longer matches and
+    # Lambda deletes it instead of invoking.
+    assert len(ran(lab)) == 1
+    assert counts(lab, "q")["total"] == 0
+    assert kinds(lab, "batch.filtered")
+
+
+# -- at-least-once ------------------------------------------------------------------------
+
+def test_duplicate_delivery_reaches_the_handler_twice_and_is_journaled(lab):
+    lab.create_function("f")
+    lab.create_queue("q", duplicate_rate=0.5)
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.queue_arn("q"),
+                       BatchSize=1)
+    send_many(lab, "q", 6)
+    lab.run_until_idle()
+    seen = [ids_of(i)[0] for i in ran(lab) if i["status"] == "success"]
+    twice = {mid for mid in seen if seen.count(mid) > 1}
+    assert twice
+    marked = {e["subject"] for e in kinds(lab, "sqs.duplicate")}
+    assert twice <= marked
+    assert counts(lab, "q")["total"] == 0
+
+
+def test_handler_running_past_visibility_timeout_lets_the_message_be_processed_twice(lab):
+    setup(lab, vt=10, timeout=10)
+    # Changed after the mapping was made, so create-time validation cannot stop it.
+    lab.update_function("f", Timeout=60, duration={"fixed_ms": 25_000})
+    [mid] = send(lab, "q", "slow")
+    lab.run_until_idle()
+    invs = ran(lab)
+    assert [ids_of(i) for i in invs[:2]] == [[mid], [mid]]
+    assert t(lab, invs[1]["start_ms"]) == 10.0
+    assert invs[1]["event"]["Records"][0]["attributes"]["ApproximateReceiveCount"] == "2"
+    [late] = kinds(lab, "invoke.outlived_visibility")[:1]
+    assert mid in late["data"] and "second time" in late["reason"]
+    assert "stale" in kinds(lab, "batch.succeeded")[0]["reason"]
