@@ -446,7 +446,10 @@ def test_handler_running_past_visibility_timeout_lets_the_message_be_processed_t
     # Changed after the mapping was made, so create-time validation cannot stop it.
     lab.update_function("f", Timeout=60, duration={"fixed_ms": 25_000})
     [mid] = send(lab, "q", "slow")
-    lab.run_until_idle()
+    # Every 10 s the message is visible again and received again, so each
+    # run's delete uses a stale receipt handle: it would go on until a
+    # RedrivePolicy stopped it. Watch the first 30 s.
+    lab.advance(30)
     invs = ran(lab)
     assert [ids_of(i) for i in invs[:2]] == [[mid], [mid]]
     assert t(lab, invs[1]["start_ms"]) == 10.0
@@ -454,3 +457,93 @@ def test_handler_running_past_visibility_timeout_lets_the_message_be_processed_t
     [late] = kinds(lab, "invoke.outlived_visibility")[:1]
     assert mid in late["data"] and "second time" in late["reason"]
     assert "stale" in kinds(lab, "batch.succeeded")[0]["reason"]
+
+
+# -- scaling --------------------------------------------------------------------------------
+
+def _target_at(lab, seconds):
+    series = lab.metric_series("m", "ConcurrencyTarget")
+    at = lab.engine.start_ms + int(seconds * S)
+    values = [v for ms, v in series if ms <= at]
+    return int(values[-1])
+
+
+def test_classic_profile_starts_at_5_and_adds_60_per_minute_up_to_1000(lab):
+    lab.do("set_profile", profile="classic")
+    setup(lab, vt=5400, timeout=900, BatchSize=1, duration={"fixed_ms": 890_000})
+    send_many(lab, "q", 1200)
+    lab.advance(17 * 60 + 30)
+    assert _target_at(lab, 1) == 5
+    assert _target_at(lab, 61) == 65
+    assert _target_at(lab, 121) == 125
+    assert _target_at(lab, 16 * 60 + 1) == 965
+    assert _target_at(lab, 17 * 60 + 1) == 1000
+    assert lab.mapping("m")["runtime"]["target"] == 1000
+    assert lab.engine.functions.running("f") == 1000
+    up = kinds(lab, "mapping.scaled_up")
+    assert up[0]["data"] == {"from": 5, "to": 65} and "classic" in up[0]["reason"]
+
+
+def test_current_profile_starts_at_5_and_adds_300_per_minute_up_to_1250(lab):
+    lab.engine.account_concurrency = 3000   # a raised account quota
+    setup(lab, vt=5400, timeout=900, BatchSize=1, duration={"fixed_ms": 890_000})
+    send_many(lab, "q", 1300)
+    lab.advance(5 * 60 + 30)
+    assert [_target_at(lab, s) for s in (1, 61, 121, 181, 241, 301)] == \
+        [5, 305, 605, 905, 1205, 1250]
+    assert lab.engine.functions.running("f") == 1250
+    assert counts(lab, "q")["in_flight"] == 1250
+
+
+def test_mapping_scales_back_to_5_when_the_queue_goes_idle(lab):
+    setup(lab, vt=600, timeout=100, BatchSize=1, duration={"fixed_ms": 90_000})
+    send_many(lab, "q", 40)
+    lab.advance(61)
+    assert lab.mapping("m")["runtime"]["target"] == 305
+    lab.run_until_idle()
+    lab.advance(2)
+    assert lab.mapping("m")["runtime"]["target"] == 5
+    down = kinds(lab, "mapping.scaled_down")
+    assert down[-1]["data"] == {"from": 305, "to": 5} and "empty" in down[-1]["reason"]
+
+
+# -- concurrency caps and throttles ----------------------------------------------------------
+
+def test_maximum_concurrency_caps_the_mapping_without_over_pulling(lab):
+    setup(lab, vt=60, timeout=10, reserved=2, BatchSize=1, duration={"fixed_ms": 5000},
+          ScalingConfig={"MaximumConcurrency": 2})
+    send_many(lab, "q", 12)
+    lab.run_until_idle()
+    invs = lab.invocations()
+    assert len(invs) == 12 and all(i["status"] == "success" for i in invs)
+    assert {r["attributes"]["ApproximateReceiveCount"]
+            for i in invs for r in i["event"]["Records"]} == {"1"}
+    assert max(v for _, v in lab.metric_series("m", "ConcurrentExecutions")) == 2
+    assert lab.mapping("m")["runtime"]["peak"] == 2
+    assert lab.metric_series("f", "Throttles") == []
+
+
+def test_reserved_concurrency_below_mapping_concurrency_throttles_and_retries_until_visibility_ends(lab):
+    setup(lab, vt=10, timeout=3, reserved=1, BatchSize=1, max_receive=5,
+          duration={"fixed_ms": 2500}, ScalingConfig={"MaximumConcurrency": 5})
+    send_many(lab, "q", 4)
+    lab.advance(9)
+    throttled = lab.invocations(status="throttled")
+    assert throttled
+    # The same batch is retried (attempt grows) while its messages stay invisible.
+    assert max(i["attempt"] for i in throttled) > 1
+    assert kinds(lab, "invoke.throttled")
+
+
+def test_throttled_messages_reach_the_dlq_without_the_function_ever_running(lab):
+    setup(lab, vt=10, timeout=3, reserved=0, max_receive=2, BatchSize=1)
+    send_many(lab, "q", 3)
+    lab.run_until_idle()
+    invs = lab.invocations()
+    assert invs and all(i["status"] == "throttled" for i in invs)
+    assert [i for i in invs if i["status"] in ("success", "error")] == []
+    assert counts(lab, "q-dlq")["total"] == 3
+    assert counts(lab, "q")["total"] == 0
+    assert all(p["receive_count"] == 2 for p in lab.engine.queues.page("q-dlq"))
+    released = kinds(lab, "batch.released")
+    assert released and "without the function ever running" in released[0]["reason"]
