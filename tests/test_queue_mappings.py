@@ -547,3 +547,142 @@ def test_throttled_messages_reach_the_dlq_without_the_function_ever_running(lab)
     assert all(p["receive_count"] == 2 for p in lab.engine.queues.page("q-dlq"))
     released = kinds(lab, "batch.released")
     assert released and "without the function ever running" in released[0]["reason"]
+
+
+# -- FIFO -----------------------------------------------------------------------------------
+
+def send_groups(lab, queue, spec):
+    """spec: "A1 B1 A2" -> body = name, MessageGroupId = its letter."""
+    return {b: lab.send_message(queue, b, MessageGroupId=b[0])["MessageId"]
+            for b in spec.split()}
+
+
+def bodies(inv):
+    return [r["body"] for r in inv["event"]["Records"]]
+
+
+def test_fifo_batch_holds_several_groups_each_in_order(lab):
+    setup(lab, queue="q.fifo", fifo=True)
+    send_groups(lab, "q.fifo", "A1 B1 A2 C1 B2 A3")
+    lab.run_until_idle()
+    [inv] = ran(lab)
+    got = bodies(inv)
+    assert sorted(got) == ["A1", "A2", "A3", "B1", "B2", "C1"]
+    for g in "ABC":
+        mine = [b for b in got if b[0] == g]
+        assert mine == sorted(mine)
+    assert {r["attributes"]["MessageGroupId"] for r in inv["event"]["Records"]} == {"A", "B", "C"}
+
+
+def test_fifo_group_with_a_failed_message_gets_nothing_new_until_it_is_resolved(lab):
+    setup(lab, queue="q.fifo", fifo=True, vt=20, max_receive=2, BatchSize=1,
+          behaviour={"mode": "poison", "match": {"text": "A1"}})
+    send_groups(lab, "q.fifo", "A1 A2 B1 B2 B3")
+    lab.run_until_idle()
+    order = [(bodies(i)[0], t(lab, i["start_ms"]), i["status"]) for i in ran(lab)]
+    a = [o for o in order if o[0][0] == "A"]
+    # A1 is retried after its visibility timeout; A2 waits until A1 has left
+    # the group (moved to the DLQ after maxReceiveCount 2), B flows meanwhile.
+    assert a == [("A1", 0.0, "error"), ("A1", 20.0, "error"), ("A2", 40.0, "success")]
+    assert [o[0] for o in order if o[0][0] == "B"] == ["B1", "B2", "B3"]
+    assert all(o[1] < 20.0 for o in order if o[0][0] == "B")
+    assert [p["body"] for p in lab.engine.queues.page("q-dlq.fifo")] == ["A1"]
+
+
+def test_fifo_concurrency_never_exceeds_the_number_of_active_groups(lab):
+    setup(lab, queue="q.fifo", fifo=True, BatchSize=1, duration={"fixed_ms": 2000})
+    send_groups(lab, "q.fifo", " ".join(f"{g}{i}" for i in range(1, 6) for g in "ABC"))
+    lab.run_until_idle()
+    assert len(ran(lab)) == 15
+    assert lab.mapping("m")["runtime"]["peak"] == 3
+    assert max(v for _, v in lab.metric_series("m", "ConcurrentExecutions")) == 3
+    for g in "ABC":
+        assert [bodies(i)[0] for i in ran(lab) if bodies(i)[0][0] == g] == \
+            [f"{g}{i}" for i in range(1, 6)]
+
+
+def test_fifo_partial_batch_response_keeps_the_failed_message_and_everything_after_it(lab):
+    setup(lab, queue="q.fifo", fifo=True, vt=20,
+          behaviour={"mode": "partial", "match": {"text": "A2"}}, **RBIF)
+    ids = send_groups(lab, "q.fifo", "A1 A2 A3 A4")
+    lab.advance(1)
+    left = [p["body"] for p in lab.engine.queues.page("q.fifo")]
+    assert left == ["A2", "A3", "A4"]
+    assert kinds(lab, "batch.partial")[0]["data"]["failed"] == sorted(
+        [ids["A2"], ids["A3"], ids["A4"]])
+    lab.set_behaviour("f", mode="succeed")
+    lab.run_until_idle()
+    assert bodies(ran(lab)[1]) == ["A2", "A3", "A4"]
+    assert kinds(lab, "batch.fifo_order_broken") == []
+
+
+def test_fifo_partial_response_naming_only_the_failed_message_breaks_order_and_says_so(
+        lab, tmp_path, monkeypatch):
+    spec = handler_returning(tmp_path, monkeypatch,
+                             {"batchItemFailures": [{"itemIdentifier": "$1"}]})
+    setup(lab, queue="q.fifo", fifo=True, vt=20,
+          behaviour={"mode": "handler", "handler": spec}, **RBIF)
+    send_groups(lab, "q.fifo", "A1 A2 A3")
+    lab.advance(1)
+    assert [p["body"] for p in lab.engine.queues.page("q.fifo")] == ["A2"]
+    [broken] = kinds(lab, "batch.fifo_order_broken")
+    assert "order breaks" in broken["reason"] and len(broken["data"]["message_ids"]) == 1
+
+
+# -- payloads --------------------------------------------------------------------------------
+
+STANDARD_KEYS = ["messageId", "receiptHandle", "body", "attributes", "messageAttributes",
+                 "md5OfBody", "eventSource", "eventSourceARN", "awsRegion"]
+
+
+def test_standard_event_record_matches_aws_shape(lab):
+    setup(lab)
+    lab.advance(2)
+    [mid] = send(lab, "q", "Test message.")
+    lab.run_until_idle()
+    [inv] = ran(lab)
+    assert list(inv["event"]) == ["Records"]
+    [rec] = inv["event"]["Records"]
+    assert list(rec) == STANDARD_KEYS
+    assert rec["messageId"] == mid
+    assert isinstance(rec["receiptHandle"], str) and rec["receiptHandle"]
+    assert rec["body"] == "Test message."
+    sent = str(lab.engine.start_ms + 2000)
+    assert rec["attributes"] == {"ApproximateReceiveCount": "1", "SentTimestamp": sent,
+                                 "SenderId": rec["attributes"]["SenderId"],
+                                 "ApproximateFirstReceiveTimestamp": sent}
+    assert all(isinstance(v, str) for v in rec["attributes"].values())
+    assert rec["messageAttributes"] == {}
+    assert rec["md5OfBody"] == hashlib.md5(b"Test message.").hexdigest()
+    assert rec["eventSource"] == "aws:sqs"
+    assert rec["eventSourceARN"] == arns.queue_arn("q")
+    assert rec["awsRegion"] == arns.queue_arn("q").split(":")[3]
+
+
+def test_standard_event_record_carries_message_attributes_in_lambda_form(lab):
+    setup(lab)
+    lab.send_message("q", "x", MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "red"}})
+    lab.run_until_idle()
+    [rec] = ran(lab)[0]["event"]["Records"]
+    assert rec["messageAttributes"] == {"color": {
+        "stringValue": "red", "stringListValues": [], "binaryListValues": [],
+        "dataType": "String"}}
+    assert "md5OfMessageAttributes" in rec
+
+
+def test_fifo_event_record_matches_aws_shape(lab):
+    setup(lab, queue="q.fifo", fifo=True)
+    res = lab.send_message("q.fifo", "Test message.", MessageGroupId="1")
+    lab.run_until_idle()
+    [rec] = ran(lab)[0]["event"]["Records"]
+    assert list(rec) == STANDARD_KEYS
+    a = rec["attributes"]
+    assert set(a) == {"ApproximateReceiveCount", "SentTimestamp", "SequenceNumber",
+                      "MessageGroupId", "SenderId", "MessageDeduplicationId",
+                      "ApproximateFirstReceiveTimestamp"}
+    assert a["MessageGroupId"] == "1"
+    assert a["SequenceNumber"] == res["SequenceNumber"]
+    assert a["MessageDeduplicationId"] == hashlib.sha256(b"Test message.").hexdigest()
+    assert all(isinstance(v, str) for v in a.values())
+    assert rec["eventSourceARN"] == arns.queue_arn("q.fifo")
