@@ -1,0 +1,719 @@
+"""The esmlab Textual app: the lab on screen.
+
+State flows one way: a user action calls the Lab (one command, one
+transaction), then `refresh_view()` reads small read models
+(esmlab.readmodels) and updates the header, the tree badges, the function
+card and only the visible tab. Cheap calls (step, advance a little, push,
+toggles) run on the event loop. Long work (run until idle, snapshot
+restore, rewind, playing a scenario) runs in one thread worker at a time;
+while it runs the UI does not touch the lab (`busy`), so the SQLite
+connection is only ever used by one thread at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import (Footer, Label, LoadingIndicator, RichLog, Sparkline, Static,
+                             TabbedContent, TabPane, Tree)
+
+from esmlab import readmodels as rm
+from esmlab.errors import AwsError, LabError
+from esmlab.tui import bindings
+from esmlab.tui.screens.forms import AskScreen, HelpScreen, PickScreen
+from esmlab.tui.widgets import render
+from esmlab.tui.widgets.tree import ResourceTree
+
+SPEEDS = (1, 10, 60, 600)        # virtual seconds per real second
+TICK_S = 0.2                      # autoplay timer period (real seconds)
+TABS = ("ordering", "reprocessing", "scaling", "dlq", "why")
+LOG_LINES = 500
+QUEUE_PAGE = 50
+BEHAVIOURS = {
+    "fail": {"mode": "fail"},
+    "poison": {"mode": "poison", "match": {"text": "poison"}},
+    "flaky": {"mode": "flaky", "probability": 0.5},
+    "timeout": {"mode": "timeout"},
+    "partial": {"mode": "partial", "match": {"text": "bad"}},
+    "succeed": {"mode": "succeed"},
+}
+SCALING_SERIES = ("ConcurrencyTarget", "ConcurrentExecutions", "IteratorAge",
+                  "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible",
+                  "Errors", "Throttles")
+
+
+class EsmlabApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "esmlab"
+    BINDINGS = bindings.textual_bindings()
+
+    autoplay = reactive(False)
+    speed = reactive(SPEEDS[2])
+    busy = reactive(False)
+
+    def __init__(self, path: str, created: bool = False, *, lab=None):
+        super().__init__()
+        from esmlab.lab import Lab
+        self.lab_path = str(path)
+        self.created = created
+        self.lab = lab if lab is not None else Lab.open(path)
+        self.selected: tuple = ()
+        self.log_filter = False
+        self._log_after = 0
+        self._queue_offset = 0
+        self._timer = None
+        self._last_journal_id = -1
+        self._stale: set[str] = set(TABS)
+        self.narration: list[str] = []
+        self.keymap_error: str | None = None
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="clock")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield ResourceTree(id="tree")
+                yield Static(id="card")
+            with Vertical(id="main"):
+                with TabbedContent(id="tabs", initial="ordering"):
+                    with TabPane("Ordering", id="ordering"):
+                        with VerticalScroll():
+                            yield Static(id="ordering-view")
+                    with TabPane("Reprocessing", id="reprocessing"):
+                        yield Tree("batches", id="reprocessing-tree")
+                    with TabPane("Scaling", id="scaling"):
+                        with VerticalScroll(id="scaling-view"):
+                            yield Label(id="scaling-title")
+                            for name in SCALING_SERIES:
+                                yield Label(name, id=f"label-{name}", classes="spark-label")
+                                yield Sparkline([], id=f"spark-{name}", classes="spark")
+                    with TabPane("DLQ & destinations", id="dlq"):
+                        with VerticalScroll():
+                            yield Static(id="dlq-view")
+                    with TabPane("Why-log", id="why"):
+                        yield RichLog(id="whylog", max_lines=LOG_LINES, wrap=True, markup=False)
+                yield LoadingIndicator(id="progress")
+        yield Static(id="ticker")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        try:
+            keymap = bindings.load_keymap()
+            if keymap:
+                self.set_keymap(keymap)
+        except (ValueError, OSError) as exc:
+            self.keymap_error = str(exc)
+            self.notify(f"keymap ignored: {exc}", severity="warning")
+        self.query_one("#progress").display = False
+        self._timer = self.set_interval(TICK_S, self._tick, pause=True)
+        self.sub_title = self.lab_path
+        model = rm.resources(self.lab)
+        if model["mappings"]:
+            self.selected = ("mapping", model["mappings"][0]["label"])
+        elif model["functions"]:
+            self.selected = ("function", model["functions"][0]["name"])
+        self.refresh_view(model)
+        if self.created:
+            self.notify("A new lab with a starter set-up was created. F1 for help, F2 to push.")
+
+    # -- selection helpers --------------------------------------------------------------
+
+    def _mappings(self, model: dict | None = None) -> list[dict]:
+        return (model or self._model)["mappings"]
+
+    def selected_source(self) -> tuple[str, str] | None:
+        """('stream'|'queue', name) the Ordering tab shows."""
+        sel = self.selected
+        if not sel:
+            return None
+        kind = sel[0]
+        if kind in ("stream", "shard"):
+            return ("stream", sel[1])
+        if kind == "queue":
+            return ("queue", sel[1])
+        m = self.selected_mapping()
+        if m is None:
+            return None
+        return ("stream" if m["kind"] in ("kinesis", "dynamodb") else "queue", m["source"])
+
+    def selected_mapping(self) -> dict | None:
+        sel = self.selected
+        maps = self._model["mappings"]
+        if not sel:
+            return maps[0] if maps else None
+        kind, name = sel[0], sel[1]
+        for m in maps:
+            if ((kind == "mapping" and m["label"] == name)
+                    or (kind == "function" and m["function"] == name)
+                    or (kind in ("stream", "shard", "queue") and m["source"] == name)):
+                return m
+        return None
+
+    def selected_function(self) -> str | None:
+        sel = self.selected
+        if sel and sel[0] == "function":
+            return sel[1]
+        m = self.selected_mapping()
+        if m is not None:
+            return m["function"]
+        fns = self._model["functions"]
+        return fns[0]["name"] if fns else None
+
+    def selected_resource_name(self) -> str | None:
+        sel = self.selected
+        if not sel:
+            return None
+        if sel[0] in ("stream", "shard"):
+            m = self.selected_mapping()
+            return m["label"] if m else sel[1]
+        return sel[1]
+
+    # -- refreshing ---------------------------------------------------------------------
+
+    def refresh_view(self, model: dict | None = None) -> None:
+        """Re-read the read models and update what is visible. Cheap: bounded queries."""
+        if self.busy:
+            return
+        lab = self.lab
+        self._model = model or rm.resources(lab)
+        self._header = rm.header(lab)
+        with self.batch_update():
+            self._render_clock()
+            self.query_one(ResourceTree).update_model(self._model)
+            fn = self.selected_function()
+            self.query_one("#card", Static).update(
+                render.function_card(rm.function_card(lab, fn) if fn else None))
+            self._stale = set(TABS)
+            self._refresh_tab(self.query_one(TabbedContent).active or "ordering")
+            self._refresh_log()
+
+    def _render_clock(self) -> None:
+        h = self._header
+        t = Text()
+        t.append(f" esmlab · {h['name']} ", style="bold")
+        t.append(f" T+{rm.rel(h['elapsed_ms'])} ", style="bold reverse")
+        t.append(f" {h['iso']} ")
+        if self.busy:
+            t.append(" ⏳ working ", style="bold")
+        elif self.autoplay:
+            t.append(f" ▶ running ×{self.speed} ", style="bold")
+        else:
+            t.append(f" ⏸ paused ×{self.speed} ")
+        t.append(f" seed {h['seed']}  profile {h['profile']}  pending {h['pending']}")
+        self.query_one("#clock", Static).update(t)
+
+    def _refresh_tab(self, tab: str) -> None:
+        if tab not in self._stale or self.busy:
+            return
+        self._stale.discard(tab)
+        lab = self.lab
+        if tab == "ordering":
+            src = self.selected_source()
+            view = self.query_one("#ordering-view", Static)
+            if src is None:
+                view.update("Select a stream, queue or mapping in the tree.")
+            elif src[0] == "stream":
+                view.update(render.stream_ordering(rm.stream_ordering(lab, src[1])))
+            else:
+                view.update(render.queue_ordering(
+                    rm.queue_ordering(lab, src[1], self._queue_offset, QUEUE_PAGE)))
+        elif tab == "reprocessing":
+            self._refresh_reprocessing()
+        elif tab == "scaling":
+            self._refresh_scaling()
+        elif tab == "dlq":
+            model = rm.dead_letters(lab)
+            model["start_ms"] = self._header["start_ms"]
+            self.query_one("#dlq-view", Static).update(render.dead_letters(model))
+
+    def _refresh_reprocessing(self) -> None:
+        tree = self.query_one("#reprocessing-tree", Tree)
+        m = self.selected_mapping()
+        tree.clear()
+        if m is None:
+            tree.root.set_label("select a mapping")
+            return
+        tree.root.set_label(f"{m['label']}: batches and attempts (newest events last)")
+        start = self._header["start_ms"]
+        batches = rm.reprocessing(self.lab, m["label"])
+
+        def add(parent, batch):
+            where = batch["subject"].replace("shardId-", "shard ") if batch["subject"] else ""
+            kinds = {ev["kind"] for ev in batch["events"]}
+            mark = ("⛔ " if "batch.failed" in kinds and "batch.succeeded" not in kinds
+                    else "✓ " if "batch.succeeded" in kinds else "")
+            if "batch.discarded" in kinds:
+                mark = "🗑 "
+            node = parent.add(f"{mark}{batch['title']}  {where}", expand=False)
+            for ev in batch["events"]:
+                node.add_leaf(f"T+{rm.rel(ev['at_ms'] - start)} {ev['kind']}: {ev['reason']}")
+            for child in batch["children"]:
+                add(node, child)
+
+        for b in batches[-100:]:
+            add(tree.root, b)
+        tree.root.expand()
+        if tree.root.children:
+            tree.root.children[-1].expand()
+
+    def _refresh_scaling(self) -> None:
+        m = self.selected_mapping()
+        title = self.query_one("#scaling-title", Label)
+        if m is None:
+            title.update("select a mapping")
+            return
+        model = rm.scaling(self.lab, m["label"])
+        extra = (f"  target {model.get('target')}  busy {model.get('busy')}"
+                 if model["kind"] == "sqs" else "")
+        title.update(f"{m['label']} ({model['kind']}) → {model['function']}{extra}  "
+                     f"throttles {model['throttles_total']}  (last {rm.SERIES_POINTS} samples)")
+        for name in SCALING_SERIES:
+            points = model["series"].get(name)
+            label = self.query_one(f"#label-{name}", Label)
+            spark = self.query_one(f"#spark-{name}", Sparkline)
+            visible = points is not None
+            label.display = spark.display = visible
+            if visible:
+                values = [v for _, v in points]
+                last = values[-1] if values else 0
+                label.update(f"{name}: now {last:g}  max {max(values, default=0):g}")
+                spark.data = values or [0]
+
+    def _refresh_log(self, reset: bool = False) -> None:
+        log = self.query_one("#whylog", RichLog)
+        resource = self.selected_resource_name() if self.log_filter else None
+        if reset:
+            log.clear()
+            self._log_after = 0
+        events = rm.journal_since(self.lab, self._log_after, resource, limit=200)
+        start = self._header["start_ms"]
+        for ev in events:
+            line = Text()
+            line.append(f"T+{rm.rel(ev['at_ms'] - start):>8} ", style="dim")
+            line.append(f"{ev['kind']:<20} ", style="bold")
+            line.append(f"{ev['resource']}: ")
+            line.append(ev["reason"])
+            log.write(line)
+        if events:
+            self._log_after = events[-1]["id"]
+            last = events[-1]
+            self.query_one("#ticker", Static).update(
+                Text(f" {last['kind']}: {last['reason']}", overflow="ellipsis", no_wrap=True))
+
+    # -- events -------------------------------------------------------------------------
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        if event.control.id != "tree":
+            return
+        data = event.node.data
+        if not data or data[0] == "section":
+            return
+        if data != self.selected:
+            self.selected = data
+            self._queue_offset = 0
+            self.refresh_view(self._model)
+            if self.log_filter:
+                self._refresh_log(reset=True)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if hasattr(self, "_model"):
+            self._refresh_tab(event.pane.id)
+
+    def watch_autoplay(self, on: bool) -> None:
+        if self._timer is not None:
+            (self._timer.resume if on else self._timer.pause)()
+        if hasattr(self, "_header"):
+            self._render_clock()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # While a form or help is open, the lab's keys are off so the form's
+        # inputs get every letter; quit and help stay on.
+        if action in ("quit", "help", "command_palette"):
+            return True
+        if len(self.screen_stack) > 1:
+            return False
+        return True
+
+    def _guard(self) -> bool:
+        if self.busy:
+            self.notify("busy: wait for the background work to finish", severity="warning")
+            return False
+        return True
+
+    def _call(self, fn, *args, **kw):
+        """Run a cheap lab call; AWS/lab errors become a notification."""
+        try:
+            return fn(*args, **kw)
+        except (AwsError, LabError, ValueError) as exc:
+            self.notify(str(exc), title="refused", severity="error")
+            return None
+
+    # -- actions: the clock ---------------------------------------------------------------
+
+    def action_step(self) -> None:
+        if not self._guard():
+            return
+        ran = self._call(self.lab.step)
+        if ran == 0:
+            self.notify("nothing is pending: push something first (F2)")
+        self.refresh_view()
+
+    def action_advance(self) -> None:
+        if not self._guard():
+            return
+
+        def done(values):
+            if not values:
+                return
+            try:
+                seconds = float(values["seconds"])
+            except ValueError:
+                self.notify("seconds must be a number", severity="error")
+                return
+            if seconds > 3600:
+                self._long(lambda: self.lab.advance(seconds), f"advance {seconds:g} s")
+            else:
+                self._call(self.lab.advance, seconds)
+                self.refresh_view()
+
+        self.push_screen(AskScreen("Advance the virtual clock",
+                                   [("seconds", "by how many virtual seconds", "10")]), done)
+
+    def action_autoplay(self) -> None:
+        if not self._guard():
+            return
+        self.autoplay = not self.autoplay
+
+    def action_speed(self) -> None:
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 0
+        self.speed = SPEEDS[(i + 1) % len(SPEEDS)]
+        self.notify(f"autoplay speed ×{self.speed} (virtual seconds per second)")
+        if hasattr(self, "_header"):
+            self._render_clock()
+
+    def _tick(self) -> None:
+        if self.busy or len(self.screen_stack) > 1:
+            return
+        ms = int(self.speed * TICK_S * 1000)
+        if self._call(self.lab.advance_ms, ms) is None:
+            self.autoplay = False
+        self.refresh_view()
+
+    def action_run_until_idle(self) -> None:
+        if self._guard():
+            self._long(self.lab.run_until_idle, "run until idle")
+
+    # -- actions: traffic and the function -------------------------------------------------
+
+    def action_push(self) -> None:
+        if not self._guard():
+            return
+        targets = [(f"stream {s['name']}", f"stream:{s['name']}")
+                   for s in self._model["streams"] if s["kind"] == "kinesis"]
+        targets += [(f"queue {q['name']}", f"queue:{q['name']}") for q in self._model["queues"]]
+        if not targets:
+            self.notify("no stream or queue to push to", severity="error")
+            return
+        src = self.selected_source()
+        default = f"{src[0]}:{src[1]}" if src and f"{src[0]}:{src[1]}" in dict(
+            (v, v) for _, v in targets) else targets[0][1]
+        form = AskScreen("Push records / messages", [
+            ("target", "target", default, targets),
+            ("key", "partition key (stream) / MessageGroupId (FIFO queue)", "user-1"),
+            ("body", "body ({i} = the number of the record)", "hello {i}"),
+            ("count", "how many", "1"),
+        ], ok="Push")
+        self.push_screen(form, self.push_values)
+
+    def push_values(self, values: dict | None) -> None:
+        """Push `count` records/messages described by the push form's values."""
+        if not values:
+            return
+        try:
+            count = int(values["count"])
+        except ValueError:
+            self.notify("count must be a whole number", severity="error")
+            return
+        kind, name = values["target"].split(":", 1)
+        key, body = values["key"] or "key", values["body"]
+        bodies = [body.replace("{i}", str(i)) for i in range(1, count + 1)]
+        lab = self.lab
+        try:
+            if kind == "stream":
+                for i in range(0, count, 500):
+                    lab.put_records(name, [{"PartitionKey": key, "Data": b}
+                                           for b in bodies[i:i + 500]])
+            else:
+                fifo = name.endswith(".fifo")
+                for i in range(0, count, 10):
+                    entries = []
+                    for j, b in enumerate(bodies[i:i + 10]):
+                        e = {"Id": str(j), "MessageBody": b}
+                        if fifo:
+                            e["MessageGroupId"] = key
+                            e["MessageDeduplicationId"] = f"{lab.now_ms}-{i + j}"
+                        entries.append(e)
+                    lab.send_message_batch(name, entries)
+        except (AwsError, LabError) as exc:
+            self.notify(str(exc), title="refused", severity="error")
+        else:
+            self.notify(f"pushed {count} to {kind} {name}")
+        self.refresh_view()
+
+    def action_behaviour(self, mode: str) -> None:
+        if not self._guard():
+            return
+        fn = self.selected_function()
+        if fn is None:
+            return
+        current = rm.function_card(self.lab, fn)["mode"]
+        wanted = BEHAVIOURS["succeed"] if current == mode else BEHAVIOURS[mode]
+        if self._call(self.lab.set_behaviour, fn, **wanted) is not None:
+            self.notify(f"{fn}: {wanted['mode']}")
+        self.refresh_view()
+
+    def action_throttle(self) -> None:
+        if not self._guard():
+            return
+        fn = self.selected_function()
+        if fn is None:
+            return
+        reserved = rm.function_card(self.lab, fn)["reserved"]
+        new = None if reserved == 0 else 0
+        if self._call(self.lab.update_function, fn, ReservedConcurrentExecutions=new) is not None:
+            self.notify(f"{fn}: ReservedConcurrentExecutions={new}"
+                        + (" (every invoke is throttled)" if new == 0 else " (unreserved)"))
+        self.refresh_view()
+
+    # -- actions: view ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(HelpScreen(bindings.help_markdown(bindings.load_keymap_safe())))
+
+    def action_tab(self, delta: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        i = TABS.index(tabs.active) if tabs.active in TABS else 0
+        tabs.active = TABS[(i + int(delta)) % len(TABS)]
+
+    def action_page(self, delta: int) -> None:
+        src = self.selected_source()
+        if not src or src[0] != "queue":
+            return
+        self._queue_offset = max(0, self._queue_offset + int(delta) * QUEUE_PAGE)
+        self._stale.add("ordering")
+        self._refresh_tab("ordering")
+
+    def action_toggle_log_filter(self) -> None:
+        self.log_filter = not self.log_filter
+        what = self.selected_resource_name() if self.log_filter else "all resources"
+        self.notify(f"Why-log shows {what}")
+        self._refresh_log(reset=True)
+
+    # -- actions: snapshots, rewind, export ------------------------------------------------
+
+    def action_save_snapshot(self) -> None:
+        if not self._guard():
+            return
+
+        def done(values):
+            if values and values["name"].strip():
+                name = values["name"].strip()
+                if self._call(self.lab.save_snapshot, name) is None:
+                    self.notify(f"snapshot {name} saved at T+{rm.rel(self._header['elapsed_ms'])}")
+        self.push_screen(AskScreen("Save a snapshot", [
+            ("name", "name", f"t{self._header['elapsed_ms'] // 1000}")], ok="Save"), done)
+
+    def action_open_snapshot(self) -> None:
+        if not self._guard():
+            return
+        start = self._header["start_ms"]
+        options = [(f"{s['name']}  (T+{rm.rel(s['saved_at_ms'] - start)}, "
+                    f"{s['commands']} commands)", s["name"]) for s in self.lab.snapshots()]
+
+        def done(name):
+            if name:
+                self._long(lambda: self.lab.restore_snapshot(name), f"open snapshot {name}")
+        self.push_screen(PickScreen("Open a snapshot", options), done)
+
+    def action_rewind(self) -> None:
+        if not self._guard():
+            return
+
+        def done(values):
+            if not values:
+                return
+            try:
+                seconds = float(values["at"])
+            except ValueError:
+                self.notify("a number of seconds, please", severity="error")
+                return
+            to_ms = self._header["start_ms"] + int(seconds * 1000)
+            self._long(lambda: self.lab.rewind(to_ms), f"rewind to T+{seconds:g}s")
+        now_s = self._header["elapsed_ms"] / 1000
+        self.push_screen(AskScreen("Rewind to virtual time", [
+            ("at", f"T+ seconds (now T+{now_s:g})", f"{max(0, now_s - 10):g}")],
+            ok="Rewind"), done)
+
+    def action_export_event(self) -> None:
+        if not self._guard():
+            return
+        last = rm.last_invocation_id(self.lab, self.selected_function())
+
+        def done(values):
+            if not values:
+                return
+            try:
+                inv = int(values["id"])
+            except ValueError:
+                self.notify("an invocation id, please", severity="error")
+                return
+            path = self.export_event(inv)
+            if path:
+                self.notify(f"event of invocation {inv} written to {path}")
+        self.push_screen(AskScreen("Export an invocation's event (for sam local invoke -e)",
+                                   [("id", "invocation id", last or "")], ok="Export"), done)
+
+    def export_event(self, inv: int) -> str | None:
+        event = rm.invocation_event(self.lab, inv)
+        if event is None:
+            self.notify(f"no event recorded for invocation {inv}", severity="error")
+            return None
+        path = Path(self.lab_path).resolve().parent / f"event-{inv}.json"
+        path.write_text(json.dumps(event, indent=2) + "\n")
+        return str(path)
+
+    # -- actions: scenarios ----------------------------------------------------------------
+
+    def action_play_scenario(self) -> None:
+        if not self._guard():
+            return
+        try:
+            from esmlab.scenario.player import Player  # noqa: F401
+        except ImportError:
+            self.notify("the scenario player is not available in this build", severity="error")
+            return
+
+        def done(values):
+            if values and values["path"].strip():
+                self.play_scenario(values["path"].strip())
+        default = next(iter(sorted(Path("scenarios").glob("*.yaml"))), "")
+        self.push_screen(AskScreen("Play a scenario (a fresh lab is made beside this one)",
+                                   [("path", "scenario file", str(default))], ok="Play"), done)
+
+    def play_scenario(self, path: str) -> None:
+        from esmlab.scenario.loader import ScenarioError, load_scenario
+        from esmlab.scenario.player import Player
+        try:
+            scenario = load_scenario(path)
+        except (ScenarioError, OSError) as exc:
+            self.notify(str(exc), title="scenario", severity="error")
+            return
+        here = Path(self.lab_path).resolve().parent
+        stem = Path(path).stem
+        target = here / f"{stem}.lab.db"
+        n = 1
+        while target.exists():
+            n += 1
+            target = here / f"{stem}-{n}.lab.db"
+        self.narration = []
+        self.autoplay = False
+
+        def run():
+            player = Player.new(scenario, target)
+            for result in player.steps():
+                line = result.narration or f"step {result.index} {result.kind}: {result.summary}"
+                if not result.ok:
+                    line += "  ✗ " + (str(result.error.message) if result.error else
+                                       "; ".join(c.message for c in result.checks if not c.ok))
+                self.call_from_thread(self._narrate, line)
+            return player.lab
+
+        self._long(run, f"play {stem}", switch_lab=True)
+
+    def _narrate(self, line: str) -> None:
+        self.narration.append(line)
+        self.query_one("#ticker", Static).update(Text(" ▶ " + line, no_wrap=True,
+                                                      overflow="ellipsis"))
+        self.query_one("#whylog", RichLog).write(Text("▶ " + line, style="bold"))
+
+    # -- long work in one worker thread ----------------------------------------------------
+
+    def _long(self, fn, what: str, switch_lab: bool = False) -> None:
+        self.busy = True
+        self.autoplay = False
+        self.query_one("#progress").display = True
+        self._render_clock()
+        self._run_long(fn, what, switch_lab)
+
+    @work(thread=True, group="engine", exit_on_error=False)
+    def _run_long(self, fn, what: str, switch_lab: bool) -> None:
+        try:
+            result = fn()
+        except Exception as exc:  # reported on the screen, never lost
+            self.call_from_thread(self._long_done, what, None, exc, switch_lab)
+            return
+        self.call_from_thread(self._long_done, what, result, None, switch_lab)
+
+    def _long_done(self, what: str, result, exc, switch_lab: bool) -> None:
+        self.busy = False
+        self.query_one("#progress").display = False
+        if exc is not None:
+            self.notify(f"{what}: {exc}", title="failed", severity="error")
+        else:
+            if switch_lab and result is not None:
+                self.lab.close()
+                self.lab = result
+                self.lab_path = result.path
+                self.sub_title = self.lab_path
+                self._log_after = 0
+                self.query_one("#whylog", RichLog).clear()
+                for line in self.narration:
+                    self.query_one("#whylog", RichLog).write(Text("▶ " + line, style="bold"))
+            self.notify(f"{what}: done" + (f" ({result})" if isinstance(result, str) else ""))
+        self.refresh_view()
+        self.post_message(LongWorkDone(what, exc))
+
+    # -- palette --------------------------------------------------------------------------
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for k in bindings.TABLE:
+            if k.action in ("quit", "help"):
+                continue
+            yield SystemCommand(f"{k.label} ({bindings.display_keys(k.keys)})", k.description,
+                                lambda a=k.action: self.call_later(self.run_action, a))
+
+    def on_unmount(self) -> None:
+        try:
+            self.lab.close()
+        except Exception:
+            pass
+
+
+from textual.message import Message  # noqa: E402
+
+
+class LongWorkDone(Message):
+    """Posted when background work finishes (tests wait for it)."""
+
+    def __init__(self, what: str, error: Exception | None):
+        super().__init__()
+        self.what = what
+        self.error = error
+
+
+def run_app(path: str, created: bool = False) -> int:
+    """Open the lab at `path` on screen; returns the exit code."""
+    EsmlabApp(path, created=created).run()
+    return 0

@@ -1,0 +1,146 @@
+"""The one table of key bindings.
+
+Each row has an id (stable, used by the user keymap), the keys, the app
+action it runs, a short footer label and a one-line description. The same
+table feeds the footer, the command palette and the F1 help.
+
+Global actions use F-keys and ctrl-keys (marked priority), which a focused
+text input never swallows. Single letters are extra aliases that work when
+no input has focus (the lab screen has none; inputs live in modal forms).
+
+Users remap keys with a JSON file mapping binding ids to keys, e.g.
+``{"step": "f5,j", "push": "f2"}``, read from ``$ESMLAB_KEYMAP`` or else
+``~/.config/esmlab/keymap.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    keys: str
+    action: str
+    label: str
+    description: str
+    show: bool = True
+    priority: bool = False
+    group: str = "lab"
+
+
+TABLE: tuple[Key, ...] = (
+    Key("help", "f1", "help", "Help", "Show every key and what it does", priority=True),
+    Key("push", "f2,p", "push", "Push", "Push records to a stream or messages to a queue",
+        priority=True),
+    Key("step", "f5,n", "step", "Step", "Run the next instant on the agenda (next event)",
+        priority=True),
+    Key("advance", "f6,a", "advance", "Advance", "Advance the virtual clock by an amount",
+        priority=True),
+    Key("autoplay", "f7,r", "autoplay", "Run/Pause", "Start or pause autoplay",
+        priority=True),
+    Key("speed", "f8,s", "speed", "Speed", "Cycle the autoplay speed (virtual s per real s)",
+        priority=True),
+    Key("idle", "f9,i", "run_until_idle", "Until idle",
+        "Run until nothing is pending (in the background)", priority=True),
+    Key("scenario", "f4", "play_scenario", "Scenario", "Play a scenario file with narration",
+        priority=True),
+    Key("save", "ctrl+s", "save_snapshot", "Save", "Save a snapshot", priority=True),
+    Key("open", "ctrl+o", "open_snapshot", "Open", "Open (restore) a snapshot", priority=True),
+    Key("rewind", "ctrl+r", "rewind", "Rewind", "Rewind the lab to an earlier virtual time",
+        priority=True, show=False),
+    Key("export", "ctrl+e", "export_event", "Export",
+        "Export an invocation's event as a JSON file", priority=True, show=False),
+    Key("fail", "1", "behaviour('fail')", "Fail", "Function: fail every invocation",
+        show=False, group="function"),
+    Key("poison", "2", "behaviour('poison')", "Poison",
+        "Function: fail batches holding a poison record (text 'poison')", show=False,
+        group="function"),
+    Key("flaky", "3", "behaviour('flaky')", "Flaky", "Function: fail half the invocations",
+        show=False, group="function"),
+    Key("timeout", "4", "behaviour('timeout')", "Timeout",
+        "Function: run past the timeout", show=False, group="function"),
+    Key("partial", "5", "behaviour('partial')", "Partial",
+        "Function: report records with 'bad' in batchItemFailures", show=False,
+        group="function"),
+    Key("throttle", "6", "throttle", "Throttle",
+        "Function: toggle ReservedConcurrentExecutions=0 (every invoke throttled)",
+        show=False, group="function"),
+    Key("succeed", "0", "behaviour('succeed')", "Heal", "Function: succeed again",
+        show=False, group="function"),
+    Key("prev_tab", "left_square_bracket", "tab(-1)", "Prev tab", "Previous tab", show=False,
+        group="view"),
+    Key("next_tab", "right_square_bracket", "tab(1)", "Next tab", "Next tab", show=False,
+        group="view"),
+    Key("prev_page", "comma", "page(-1)", "Prev page", "Previous page of messages", show=False,
+        group="view"),
+    Key("next_page", "full_stop", "page(1)", "Next page", "Next page of messages", show=False,
+        group="view"),
+    Key("log_filter", "l", "toggle_log_filter", "Log filter",
+        "Why-log: all resources / only the selected one", show=False, group="view"),
+    Key("quit", "ctrl+q", "quit", "Quit", "Quit esmlab (the lab is saved as you go)",
+        priority=True),
+)
+
+BY_ID = {k.id: k for k in TABLE}
+
+
+def keymap_path() -> Path:
+    env = os.environ.get("ESMLAB_KEYMAP")
+    if env:
+        return Path(env)
+    return Path.home() / ".config" / "esmlab" / "keymap.json"
+
+
+def load_keymap(path: Path | None = None) -> dict[str, str]:
+    """The user's remapping {binding id: keys}; unknown ids are ignored,
+    an unreadable file gives an empty map (the app says so)."""
+    path = path or keymap_path()
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object of binding id -> keys")
+    return {str(k): str(v) for k, v in data.items() if k in BY_ID}
+
+
+def textual_bindings() -> list[Binding]:
+    return [Binding(k.keys, k.action, k.label, show=k.show, priority=k.priority,
+                    tooltip=k.description, id=k.id) for k in TABLE]
+
+
+def display_keys(keys: str) -> str:
+    names = {"left_square_bracket": "[", "right_square_bracket": "]", "comma": ",",
+             "full_stop": "."}
+    return " / ".join(names.get(k, k) for k in keys.split(","))
+
+
+def help_markdown(keymap: dict[str, str] | None = None) -> str:
+    keymap = keymap or {}
+    lines = ["# esmlab keys", "",
+             "Global keys (F-keys, ctrl) work even while a text field has focus.", ""]
+    for group, title in (("lab", "Lab"), ("function", "Function card (selected function)"),
+                         ("view", "View")):
+        lines += [f"## {title}", "", "| key | action |", "| --- | --- |"]
+        for k in TABLE:
+            if k.group == group:
+                lines.append(f"| `{display_keys(keymap.get(k.id, k.keys))}` | {k.description} |")
+        lines.append("")
+    lines += ["ctrl+p opens the command palette (every action above, and themes).", "",
+              f"Remap keys in `{keymap_path()}` (or `$ESMLAB_KEYMAP`): a JSON object of "
+              "binding id -> keys, e.g. `{\"step\": \"f5,j\"}`.", "",
+              "Ids: " + ", ".join(f"`{k.id}`" for k in TABLE)]
+    return "\n".join(lines)
+
+
+def load_keymap_safe() -> dict[str, str]:
+    try:
+        return load_keymap()
+    except (ValueError, OSError):
+        return {}

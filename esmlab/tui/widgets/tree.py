@@ -1,0 +1,112 @@
+"""The resource tree: streams with shards, queues with their DLQ, tables,
+functions and mappings, each with live badges. Rebuilt only when the set of
+resources changes; otherwise labels are updated in place."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Tree
+
+SECTIONS = (("streams", "Streams"), ("queues", "Queues"), ("tables", "Tables"),
+            ("functions", "Functions"), ("mappings", "Mappings"))
+
+
+def _badge(text: Text, label: str, value, style: str = "") -> None:
+    if value:
+        text.append(f" {label}{value}", style=style)
+
+
+class ResourceTree(Tree):
+    """Node data: (kind, name) with kind in stream/shard/queue/table/function/mapping."""
+
+    def __init__(self, **kw):
+        super().__init__("lab", **kw)
+        self.show_root = False
+        self.guide_depth = 2
+        self._signature: tuple | None = None
+        self._by_key: dict[tuple, object] = {}
+
+    def update_model(self, model: dict) -> None:
+        sig = (tuple((s["name"], tuple(x["shard_id"] for x in s["shards"]))
+                     for s in model["streams"]),
+               tuple(q["name"] for q in model["queues"]), tuple(model["tables"]),
+               tuple(f["name"] for f in model["functions"]),
+               tuple(m["label"] for m in model["mappings"]))
+        if sig != self._signature:
+            self._rebuild(model)
+            self._signature = sig
+        self._relabel(model)
+
+    def _rebuild(self, model: dict) -> None:
+        self.clear()
+        self._by_key = {}
+        sections = {}
+        for key, title in SECTIONS:
+            sections[key] = self.root.add(title, expand=True, data=("section", key))
+        for s in model["streams"]:
+            node = sections["streams"].add(s["name"], expand=True, data=("stream", s["name"]))
+            self._by_key[("stream", s["name"])] = node
+            for sh in s["shards"]:
+                self._by_key[("shard", s["name"], sh["shard_id"])] = node.add_leaf(
+                    sh["shard_id"], data=("shard", s["name"], sh["shard_id"]))
+        for q in model["queues"]:
+            self._by_key[("queue", q["name"])] = sections["queues"].add_leaf(
+                q["name"], data=("queue", q["name"]))
+        for t in model["tables"]:
+            self._by_key[("table", t)] = sections["tables"].add_leaf(t, data=("table", t))
+        for f in model["functions"]:
+            self._by_key[("function", f["name"])] = sections["functions"].add_leaf(
+                f["name"], data=("function", f["name"]))
+        for m in model["mappings"]:
+            self._by_key[("mapping", m["label"])] = sections["mappings"].add_leaf(
+                m["label"], data=("mapping", m["label"]))
+
+    def _relabel(self, model: dict) -> None:
+        for s in model["streams"]:
+            blocked = any(sh["blocked"] for sh in s["shards"])
+            t = Text(s["name"])
+            _badge(t, "⛔", "" if not blocked else " blocked", "bold reverse")
+            self._set(("stream", s["name"]), t)
+            for sh in s["shards"]:
+                t = Text(sh["shard_id"].replace("shardId-", "shard "))
+                b = sh["backlog"]
+                _badge(t, "≡", f"{b}+" if b > 10_000 else b)
+                _badge(t, "▶", sh["in_flight"])
+                if sh["blocked"]:
+                    t.append(" ⛔BLOCKED", style="bold reverse")
+                self._set(("shard", s["name"], sh["shard_id"]), t)
+        for q in model["queues"]:
+            c = q["counts"]
+            t = Text(q["name"])
+            if q["is_dlq"]:
+                t.append(" (DLQ)", style="italic")
+            _badge(t, "≡", c["visible"])
+            _badge(t, "▶", c["in_flight"])
+            _badge(t, "⏲", c["delayed"])
+            if q["dlq"]:
+                _badge(t, "☠", q["dlq_count"], "bold")
+            self._set(("queue", q["name"]), t)
+        for f in model["functions"]:
+            t = Text(f["name"])
+            if f["mode"] != "succeed":
+                t.append(f" [{f['mode']}]", style="bold")
+            if f["reserved"] == 0:
+                t.append(" [throttled]", style="bold")
+            _badge(t, "▶", f["running"])
+            self._set(("function", f["name"]), t)
+        for m in model["mappings"]:
+            t = Text(f"{m['label']} → {m['function']}")
+            if m["state"] != "Enabled":
+                t.append(f" {m['state']}", style="italic")
+            _badge(t, "▶", m["in_flight"])
+            if m["blocked"]:
+                t.append(f" ⛔{m['blocked']}", style="bold reverse")
+            self._set(("mapping", m["label"]), t)
+
+    def _set(self, key: tuple, label: Text) -> None:
+        node = self._by_key.get(key)
+        if node is not None and node.label != label:
+            node.set_label(label)
+
+    def node_for(self, key: tuple):
+        return self._by_key.get(key)

@@ -1,0 +1,308 @@
+"""The TUI's user journeys, driven with Pilot on a starter lab.
+
+Each test asserts on the lab's state (through the Lab and the read models)
+and on what the widgets show.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+import pytest  # noqa: E402
+
+pytest.importorskip("textual")
+
+from esmlab import readmodels as rm  # noqa: E402
+from esmlab.cli import open_or_create  # noqa: E402
+from esmlab.tui import bindings  # noqa: E402
+from esmlab.tui.app import EsmlabApp  # noqa: E402
+from esmlab.tui.screens.forms import AskScreen, HelpScreen  # noqa: E402
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("ESMLAB_UPDATE_SNAPSHOTS") == "1"
+
+
+@pytest.fixture
+def lab_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    path = tmp_path / "lab.db"
+    lab, _ = open_or_create(path)
+    lab.close()
+    return path
+
+
+def text_of(app, selector: str) -> str:
+    """The plain text a Static shows (its renderable printed without colour)."""
+    from rich.console import Console
+    content = app.query_one(selector).content
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    console.print(content)
+    return console.export_text()
+
+
+def tree_text(app) -> str:
+    from esmlab.tui.widgets.tree import ResourceTree
+    tree = app.query_one(ResourceTree)
+    out = []
+
+    def walk(node):
+        out.append(str(node.label))
+        for c in node.children:
+            walk(c)
+    walk(tree.root)
+    return "\n".join(out)
+
+
+async def push(pilot, app, target: str, key: str, body: str, count: int):
+    await pilot.press("f2")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, AskScreen)
+    screen.query_one("#f-target").value = target
+    screen.query_one("#f-key").value = key
+    screen.query_one("#f-body").value = body
+    screen.query_one("#f-count").value = str(count)
+    await pilot.click("#ok")
+    await pilot.pause()
+
+
+async def test_push_records_to_a_stream_appear_in_its_shards(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "T+" in text_of(app, "#clock")
+        await push(pilot, app, "stream:clicks", "user-7", "click {i}", 5)
+        shards = rm.resources(app.lab)["streams"][0]["shards"]
+        assert sum(s["backlog"] for s in shards) == 5
+        assert "≡5" in tree_text(app)
+        assert "user-7" in text_of(app, "#ordering-view")
+
+
+async def test_typing_in_the_push_form_does_not_trigger_lab_keys(lab_path):
+    """Global lab keys are off while a form is open: 'n' (step) and '1'
+    (fail) typed into an input are text, not actions."""
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        before = app.lab.now_ms
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("n", "1")
+        assert app.screen.query_one("#f-key").value.endswith("n1")
+        assert app.lab.now_ms == before
+        assert rm.function_card(app.lab, "clicks-handler")["mode"] == "succeed"
+        await pilot.press("escape")
+
+
+async def test_failing_handler_blocks_the_shard_and_the_tree_shows_it(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("1")          # the selected mapping's function fails every call
+        assert rm.function_card(app.lab, "clicks-handler")["mode"] == "fail"
+        assert "[fail]" in tree_text(app)
+        await push(pilot, app, "stream:clicks", "user-1", "hello {i}", 3)
+        for _ in range(10):
+            await pilot.press("f5")
+        await pilot.pause()
+        assert any(rm.resources(app.lab)["mappings"][0]["blocked"] for _ in [0])
+        assert "BLOCKED" in tree_text(app)
+        assert "BLOCKED attempt" in text_of(app, "#ordering-view")
+        # the Reprocessing tab lists the retried batch with its reasons
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        from textual.widgets import Tree
+        rt = app.query_one("#reprocessing-tree", Tree)
+        labels = [str(n.label) for n in rt.root.children]
+        assert labels and "record(s)" in labels[0]
+        reasons = [str(c.label) for c in rt.root.children[0].children]
+        assert any("batch.failed" in r for r in reasons)
+        # healing unblocks it
+        await pilot.press("1")
+        assert rm.function_card(app.lab, "clicks-handler")["mode"] == "succeed"
+
+
+async def test_dlq_fills_after_maxReceiveCount_and_the_dlq_tab_says_why(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        node = app.query_one("#tree").node_for(("mapping", "orders"))
+        app.query_one("#tree").select_node(node)
+        await pilot.pause()
+        assert app.selected == ("mapping", "orders")
+        await pilot.press("1")
+        assert rm.function_card(app.lab, "orders-handler")["mode"] == "fail"
+        await push(pilot, app, "queue:orders", "g", "order {i}", 4)
+        app.lab.advance(200)
+        app.refresh_view()
+        await pilot.pause()
+        assert app.lab.engine.queues.counts("orders-dlq")["total"] == 4
+        assert "☠4" in tree_text(app)
+        app.query_one("#tabs").active = "dlq"
+        await pilot.pause()
+        dlq = text_of(app, "#dlq-view")
+        assert "orders-dlq" in dlq and "maxReceiveCount" in dlq
+
+
+async def test_throttle_toggle_sets_reserved_concurrency_zero(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("6")
+        assert rm.function_card(app.lab, "clicks-handler")["reserved"] == 0
+        assert "THROTTLED" in text_of(app, "#card")
+        await pilot.press("6")
+        assert rm.function_card(app.lab, "clicks-handler")["reserved"] is None
+
+
+async def test_save_and_open_a_snapshot_restores_the_clock(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await push(pilot, app, "stream:clicks", "k", "x{i}", 2)
+        saved_at = app.lab.now_ms
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#f-name").value = "before"
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert [s["name"] for s in app.lab.snapshots()] == ["before"]
+        app.lab.advance(30)
+        assert app.lab.now_ms > saved_at
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("enter")       # the first (only) snapshot
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.busy
+        assert app.lab.now_ms == saved_at
+        assert "T+" in text_of(app, "#clock")
+
+
+async def test_step_advances_the_clock_and_the_why_log_explains(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await push(pilot, app, "stream:clicks", "user-2", "a{i}", 1)
+        t0 = app.lab.now_ms
+        await pilot.press("f5", "f5", "f5")
+        assert app.lab.now_ms > t0
+        app.query_one("#tabs").active = "why"
+        await pilot.pause()
+        from textual.widgets import RichLog
+        log = app.query_one("#whylog", RichLog)
+        text = "\n".join(str(line.text) for line in log.lines)
+        assert "invoke.started" in text
+
+
+async def test_export_event_writes_the_invocations_event(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await push(pilot, app, "stream:clicks", "user-2", "a{i}", 1)
+        for _ in range(4):
+            await pilot.press("f5")
+        inv = rm.last_invocation_id(app.lab)
+        assert inv is not None
+        path = app.export_event(inv)
+        import json
+        event = json.loads(Path(path).read_text())
+        assert event["Records"][0]["kinesis"]["partitionKey"] == "user-2"
+
+
+async def test_help_lists_every_binding_and_palette_has_commands(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        for k in bindings.TABLE:
+            assert k.description in app.screen.text
+        await pilot.press("escape")
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(t.startswith("Step") for t in titles)
+        assert any("theme" in t.lower() for t in titles)
+
+
+async def test_user_keymap_remaps_a_binding_by_id(lab_path, tmp_path, monkeypatch):
+    keymap = tmp_path / "keymap.json"
+    keymap.write_text('{"step": "j"}')
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(keymap))
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await push(pilot, app, "stream:clicks", "k", "x", 1)
+        t0 = app.lab.now_ms
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.lab.now_ms > t0
+
+
+async def test_autoplay_advances_the_clock_until_paused(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        t0 = app.lab.now_ms
+        await pilot.press("f7")
+        assert app.autoplay
+        await pilot.pause(0.5)
+        await pilot.press("f7")
+        assert not app.autoplay
+        t1 = app.lab.now_ms
+        assert t1 > t0
+        assert "paused" in text_of(app, "#clock")
+
+
+async def test_play_a_scenario_switches_to_its_lab_and_shows_narration(lab_path, tmp_path):
+    pytest.importorskip("esmlab.scenario.player")
+    fixture = Path(__file__).parent / "fixtures" / "scenarios" / "complete.yaml"
+    if not fixture.exists():
+        pytest.skip("no scenario fixture")
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.play_scenario(str(fixture))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.busy
+        assert app.lab_path != str(lab_path)
+        assert app.narration, "each played step is narrated"
+
+
+def test_the_engine_does_not_import_textual():
+    code = "import sys, esmlab.lab, esmlab.readmodels; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _normalise(svg: str) -> str:
+    # Textual numbers its CSS classes with a hash of the terminal; keep the drawing.
+    return re.sub(r"terminal-\d+", "terminal", svg)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_screenshot_matches_the_stored_layout(lab_path, size):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+        svg = _normalise(app.export_screenshot(title="esmlab"))
+    stored = SNAPSHOTS / f"lab_{size[0]}x{size[1]}.svg"
+    if UPDATE or not stored.exists():
+        SNAPSHOTS.mkdir(exist_ok=True)
+        stored.write_text(svg)
+    assert "esmlab" in svg and "clicks" in svg
+    assert svg == stored.read_text(), (
+        f"layout changed; look at it and regenerate with ESMLAB_UPDATE_SNAPSHOTS=1 ({stored})")
