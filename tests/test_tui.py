@@ -74,24 +74,14 @@ async def push(pilot, app, target: str, key: str, body: str, count: int):
     await pilot.pause()
 
 
-async def test_push_records_to_a_stream_appear_in_its_shards(lab_path):
+async def test_push_step_autoplay_and_why_log(lab_path):
+    """Push records (form), typing in the form is text not lab keys, step,
+    the Why-log explains, autoplay runs and pauses, export an event."""
     app = EsmlabApp(str(lab_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert "T+" in text_of(app, "#clock")
-        await push(pilot, app, "stream:clicks", "user-7", "click {i}", 5)
-        shards = rm.resources(app.lab)["streams"][0]["shards"]
-        assert sum(s["backlog"] for s in shards) == 5
-        assert "≡5" in tree_text(app)
-        assert "user-7" in text_of(app, "#ordering-view")
-
-
-async def test_typing_in_the_push_form_does_not_trigger_lab_keys(lab_path):
-    """Global lab keys are off while a form is open: 'n' (step) and '1'
-    (fail) typed into an input are text, not actions."""
-    app = EsmlabApp(str(lab_path))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        # global lab keys are off while a form is open
         before = app.lab.now_ms
         await pilot.press("f2")
         await pilot.pause()
@@ -100,6 +90,37 @@ async def test_typing_in_the_push_form_does_not_trigger_lab_keys(lab_path):
         assert app.lab.now_ms == before
         assert rm.function_card(app.lab, "clicks-handler")["mode"] == "succeed"
         await pilot.press("escape")
+        await pilot.pause()
+        # push: records land in the shards and the tree shows the backlog
+        await push(pilot, app, "stream:clicks", "user-7", "click {i}", 5)
+        shards = rm.resources(app.lab)["streams"][0]["shards"]
+        assert sum(s["backlog"] for s in shards) == 5
+        assert "≡5" in tree_text(app)
+        assert "user-7" in text_of(app, "#ordering-view")
+        # step: the clock moves and the Why-log says why
+        t0 = app.lab.now_ms
+        await pilot.press("f5", "f5", "f5", "f5")
+        assert app.lab.now_ms > t0
+        app.query_one("#tabs").active = "why"
+        await pilot.pause()
+        from textual.widgets import RichLog
+        log = app.query_one("#whylog", RichLog)
+        assert "invoke.started" in "\n".join(str(line.text) for line in log.lines)
+        # export the event of the last invocation (for sam local invoke -e)
+        inv = rm.last_invocation_id(app.lab)
+        path = app.export_event(inv)
+        import json
+        event = json.loads(Path(path).read_text())
+        assert event["Records"][0]["kinesis"]["partitionKey"] == "user-7"
+        # autoplay runs the clock until paused
+        t1 = app.lab.now_ms
+        await pilot.press("f7")
+        assert app.autoplay
+        await pilot.pause(0.5)
+        await pilot.press("f7")
+        assert not app.autoplay
+        assert app.lab.now_ms > t1
+        assert "paused" in text_of(app, "#clock")
 
 
 async def test_failing_handler_blocks_the_shard_and_the_tree_shows_it(lab_path):
@@ -113,7 +134,7 @@ async def test_failing_handler_blocks_the_shard_and_the_tree_shows_it(lab_path):
         for _ in range(10):
             await pilot.press("f5")
         await pilot.pause()
-        assert any(rm.resources(app.lab)["mappings"][0]["blocked"] for _ in [0])
+        assert rm.resources(app.lab)["mappings"][0]["blocked"]
         assert "BLOCKED" in tree_text(app)
         assert "BLOCKED attempt" in text_of(app, "#ordering-view")
         # the Reprocessing tab lists the retried batch with its reasons
@@ -125,12 +146,17 @@ async def test_failing_handler_blocks_the_shard_and_the_tree_shows_it(lab_path):
         assert labels and "record(s)" in labels[0]
         reasons = [str(c.label) for c in rt.root.children[0].children]
         assert any("batch.failed" in r for r in reasons)
-        # healing unblocks it
+        # healing, then throttling through reserved concurrency 0
         await pilot.press("1")
         assert rm.function_card(app.lab, "clicks-handler")["mode"] == "succeed"
+        await pilot.press("6")
+        assert rm.function_card(app.lab, "clicks-handler")["reserved"] == 0
+        assert "THROTTLED" in text_of(app, "#card")
+        await pilot.press("6")
+        assert rm.function_card(app.lab, "clicks-handler")["reserved"] is None
 
 
-async def test_dlq_fills_after_maxReceiveCount_and_the_dlq_tab_says_why(lab_path):
+async def test_dlq_fills_then_snapshot_save_and_open(lab_path):
     app = EsmlabApp(str(lab_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -141,6 +167,15 @@ async def test_dlq_fills_after_maxReceiveCount_and_the_dlq_tab_says_why(lab_path
         await pilot.press("1")
         assert rm.function_card(app.lab, "orders-handler")["mode"] == "fail"
         await push(pilot, app, "queue:orders", "g", "order {i}", 4)
+        # save a snapshot before the messages are received
+        saved_at = app.lab.now_ms
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#f-name").value = "before"
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert [s["name"] for s in app.lab.snapshots()] == ["before"]
+        # the DLQ fills after maxReceiveCount receives, and the DLQ tab says why
         app.lab.advance(200)
         app.refresh_view()
         await pilot.pause()
@@ -150,33 +185,7 @@ async def test_dlq_fills_after_maxReceiveCount_and_the_dlq_tab_says_why(lab_path
         await pilot.pause()
         dlq = text_of(app, "#dlq-view")
         assert "orders-dlq" in dlq and "maxReceiveCount" in dlq
-
-
-async def test_throttle_toggle_sets_reserved_concurrency_zero(lab_path):
-    app = EsmlabApp(str(lab_path))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await pilot.press("6")
-        assert rm.function_card(app.lab, "clicks-handler")["reserved"] == 0
-        assert "THROTTLED" in text_of(app, "#card")
-        await pilot.press("6")
-        assert rm.function_card(app.lab, "clicks-handler")["reserved"] is None
-
-
-async def test_save_and_open_a_snapshot_restores_the_clock(lab_path):
-    app = EsmlabApp(str(lab_path))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await push(pilot, app, "stream:clicks", "k", "x{i}", 2)
-        saved_at = app.lab.now_ms
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        app.screen.query_one("#f-name").value = "before"
-        await pilot.click("#ok")
-        await pilot.pause()
-        assert [s["name"] for s in app.lab.snapshots()] == ["before"]
-        app.lab.advance(30)
-        assert app.lab.now_ms > saved_at
+        # open the snapshot: the lab is back before the moves
         await pilot.press("ctrl+o")
         await pilot.pause()
         await pilot.press("enter")       # the first (only) snapshot
@@ -184,41 +193,14 @@ async def test_save_and_open_a_snapshot_restores_the_clock(lab_path):
         await pilot.pause()
         assert not app.busy
         assert app.lab.now_ms == saved_at
-        assert "T+" in text_of(app, "#clock")
+        assert app.lab.engine.queues.counts("orders-dlq")["total"] == 0
+        assert "☠" not in tree_text(app)
 
 
-async def test_step_advances_the_clock_and_the_why_log_explains(lab_path):
-    app = EsmlabApp(str(lab_path))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await push(pilot, app, "stream:clicks", "user-2", "a{i}", 1)
-        t0 = app.lab.now_ms
-        await pilot.press("f5", "f5", "f5")
-        assert app.lab.now_ms > t0
-        app.query_one("#tabs").active = "why"
-        await pilot.pause()
-        from textual.widgets import RichLog
-        log = app.query_one("#whylog", RichLog)
-        text = "\n".join(str(line.text) for line in log.lines)
-        assert "invoke.started" in text
-
-
-async def test_export_event_writes_the_invocations_event(lab_path):
-    app = EsmlabApp(str(lab_path))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await push(pilot, app, "stream:clicks", "user-2", "a{i}", 1)
-        for _ in range(4):
-            await pilot.press("f5")
-        inv = rm.last_invocation_id(app.lab)
-        assert inv is not None
-        path = app.export_event(inv)
-        import json
-        event = json.loads(Path(path).read_text())
-        assert event["Records"][0]["kinesis"]["partitionKey"] == "user-2"
-
-
-async def test_help_lists_every_binding_and_palette_has_commands(lab_path):
+async def test_help_palette_and_user_keymap(lab_path, tmp_path, monkeypatch):
+    keymap = tmp_path / "keymap.json"
+    keymap.write_text('{"step": "j"}')
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(keymap))
     app = EsmlabApp(str(lab_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -227,40 +209,17 @@ async def test_help_lists_every_binding_and_palette_has_commands(lab_path):
         assert isinstance(app.screen, HelpScreen)
         for k in bindings.TABLE:
             assert k.description in app.screen.text
+        assert "`j`" in app.screen.text          # the help shows the remapped key
         await pilot.press("escape")
         await pilot.pause()
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert any(t.startswith("Step") for t in titles)
         assert any("theme" in t.lower() for t in titles)
-
-
-async def test_user_keymap_remaps_a_binding_by_id(lab_path, tmp_path, monkeypatch):
-    keymap = tmp_path / "keymap.json"
-    keymap.write_text('{"step": "j"}')
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(keymap))
-    app = EsmlabApp(str(lab_path))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
         await push(pilot, app, "stream:clicks", "k", "x", 1)
         t0 = app.lab.now_ms
         await pilot.press("j")
         await pilot.pause()
         assert app.lab.now_ms > t0
-
-
-async def test_autoplay_advances_the_clock_until_paused(lab_path):
-    app = EsmlabApp(str(lab_path))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        t0 = app.lab.now_ms
-        await pilot.press("f7")
-        assert app.autoplay
-        await pilot.pause(0.5)
-        await pilot.press("f7")
-        assert not app.autoplay
-        t1 = app.lab.now_ms
-        assert t1 > t0
-        assert "paused" in text_of(app, "#clock")
 
 
 async def test_play_a_scenario_switches_to_its_lab_and_shows_narration(lab_path, tmp_path):

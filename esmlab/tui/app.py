@@ -631,12 +631,19 @@ class EsmlabApp(App):
 
         def run():
             player = Player.new(scenario, target)
-            for result in player.steps():
+
+            def say(result):
                 line = result.narration or f"step {result.index} {result.kind}: {result.summary}"
                 if not result.ok:
-                    line += "  ✗ " + (str(result.error.message) if result.error else
-                                       "; ".join(c.message for c in result.checks if not c.ok))
+                    line += "  ✗ " + (f"{result.error.message} ({result.error.where})"
+                                       if result.error else
+                                       "; ".join(str(getattr(c, "message", c))
+                                                 for c in result.checks if not c.ok))
                 self.call_from_thread(self._narrate, line)
+
+            say(player.setup())
+            for result in player.steps():
+                say(result)
             return player.lab
 
         self._long(run, f"play {stem}", switch_lab=True)
