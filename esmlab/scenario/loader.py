@@ -56,6 +56,7 @@ class Step:
     line: int  # 1-based line of the step in the file
     index: int  # 1-based position in steps
     note: str | None
+    fails_with: str | None = None  # the AWS error the step is meant to raise
 
 
 @dataclass
@@ -436,10 +437,10 @@ class _Validator:
     def step(self, spec: S.Steps, node: Node, index: int) -> Step:
         where = f"step {index}"
         found = self.pairs(node, where, f"a map with one action ({', '.join(spec.table)})")
-        actions = [key for key in found if key != "note"]
+        actions = [key for key in found if key not in S.STEP_OPTIONS]
         for key in actions:
             if key not in spec.table:
-                self.unknown(found[key][0], key, [*spec.table, "note"], where)
+                self.unknown(found[key][0], key, [*spec.table, *S.STEP_OPTIONS], where)
         if not actions:
             self.fail(node, f"{where} has no action; expected one of {', '.join(spec.table)}")
         if len(actions) > 1:
@@ -452,8 +453,10 @@ class _Validator:
             args = copy.deepcopy(rule.default)
         else:
             args = self.value(rule.spec, value_node, kind)
-        note = self._str(S.STR, found["note"][1], "note") if "note" in found else None
-        return Step(kind=kind, args=args, line=self.line_of(node), index=index, note=note)
+        options = {key: self.value(option, found[key][1], f"{where}.{key}")
+                   for key, option in S.STEP_OPTIONS.items() if key in found}
+        return Step(kind=kind, args=args, line=self.line_of(node), index=index,
+                    note=options.get("note"), fails_with=options.get("fails_with"))
 
 
 def _is_null(node: Node) -> bool:

@@ -274,6 +274,13 @@ QUEUE_ATTRIBUTES = Map(
         "RedrivePolicy": opt(REDRIVE_POLICY),
         "FifoQueue": opt(Bool(lenient=True)),
         "ContentBasedDeduplication": opt(Bool(lenient=True)),
+        "DeduplicationScope": opt(Enum(("messageGroup", "queue"))),
+        "FifoThroughputLimit": opt(Enum(("perQueue", "perMessageGroupId"))),
+        "SqsManagedSseEnabled": opt(Bool(lenient=True)),
+        "KmsMasterKeyId": opt(STR),
+        "KmsDataKeyReusePeriodSeconds": opt(Int(lenient=True)),
+        "Policy": opt(Anything("any")),
+        "RedriveAllowPolicy": opt(Anything("any")),
     },
     what="queue attributes",
 )
@@ -475,7 +482,7 @@ STEPS: dict[str, Key] = {
     "run_until_idle": opt(Duration(), ms("1h")),
     "put_record": req(Map({
         "StreamName": req(STREAM), "PartitionKey": req(STR), "Data": req(STR),
-        "ExplicitHashKey": opt(Text()), "count": opt(COUNT, 1),
+        "ExplicitHashKey": opt(Text()), "count": opt(COUNT),
     }, what="a map")),
     "put_records": req(Map({
         "StreamName": req(STREAM),
@@ -485,7 +492,7 @@ STEPS: dict[str, Key] = {
     }, what="a map")),
     "send_message": req(Map({
         "QueueName": req(QUEUE), "MessageBody": req(STR), **MESSAGE_OPTIONS,
-        "count": opt(COUNT, 1),
+        "count": opt(COUNT),
     }, what="a map")),
     "send_message_batch": req(Map({
         "QueueName": req(QUEUE),
@@ -522,6 +529,37 @@ STEPS: dict[str, Key] = {
         "StreamName": req(STREAM), "ShardToMerge": req(STR), "AdjacentShardToMerge": req(STR),
     }, what="a map")),
     "expect": req(Checks(CHECKS)),
+    # Steps that mirror the rest of the lab's commands, so any lab (built in
+    # the TUI, say) can be exported as a scenario that replays it exactly.
+    # Resources created by a step can be used by the steps after it.
+    "create_function": req(FUNCTION_RESOURCE),
+    "create_queue": req(QUEUE_RESOURCE),
+    "create_stream": req(STREAM_RESOURCE),
+    "create_table": req(TABLE_RESOURCE),
+    "create_topic": req(TOPIC_RESOURCE),
+    "create_bucket": req(BUCKET_RESOURCE),
+    "set_duplicate_rate": req(Map({"QueueName": req(QUEUE), "rate": req(Float(0, 1))},
+                                  what="a map")),
+    "set_retention": req(Map({"StreamName": req(STREAM),
+                              "RetentionPeriodHours": req(Int(24, 8760))}, what="a map")),
+    "receive_message": req(Map({
+        "QueueName": req(QUEUE), "MaxNumberOfMessages": opt(Int(1, 10)),
+        "VisibilityTimeout": opt(NATURAL),
+    }, what="a map")),
+    "delete_message": req(Map({"QueueName": req(QUEUE), "ReceiptHandle": req(STR)},
+                              what="a map")),
+    "change_message_visibility": req(Map({
+        "QueueName": req(QUEUE), "ReceiptHandle": req(STR), "VisibilityTimeout": req(NATURAL),
+    }, what="a map")),
+    "set_profile": req(Enum(("current", "classic"))),
+}
+
+# Keys a step may carry besides its one action.
+STEP_OPTIONS: dict[str, Spec] = {
+    "note": STR,  # text shown with the step
+    # The AWS error this step is meant to raise (e.g. InvalidParameterValueException,
+    # or text found in "Code: message"): the step then passes when it fails so.
+    "fails_with": STR,
 }
 
 # --- the file ----------------------------------------------------------------

@@ -1,0 +1,257 @@
+"""`esmlab play`: play scenario files headless and report what happened.
+
+Every file is loaded (and so checked) before anything is played: a file
+with a mistake prints its `file:line: message` and nothing runs (exit 2).
+Each scenario then plays on a fresh temporary lab, or on `--lab PATH` (a
+new file, kept afterwards; only with a single scenario).
+
+Rich report: the title and "what you will see", then a timeline in virtual
+time (T+...): narration, each step, the invocations and key journal events
+in plain words, each expect check marked ✓ or ✗ with its message; a verdict
+line per file. JSON report (`--report json`): one document per scenario
+(a list of them for several files), see `scenario_document`.
+
+Exit code: 0 when every expect holds, 1 when one fails or a step fails, 2
+for invalid files or a refused --lab.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from esmlab.errors import LabError
+from esmlab.scenario.durations import format_duration
+from esmlab.scenario.loader import ScenarioError, load_scenario
+from esmlab.scenario.player import PlayResult, Player, StepResult
+
+# Routine journal kinds left out of the rich timeline (they are in the JSON
+# report): the sends, receives, deletes and writes every lesson is full of.
+QUIET_KINDS = {"sqs.sent", "sqs.received", "sqs.deleted", "stream.put", "dynamodb.write",
+               "dynamodb.no_change", "function.created", "sqs.queue_created",
+               "stream.created", "table.created", "sink.created"}
+MAX_EVENTS_PER_STEP = 25
+PAGE = 1000
+
+
+def _t(ms: int) -> str:
+    return "T+" + ("0s" if ms <= 0 else format_duration(ms))
+
+
+# -- the rich report ---------------------------------------------------------------------------
+
+
+class RichReport:
+    def __init__(self, console: Console, quiet: bool):
+        self.out = console
+        self.quiet = quiet
+
+    def print(self, text: str = "", **kw) -> None:
+        self.out.print(text, soft_wrap=True, highlight=False, **kw)
+
+    def begin(self, scenario) -> None:
+        if self.quiet:
+            return
+        self.print(f"[bold]▶ {escape(scenario.title)}[/bold]  [dim]({escape(scenario.name)}, "
+                   f"{escape(scenario.path)}, seed {scenario.seed}, profile "
+                   f"{scenario.profile})[/dim]")
+        self.print("[bold]What you will see:[/bold] " + escape(" ".join(scenario.see.split())))
+        self.print()
+
+    def step(self, player: Player, result: StepResult) -> None:
+        if self.quiet:
+            return
+        start = player.start_ms
+        when = _t(result.started - start).ljust(9)
+        if result.kind == "say":
+            self.print(f"{when} [italic]💬 {escape(result.narration or '')}[/italic]")
+            return
+        label = "setup" if result.index == 0 else f"{result.index}."
+        line = f"{when} [bold]{label}[/bold] {escape(result.summary)}"
+        if result.note:
+            line += f"  [dim]— {escape(result.note)}[/dim]"
+        self.print(line)
+        shown = [e for e in result.events if e["kind"] not in QUIET_KINDS]
+        for event in shown[:MAX_EVENTS_PER_STEP]:
+            self.print(f"{_t(event['at_ms'] - start).ljust(9)}    [dim]{escape(event['kind'])}"
+                       f"[/dim] {escape(event['reason'])}")
+        if len(shown) > MAX_EVENTS_PER_STEP:
+            self.print(" " * 13 + f"[dim]… and {len(shown) - MAX_EVENTS_PER_STEP} more events "
+                       "(--report json has them all)[/dim]")
+        for check in result.checks:
+            mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
+            self.print(f"{' ' * 13}{mark} {escape(check.message)}")
+        if result.error is not None:
+            self.print(f"{' ' * 13}[red]✗ {escape(str(result.error))}[/red]")
+            if result.error.traceback:
+                self.print(escape(result.error.traceback), style="dim")
+
+    def verdict(self, play: PlayResult) -> None:
+        s = play.scenario
+        checks = [c for step in play.steps for c in step.checks]
+        failed = [c for c in checks if not c.ok]
+        end = play.steps[-1].clock if play.steps else play.start_ms
+        if play.ok:
+            self.print(f"[green]✓ {escape(s.name)}: all {len(checks)} expect checks hold[/green] "
+                       f"({len(play.steps)} steps, {_t(end - play.start_ms)})")
+        else:
+            reasons = []
+            if failed:
+                reasons.append(f"{len(failed)} of {len(checks)} expect checks failed")
+            if play.error is not None:
+                reasons.append(f"stopped at {play.error}")
+            self.print(f"[red]✗ {escape(s.name)}: {escape('; '.join(reasons))}[/red]")
+            if self.quiet:
+                for check in failed:
+                    self.print(f"  [red]✗[/red] {escape(check.message)}")
+        if not self.quiet:
+            self.print()
+
+
+# -- the JSON report ------------------------------------------------------------------------
+
+
+def _all_pages(fetch) -> list:
+    out: list = []
+    while True:
+        page = fetch(len(out))
+        out.extend(page)
+        if len(page) < PAGE:
+            return out
+
+
+def scenario_document(player: Player, play: PlayResult) -> dict:
+    """The JSON report of one played scenario:
+    {"scenario": {name, title, see, file, seed, profile, start_ms}, "ok", "error",
+     "setup": step, "steps": [step, ...] (events and invocations as ids),
+     "invocations": [{id, at_ms, t, mapping, function, records (ids), keys, outcome, ...}],
+     "queues": {name: [messages as they are at the end]},
+     "destinations": {topic or bucket: [items]}, "journal": [events]}"""
+    from esmlab.scenario.checks import describe_invocation
+
+    lab = player.lab
+    s = play.scenario
+    engine = lab.engine
+
+    def step_doc(result: StepResult | None) -> dict | None:
+        if result is None:
+            return None
+        doc = result.to_dict()
+        doc["events"] = [e["id"] for e in result.events]
+        doc["invocations"] = [i["id"] for i in result.invocations]
+        doc["t"] = _t(result.clock - play.start_ms)
+        return doc
+
+    invocations = _all_pages(lambda offset: lab.invocations(offset=offset, limit=PAGE))
+    journal: list[dict] = []
+    while True:
+        page = lab.journal(after_id=journal[-1]["id"] if journal else 0, limit=PAGE)
+        journal.extend(page)
+        if len(page) < PAGE:
+            break
+    queues = {name: _all_pages(lambda offset, name=name: engine.queues.page(
+        name, offset=offset, limit=PAGE)) for name in engine.queues.names()}
+    destinations = {name: _all_pages(lambda offset, name=name: engine.sinks.items(
+        name, offset=offset, limit=PAGE)) for name, _kind in engine.sinks.names()}
+    error = play.error
+    return {
+        "scenario": {"name": s.name, "title": s.title, "see": s.see, "file": s.path,
+                     "seed": s.seed, "profile": s.profile, "start_ms": play.start_ms},
+        "ok": play.ok,
+        "error": None if error is None else {"code": error.code, "message": error.message,
+                                             "where": error.where},
+        "setup": step_doc(play.setup),
+        "steps": [step_doc(r) for r in play.steps],
+        "invocations": [describe_invocation(player, inv, play.start_ms) for inv in invocations],
+        "queues": queues,
+        "destinations": destinations,
+        "journal": journal,
+    }
+
+
+# -- playing files -----------------------------------------------------------------------------
+
+
+def load_all(files: list[str]) -> tuple[list, list[ScenarioError]]:
+    scenarios, errors = [], []
+    for file in files:
+        try:
+            scenarios.append(load_scenario(file))
+        except ScenarioError as error:
+            errors.append(error)
+    return scenarios, errors
+
+
+def play_one(scenario, path: Path, on_step=None) -> tuple[Player, PlayResult]:
+    """Play a scenario on a new lab at `path`; `on_step(player, result)` is
+    called after the setup and after every step."""
+    player = Player.new(scenario, path)
+    setup = player.setup()
+    if on_step:
+        on_step(player, setup)
+    for result in player.steps():
+        if on_step:
+            on_step(player, result)
+    return player, player.result()
+
+
+def play_files(files: list[str], lab: str | None = None, report: str = "rich",
+               quiet: bool = False, console: Console | None = None) -> int:
+    """Play scenario files; returns the exit code (0 ok, 1 a check or step
+    failed, 2 an invalid file or a refused --lab)."""
+    scenarios, errors = load_all(files)
+    if errors:
+        for error in errors:
+            print(str(error), file=sys.stderr)
+        if report == "json":
+            print(json.dumps({"ok": False, "errors": [
+                {"file": e.file, "line": e.line, "message": e.message} for e in errors]},
+                indent=2))
+        print(f"esmlab play: {len(errors)} invalid scenario file(s); nothing was played",
+              file=sys.stderr)
+        return 2
+    if lab is not None:
+        if len(scenarios) != 1:
+            print("esmlab play: --lab keeps one lab; give exactly one scenario file with it",
+                  file=sys.stderr)
+            return 2
+        if Path(lab).exists():
+            print(f"esmlab play: {lab} already exists; --lab makes a new lab file "
+                  "(choose a new path or delete it)", file=sys.stderr)
+            return 2
+    rich = RichReport(console or Console(), quiet) if report == "rich" else None
+    documents, all_ok = [], True
+    for scenario in scenarios:
+        with tempfile.TemporaryDirectory(prefix="esmlab-play-") as tmp:
+            path = Path(lab) if lab is not None else Path(tmp) / "lab.db"
+            if rich:
+                rich.begin(scenario)
+            try:
+                player, play = play_one(scenario, path, rich.step if rich else None)
+            except LabError as error:
+                print(f"esmlab play: {error}", file=sys.stderr)
+                return 2
+            try:
+                all_ok &= play.ok
+                if rich:
+                    rich.verdict(play)
+                else:
+                    documents.append(scenario_document(player, play))
+            finally:
+                player.lab.close()
+    if report == "json":
+        document: Any = documents[0] if len(documents) == 1 else documents
+        print(json.dumps(document, indent=2, default=_json_default, ensure_ascii=False))
+    return 0 if all_ok else 1
+
+
+def _json_default(value):
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "replace")
+    return str(value)
