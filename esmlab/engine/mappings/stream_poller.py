@@ -146,7 +146,9 @@ class StreamPoller:
     # -- wake-ups ----------------------------------------------------------------
 
     def wake_all(self, m: dict) -> None:
-        for shard in {s for s, *_ in self.lanes(m["uuid"])}:
+        # sorted, not a set's order: the agenda breaks ties by insertion, and a
+        # set of strings iterates in a per-process (hash-seeded) order.
+        for shard in sorted({s for s, *_ in self.lanes(m["uuid"])}):
             self.engine.agenda.schedule("shard.poll", f"shard:{m['uuid']}:{shard}",
                                         self.engine.now_ms, {"uuid": m["uuid"], "shard": shard})
 
@@ -155,12 +157,15 @@ class StreamPoller:
         key = (stream, shard)
         if self._woken.get(key, -1) > now:
             return  # a poll of this shard is already coming
-        kind = self.engine.streams.info(stream)["kind"]
-        period = POLL_MS[kind]
+        # The next tick of the source's base polling rate (reference 1.2):
+        # Kinesis once a second, DynamoDB Streams four times a second.
+        row = self.conn.execute("SELECT kind, arn FROM streams WHERE name=?", (stream,)).fetchone()
+        if row is None:
+            return
+        period = POLL_MS[row[0]]
         due = (now // period + 1) * period
         for uuid, state in self.conn.execute(
-                "SELECT uuid, state FROM mappings WHERE source_arn=?",
-                (self.engine.streams.info(stream)["arn"],)).fetchall():
+                "SELECT uuid, state FROM mappings WHERE source_arn=?", (row[1],)).fetchall():
             if state == "Enabled":
                 self.engine.agenda.schedule("shard.poll", f"shard:{uuid}:{shard}", due,
                                             {"uuid": uuid, "shard": shard})
@@ -214,6 +219,10 @@ class StreamPoller:
                 continue  # the batch was settled without invoking; read on
             self._invoke(m, shard, n, checkpoint, st, seg, records)
             return
+        else:
+            # Many batches settled without invoking in one go: carry on at
+            # the same instant rather than waiting for the next write.
+            self._wake_lane(m, shard, n, now)
         self.save_lane(m["uuid"], shard, n, checkpoint, st)
 
     def _next_batch(self, m, shard, n, checkpoint, st):
@@ -259,15 +268,10 @@ class StreamPoller:
                 if len(batch) >= c["BatchSize"]:
                     reason = f"BatchSize {c['BatchSize']} was reached"
                     break
-        if filtered:
-            self.engine.log("batch.filtered", m["label"],
-                            f"{filtered} record(s) on {shard} did not match FilterCriteria; "
-                            "the checkpoint moves past them (they stay in the stream)",
-                            subject=shard, data={"count": filtered})
-            self.engine.journal.metric(m["label"], "FilteredOutEventCount", filtered)
         if tw_seconds and window is not None and st["tw"] is None:
             st["tw"] = window
         if not batch:
+            self._filtered(m, shard, filtered)
             if examined_end is not None:
                 checkpoint = examined_end
             return checkpoint, self._idle(m, shard, n, checkpoint, st, reason)
@@ -281,14 +285,25 @@ class StreamPoller:
                 if st["window_from"] is None:
                     st["window_from"] = now
                 if now < st["window_from"] + window_s * 1000:
+                    # Still gathering: nothing is settled yet, so filtered
+                    # records are counted when the batch closes, not now.
                     self._wake_lane(m, shard, n, st["window_from"] + window_s * 1000)
                     return checkpoint, None
                 reason = f"the batching window of {window_s} s elapsed"
             else:
                 reason = "records were waiting and no batching window is set"
         st["window_from"] = None
+        self._filtered(m, shard, filtered)
         return checkpoint, {"ids": [r["id"] for r in batch], "end": examined_end,
                             "attempts": 0, "invokes": 0, "reason": reason}
+
+    def _filtered(self, m, shard, filtered: int) -> None:
+        if filtered:
+            self.engine.log("batch.filtered", m["label"],
+                            f"{filtered} record(s) on {shard} did not match FilterCriteria; "
+                            "the checkpoint moves past them without invoking (they stay in the "
+                            "stream)", subject=shard, data={"count": filtered})
+            self.engine.journal.metric(m["label"], "FilteredOutEventCount", filtered)
 
     def _patterns(self, c: dict, kind: str) -> list:
         # Parse each distinct FilterCriteria once per process, not per poll.
@@ -302,14 +317,18 @@ class StreamPoller:
         closed shard, or simply wait for the next write."""
         tw = st["tw"]
         now = self.engine.now_ms
+        ended = self._shard_end(m["runtime"]["stream"], shard)
         if tw is not None:
+            if ended is not None and not reason:
+                # Tumbling windows do not survive resharding (reference 1.7):
+                # the window closes when its shard ends.
+                reason = "the shard ended (it was closed by resharding)"
             if reason or now >= tw["end"] + WINDOW_IDLE_MS:
                 return {"ids": [], "end": checkpoint, "attempts": 0, "invokes": 0,
                         "final": True, "reason": reason or "no new records for 2 minutes "
                         "after the window ended"}
             self._wake_lane(m, shard, n, tw["end"] + WINDOW_IDLE_MS)
             return None
-        ended = self._shard_end(m["runtime"]["stream"], shard)
         if ended is not None:
             st["status"] = "finished"
             self.engine.log("shard.finished", m["label"],
@@ -428,17 +447,24 @@ class StreamPoller:
             source=f"{shard}#{n}", attempt=seg["invokes"] + 1, detail=detail)
         where = f"{shard}" + (f" lane {n}" if c.get("ParallelizationFactor", 1) > 1 else "")
         if throttled:
-            st["retry_at"] = e.now_ms + THROTTLE_RETRY_MS
+            # AWS does not document the throttle back-off (UNCERTAIN): the lab
+            # retries after 1 s, doubling up to 60 s, so a long throttle stays
+            # cheap to simulate. Throttles never use up MaximumRetryAttempts
+            # (reference 1.5: the batch did not reach the function).
+            seg["throttles"] = seg.get("throttles", 0) + 1
+            delay = min(THROTTLE_RETRY_MS * 2 ** (seg["throttles"] - 1), RETRY_MAX_MS)
+            st["retry_at"] = e.now_ms + delay
             e.log("invoke.throttled", m["label"],
                   f"invoke of the batch on {where} was throttled ({throttled}); retrying in "
-                  f"{THROTTLE_RETRY_MS // 1000} s without using up MaximumRetryAttempts "
+                  f"{delay / 1000:g} s without using up MaximumRetryAttempts "
                   "(the batch never reached the function)", subject=shard,
-                  data={"invocation": inv_id})
+                  data={"invocation": inv_id, "throttles": seg["throttles"]})
             self.save_lane(m["uuid"], shard, n, checkpoint, st)
             self._wake_lane(m, shard, n, st["retry_at"])
             return
         st["inflight"] = inv_id
         seg["invokes"] += 1
+        seg["throttles"] = 0
         if records:
             e.journal.metric(m["label"], "IteratorAge", e.now_ms - records[-1]["arrival_ms"])
         what = (f"final invoke for the window {payloads.iso(tw['start'])}" if seg.get("final")
@@ -587,6 +613,13 @@ class StreamPoller:
                           f"({seg['attempts']} failed attempts)", inv)
             st["pending"].pop(0)
             st["blocked_since"] = None
+            tw = st["tw"]
+            if seg.get("final") and tw is not None:
+                st["tw"] = None
+                e.log("window.closed", m["label"],
+                      f"the final invoke for the tumbling window {payloads.iso(tw['start'])}.."
+                      f"{payloads.iso(tw['end'])} on {shard} is given up: MaximumRetryAttempts "
+                      f"{limit} is used up; the window's state is dropped", subject=shard)
             return seg["end"]
         delay = retry_delay(seg["attempts"])
         st["retry_at"] = e.now_ms + delay

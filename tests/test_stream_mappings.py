@@ -1,0 +1,280 @@
+"""Stream mappings (Kinesis, DynamoDB Streams): one test per rule of the
+reference (sections 1, 3, 4.2-4.6, 5, 6), driven through the Lab facade and
+checked on invocations, checkpoints, journal, metrics and destinations."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+
+import pytest
+
+from esmlab.engine import arns
+from esmlab.engine.mappings.stream_poller import lane_of
+
+S = arns.stream_arn("s")
+T0 = None  # the lab's start time, set per test by setup()
+
+
+# -- helpers -------------------------------------------------------------------------
+
+def kinesis(lab, shards=1, fn="f", label="m", timeout=3, duration=None, create_stream=True,
+            **params):
+    if create_stream:
+        lab.create_stream("s", ShardCount=shards)
+    if fn not in lab.engine.functions.names():
+        kw = {"duration": duration} if duration else {}
+        lab.create_function(fn, Timeout=timeout, **kw)
+    p = {"FunctionName": fn, "EventSourceArn": S, "StartingPosition": "TRIM_HORIZON"}
+    p.update(params)
+    return lab.create_mapping(label=label, **p)
+
+
+def table(lab, view="NEW_AND_OLD_IMAGES", keys=("pk",)):
+    info = lab.create_table("tbl", list(keys), StreamSpecification=view)
+    return info["stream_arn"]
+
+
+def dynamo(lab, fn="f", label="m", view="NEW_AND_OLD_IMAGES", keys=("pk",), **params):
+    arn = table(lab, view, keys)
+    lab.create_function(fn, Timeout=3)
+    p = {"FunctionName": fn, "EventSourceArn": arn, "StartingPosition": "TRIM_HORIZON"}
+    p.update(params)
+    lab.create_mapping(label=label, **p)
+    return arn
+
+
+def put(lab, key, data, stream="s"):
+    return lab.put_record(stream, key, data)
+
+
+def seqs(inv) -> list[str]:
+    return [r["kinesis"]["sequenceNumber"] if "kinesis" in r else r["dynamodb"]["SequenceNumber"]
+            for r in inv["event"]["Records"]]
+
+
+def datas(inv) -> list[str]:
+    return [base64.b64decode(r["kinesis"]["data"]).decode() for r in inv["event"]["Records"]]
+
+
+def reached(lab, label="m"):
+    """Invocations that reached the function (not throttled)."""
+    return [i for i in lab.invocations(mapping=label) if i["status"] != "throttled"]
+
+
+def at(lab, inv) -> int:
+    return inv["start_ms"] - lab.engine.start_ms
+
+
+def kinds(lab, kind, label="m"):
+    return [e for e in lab.journal(kind=kind, limit=100000) if e["resource"] == label]
+
+
+def lanes(lab, label="m"):
+    m = lab.mapping(label)
+    return lab.engine.mappings.streams.lanes(m["uuid"])
+
+
+def checkpoint(lab, label="m", shard=None) -> str | None:
+    rows = lanes(lab, label)
+    if shard is not None:
+        rows = [r for r in rows if r[0] == shard]
+    return rows[0][2]
+
+
+def handler_module(tmp_path, name, body):
+    """Write a user handler module into tmp_path and make it importable."""
+    (tmp_path / f"{name}.py").write_text(body)
+    if str(tmp_path) not in sys.path:
+        sys.path.insert(0, str(tmp_path))
+    sys.modules.pop(name, None)
+    return f"{name}:handler"
+
+
+def fixed_response_handler(tmp_path, name, response):
+    return handler_module(tmp_path, name,
+                          f"import json\nRESPONSE = json.loads({json.dumps(json.dumps(response))})\n"
+                          "def handler(event, context):\n    return RESPONSE\n")
+
+
+# -- checkpoints and polling ---------------------------------------------------------
+
+def test_each_mapping_keeps_its_own_checkpoint_and_records_stay_in_the_stream(lab):
+    kinesis(lab, label="fast")
+    lab.create_function("g", Timeout=3, behaviour={"mode": "fail_first", "count": 2})
+    lab.create_mapping(label="slow", FunctionName="g", EventSourceArn=S,
+                       StartingPosition="TRIM_HORIZON")
+    written = [put(lab, f"k{i}", f"r{i}")["SequenceNumber"] for i in range(3)]
+    lab.advance(1.5)
+    # fast is done after one poll; slow is still retrying its failed batch
+    assert checkpoint(lab, "fast") == written[-1]
+    assert checkpoint(lab, "slow") is None
+    lab.run_until_idle()
+    assert checkpoint(lab, "slow") == written[-1]
+    assert [seqs(i) for i in reached(lab, "fast")] == [written]
+    assert [seqs(i) for i in reached(lab, "slow")] == [written] * 3
+    # processed records stay in the stream for other readers
+    shard = lab.engine.streams.shards("s")[0]["shard_id"]
+    assert [r["seq"] for r in lab.engine.streams.page("s", shard)] == written
+
+
+def test_kinesis_is_polled_once_a_second_and_batches_follow_without_waiting(lab):
+    kinesis(lab, BatchSize=2)
+    lab.advance(0.3)
+    for i in range(6):
+        put(lab, f"k{i}", f"r{i}")
+    lab.run_until_idle()
+    invs = reached(lab)
+    # picked up at the next 1 s poll, then each batch right after the last (100 ms each)
+    assert [at(lab, i) for i in invs] == [1000, 1100, 1200]
+    assert [len(seqs(i)) for i in invs] == [2, 2, 2]
+
+
+def test_dynamodb_stream_is_polled_four_times_a_second(lab):
+    dynamo(lab)
+    lab.advance(0.1)
+    lab.do("put_item", TableName="tbl", Item={"pk": {"S": "a"}})
+    lab.run_until_idle()
+    assert [at(lab, i) for i in reached(lab)] == [250]
+
+
+# -- batches ---------------------------------------------------------------------------
+
+def test_batch_closes_on_batch_size(lab):
+    kinesis(lab, BatchSize=3)
+    for i in range(4):
+        put(lab, f"k{i}", f"r{i}")
+    lab.run_until_idle()
+    invs = reached(lab)
+    assert [len(seqs(i)) for i in invs] == [3, 1]
+    started = kinds(lab, "invoke.started")
+    assert "BatchSize 3 was reached" in started[0]["reason"]
+    assert "no batching window" in started[1]["reason"]
+    assert invs[0]["detail"]["reason"] == "BatchSize 3 was reached"
+
+
+def test_batch_closes_when_the_batching_window_elapses(lab):
+    kinesis(lab, BatchSize=100, MaximumBatchingWindowInSeconds=5)
+    lab.advance(0.3)
+    put(lab, "a", "1")
+    lab.advance(2)
+    put(lab, "b", "2")
+    lab.run_until_idle()
+    invs = reached(lab)
+    # the records were first seen at the 1 s poll; the window closes 5 s later
+    assert [at(lab, i) for i in invs] == [6000]
+    assert len(seqs(invs[0])) == 2
+    assert "batching window of 5 s elapsed" in kinds(lab, "invoke.started")[0]["reason"]
+
+
+def test_batch_closes_at_the_6_mb_payload_limit(lab):
+    kinesis(lab, BatchSize=100)
+    blob = "x" * 1_000_000  # base64 makes each record ~1.33 MB in the event
+    for i in range(6):
+        put(lab, f"k{i}", blob)
+    lab.run_until_idle()
+    invs = reached(lab)
+    assert [len(seqs(i)) for i in invs] == [4, 2]
+    assert len(json.dumps(invs[0]["event"], separators=(",", ":"))) <= 6 * 1024 * 1024
+    assert "6 MB payload limit" in kinds(lab, "invoke.started")[0]["reason"]
+
+
+def test_batch_closes_at_the_end_of_a_closed_shard(lab):
+    kinesis(lab, BatchSize=100)
+    put(lab, "a", "1")
+    put(lab, "b", "2")
+    parent = lab.engine.streams.shards("s")[0]["shard_id"]
+    lab.do("split_shard", StreamName="s", ShardToSplit=parent,
+           NewStartingHashKey=str(2 ** 127))
+    lab.run_until_idle()
+    first = reached(lab)[0]
+    assert first["detail"]["shard"] == parent and len(seqs(first)) == 2
+    assert "end of the shard" in kinds(lab, "invoke.started")[0]["reason"]
+
+
+# -- starting position ---------------------------------------------------------------------
+
+def test_starting_position_latest_reads_only_records_written_after_creation(lab):
+    lab.create_stream("s")
+    put(lab, "a", "before")
+    kinesis(lab, create_stream=False, StartingPosition="LATEST")
+    put(lab, "a", "after")
+    lab.run_until_idle()
+    assert [datas(i) for i in reached(lab)] == [["after"]]
+
+
+def test_starting_position_trim_horizon_reads_from_the_oldest_record(lab):
+    lab.create_stream("s")
+    put(lab, "a", "before")
+    kinesis(lab, create_stream=False, StartingPosition="TRIM_HORIZON")
+    put(lab, "a", "after")
+    lab.run_until_idle()
+    assert [d for i in reached(lab) for d in datas(i)] == ["before", "after"]
+
+
+def test_starting_position_at_timestamp_reads_from_that_arrival_time(lab):
+    lab.create_stream("s")
+    put(lab, "a", "old")
+    lab.advance(10)
+    put(lab, "a", "new")
+    lab.advance(1)
+    kinesis(lab, create_stream=False, StartingPosition="AT_TIMESTAMP",
+            StartingPositionTimestamp=(lab.engine.start_ms + 5000) / 1000)
+    lab.run_until_idle()
+    assert [d for i in reached(lab) for d in datas(i)] == ["new"]
+
+
+# -- parallelization ---------------------------------------------------------------------------
+
+def test_parallelization_factor_lanes_by_partition_key_keep_order_per_key(lab):
+    kinesis(lab, shards=2, BatchSize=2, ParallelizationFactor=3,
+            duration={"fixed_ms": 500, "per_record_ms": 0})
+    keys = [f"k{i}" for i in range(12)]
+    by_key: dict[str, list[str]] = {}
+    for rnd in range(3):
+        for k in keys:
+            by_key.setdefault(k, []).append(put(lab, k, f"{k}-{rnd}")["SequenceNumber"])
+    lab.run_until_idle()
+    invs = reached(lab)
+    # every record once, each invocation from one lane of one shard
+    assert sorted(s for i in invs for s in seqs(i)) == sorted(s for v in by_key.values() for s in v)
+    for inv in invs:
+        pks = {r["kinesis"]["partitionKey"] for r in inv["event"]["Records"]}
+        assert len({lane_of(k, 3) for k in pks}) == 1
+    # order per key holds across invocations
+    for k, written in by_key.items():
+        seen = [r["kinesis"]["sequenceNumber"] for i in invs for r in i["event"]["Records"]
+                if r["kinesis"]["partitionKey"] == k]
+        assert seen == written
+    # at most open shards x factor = 6 invocations at once, and it gets there
+    edges = sorted([(i["start_ms"], 1) for i in invs] + [(i["end_ms"], -1) for i in invs],
+                   key=lambda e: (e[0], e[1]))
+    running = peak = 0
+    for _, d in edges:
+        running += d
+        peak = max(peak, running)
+    lanes_used = {(i["detail"]["shard"], i["detail"]["lane"]) for i in invs}
+    assert peak == len(lanes_used) <= 6 and peak >= 5
+
+
+# -- resharding -----------------------------------------------------------------------------
+
+def test_child_shard_is_read_only_after_its_parent_is_finished(lab):
+    kinesis(lab, BatchSize=10)
+    lab.set_behaviour("f", mode="fail_first", count=3)
+    put(lab, "a", "parent-1")
+    parent = lab.engine.streams.shards("s")[0]["shard_id"]
+    lab.do("split_shard", StreamName="s", ShardToSplit=parent,
+           NewStartingHashKey=str(2 ** 127))
+    for i in range(4):
+        put(lab, f"k{i}", f"child-{i}")
+    lab.run_until_idle()
+    invs = reached(lab)
+    parent_ok = [i for i in invs if i["detail"]["shard"] == parent and i["status"] == "success"]
+    children = [i for i in invs if i["detail"]["shard"] != parent]
+    assert len(parent_ok) == 1 and children
+    assert all(c["start_ms"] >= parent_ok[0]["end_ms"] for c in children)
+    assert sorted(d for c in children for d in datas(c)) == [f"child-{i}" for i in range(4)]
+    assert kinds(lab, "shard.finished") and kinds(lab, "shard.started")
