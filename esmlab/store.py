@@ -46,19 +46,27 @@ CREATE TABLE IF NOT EXISTS queues (
     name TEXT PRIMARY KEY, fifo INTEGER NOT NULL, attributes TEXT NOT NULL,
     duplicate_rate REAL NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL,
     next_seq INTEGER NOT NULL DEFAULT 0);
+-- One row per message copy. visible_ms is when it can next be received
+-- (send time + delay, or end of its visibility timeout), receipt_handle is
+-- set by the latest receive (NULL = never received in this queue), so
+-- "in flight" is visible_ms > now AND receipt_handle IS NOT NULL. head = 1
+-- marks the oldest message of a FIFO message group (NULL otherwise).
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY, queue TEXT NOT NULL, message_id TEXT NOT NULL,
-    body TEXT NOT NULL, attributes TEXT, sent_ms INTEGER NOT NULL,
+    body TEXT NOT NULL, attributes TEXT, size INTEGER NOT NULL, sent_ms INTEGER NOT NULL,
     enqueued_ms INTEGER NOT NULL, visible_ms INTEGER NOT NULL,
-    receive_count INTEGER NOT NULL DEFAULT 0, first_receive_ms INTEGER,
-    receipt_handle TEXT, group_id TEXT, dedup_id TEXT, seq_no TEXT,
-    state TEXT NOT NULL DEFAULT 'ready', holder TEXT);
+    receive_count INTEGER NOT NULL DEFAULT 0, first_receive_ms INTEGER, received_ms INTEGER,
+    receipt_handle TEXT, group_id TEXT, dedup_id TEXT, seq_no TEXT, head INTEGER,
+    holder TEXT);
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_ms, id);
-CREATE INDEX IF NOT EXISTS messages_group ON messages (queue, group_id, id);
-CREATE INDEX IF NOT EXISTS messages_msgid ON messages (message_id);
+CREATE INDEX IF NOT EXISTS messages_enqueued ON messages (queue, enqueued_ms);
+CREATE INDEX IF NOT EXISTS messages_group ON messages (queue, group_id, id)
+    WHERE group_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_heads ON messages (queue, id, visible_ms) WHERE head = 1;
 CREATE TABLE IF NOT EXISTS dedup (
     queue TEXT NOT NULL, dedup_id TEXT NOT NULL, expires_ms INTEGER NOT NULL,
-    message_id TEXT NOT NULL, PRIMARY KEY (queue, dedup_id));
+    message_id TEXT NOT NULL, seq_no TEXT, PRIMARY KEY (queue, dedup_id));
+CREATE INDEX IF NOT EXISTS dedup_expiry ON dedup (queue, expires_ms);
 
 CREATE TABLE IF NOT EXISTS streams (
     name TEXT PRIMARY KEY, kind TEXT NOT NULL, arn TEXT NOT NULL, retention_ms INTEGER NOT NULL,
