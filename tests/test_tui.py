@@ -246,8 +246,15 @@ def test_the_engine_does_not_import_textual():
 
 
 def _normalise(svg: str) -> str:
-    # Textual numbers its CSS classes with a hash of the terminal; keep the drawing.
-    return re.sub(r"terminal-\d+", "terminal", svg)
+    """The layout, not the words: Textual's per-terminal class hash, the text
+    of each run and its length are dropped, so a changed journal sentence or
+    timer count in the engine does not fail the layout check (the test
+    asserts the key words separately)."""
+    svg = re.sub(r"terminal-\d+", "terminal", svg)
+    svg = re.sub(r'textLength="[^"]*"', "", svg)
+    svg = re.sub(r'<text ([^>]*)>[^<]*</text>', r"<text \1></text>", svg)
+    svg = re.sub(r'x="[^"]*" y="([^"]*)" *clip-path', r'y="\1" clip-path', svg)
+    return re.sub(r'(<rect fill="[^"]*") x="[^"]*" (y="[^"]*") width="[^"]*"', r"\1 \2", svg)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -257,11 +264,12 @@ async def test_screenshot_matches_the_stored_layout(lab_path, size):
         await pilot.pause()
         app.clear_notifications()
         await pilot.pause()
-        svg = _normalise(app.export_screenshot(title="esmlab"))
+        raw = app.export_screenshot(title="esmlab")
+        svg = _normalise(raw)
     stored = SNAPSHOTS / f"lab_{size[0]}x{size[1]}.svg"
     if UPDATE or not stored.exists():
         SNAPSHOTS.mkdir(exist_ok=True)
         stored.write_text(svg)
-    assert "esmlab" in svg and "clicks" in svg
+    assert "esmlab" in raw and "clicks" in raw and "Streams" in raw and "T+" in raw
     assert svg == stored.read_text(), (
         f"layout changed; look at it and regenerate with ESMLAB_UPDATE_SNAPSHOTS=1 ({stored})")

@@ -39,11 +39,13 @@ def test_esmlab_runs_in_a_real_terminal(tmp_path):
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd],
                    check=True)
     try:
-        screen = _wait_for(session, "Mappings")
+        screen = _wait_for(session, "Streams")
         assert "T+" in screen and "2024-01-01" in screen      # the clock
-        assert "clicks" in screen and "Streams" in screen      # the tree
-        subprocess.run([TMUX, "send-keys", "-t", session, "F5"], check=True)
-        _wait_for(session, "T+1")                               # the step moved the clock
+        assert "clicks" in screen and "Queues" in screen       # the tree
+        subprocess.run([TMUX, "send-keys", "-t", session, "F2"], check=True)
+        _wait_for(session, "how many")                          # the push form
+        subprocess.run([TMUX, "send-keys", "-t", session, "Enter"], check=True)
+        _wait_for(session, "≡1")                                # one record on a shard
         subprocess.run([TMUX, "send-keys", "-t", session, "C-q"], check=True)
         end = time.monotonic() + 10
         while time.monotonic() < end:
