@@ -246,6 +246,15 @@ steps:
     assert result.ok, [c.message for s in result.steps for c in s.checks]
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_scenario_in_scenarios_plays_and_its_expectations_hold(tmp_path, path):
+    player = Player.new(load(path.read_text(encoding="utf-8"), str(path)), tmp_path / "lab.db")
+    result = player.run()
+    assert result.error is None, str(result.error)
+    assert [c.message for s in result.steps for c in s.checks if not c.ok] == []
+
+
 def test_the_docs_example_plays_and_passes(tmp_path):
     docs = DOCS.read_text(encoding="utf-8")
     example = docs.split("## Example", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
@@ -468,7 +477,9 @@ def test_json_report_has_steps_invocations_queues_destinations_and_journal(tmp_p
                                                      "concurrency"]
     assert all(c["ok"] for c in expect["checks"])
     first = doc["invocations"][0]
-    assert {"id", "at_ms", "t", "mapping", "function", "records", "keys", "outcome"} <= set(first)
+    assert {"id", "time", "at_ms", "t", "mapping", "function", "records", "keys",
+            "outcome"} <= set(first)
+    assert first["time"] == "2024-01-01T00:00:00.000Z" and first["t"] == "T+0s"
     assert first["mapping"] == "clicks" and first["function"] == "reader"
     assert len(first["records"]) == len(first["keys"]) == first["size"]
     assert doc["destinations"]["failures"][0]["reason"] == "RetryAttemptsExhausted"

@@ -39,6 +39,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from esmlab.engine.payloads import iso
 from esmlab.errors import AwsError
 from esmlab.scenario.durations import format_duration
 from esmlab.scenario.player import CheckResult
@@ -146,7 +147,8 @@ def describe_invocation(player, inv: dict, start_ms: int) -> dict:
     recs = records_of(inv)
     error = inv.get("error") or None
     return {
-        "id": inv["id"], "at_ms": inv["start_ms"], "t": f"T+{_t(inv['start_ms'] - start_ms)}",
+        "id": inv["id"], "time": iso(inv["start_ms"]), "at_ms": inv["start_ms"],
+        "t": f"T+{_t(inv['start_ms'] - start_ms)}",
         "end_ms": inv["end_ms"], "mapping": player.mapping_label(inv["mapping"]),
         "function": inv["function"], "source": inv["source"], "attempt": inv["attempt"],
         "size": inv["size"], "records": list(inv.get("records") or []),
