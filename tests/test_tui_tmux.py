@@ -45,7 +45,7 @@ def test_esmlab_runs_in_a_real_terminal(tmp_path):
         subprocess.run([TMUX, "send-keys", "-t", session, "F2"], check=True)
         _wait_for(session, "how many")                          # the push form
         subprocess.run([TMUX, "send-keys", "-t", session, "Enter"], check=True)
-        _wait_for(session, "≡1")                                # one record on a shard
+        _wait_for(session, "backlog 1")                         # one record on a shard
         subprocess.run([TMUX, "send-keys", "-t", session, "C-q"], check=True)
         end = time.monotonic() + 10
         while time.monotonic() < end:
