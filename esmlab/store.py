@@ -71,11 +71,14 @@ CREATE INDEX IF NOT EXISTS dedup_expiry ON dedup (queue, expires_ms);
 CREATE TABLE IF NOT EXISTS streams (
     name TEXT PRIMARY KEY, kind TEXT NOT NULL, arn TEXT NOT NULL, retention_ms INTEGER NOT NULL,
     created_ms INTEGER NOT NULL, next_shard INTEGER NOT NULL DEFAULT 0,
-    next_seq INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'ACTIVE');
+    next_seq INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'ACTIVE',
+    routing TEXT NOT NULL DEFAULT '[]', view_type TEXT);
+CREATE INDEX IF NOT EXISTS streams_arn ON streams (arn);
 CREATE TABLE IF NOT EXISTS shards (
     stream TEXT NOT NULL, shard_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     parent TEXT, adjacent_parent TEXT, hash_start TEXT NOT NULL, hash_end TEXT NOT NULL,
     start_seq TEXT NOT NULL, end_seq TEXT, created_ms INTEGER NOT NULL, closed_ms INTEGER,
+    last_seq TEXT, trimmed_seq TEXT, trimmed INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (stream, shard_id));
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY, stream TEXT NOT NULL, shard_id TEXT NOT NULL, seq TEXT NOT NULL,
@@ -87,6 +90,7 @@ CREATE INDEX IF NOT EXISTS records_arrival ON records (stream, arrival_ms);
 CREATE TABLE IF NOT EXISTS tables (
     name TEXT PRIMARY KEY, key_schema TEXT NOT NULL, attribute_definitions TEXT,
     stream_view_type TEXT, stream_name TEXT, created_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tables_stream ON tables (stream_name);
 CREATE TABLE IF NOT EXISTS items (
     table_name TEXT NOT NULL, key TEXT NOT NULL, item TEXT NOT NULL,
     PRIMARY KEY (table_name, key));
