@@ -507,3 +507,37 @@ def test_cli_play_uses_the_report(tmp_path, capsys):
     path = write(tmp_path, "dlq.yaml", DLQ.replace("total: 5}", "total: 4}"))
     assert main(["play", "--quiet", path]) == 1
     assert "✗ dlq: 1 of 10 expect checks failed" in capsys.readouterr().out
+
+
+def test_partial_batch_counts_only_unreported_messages_as_processed(tmp_path):
+    text = """\
+name: fifo-partial
+title: FIFO with partial batch responses
+see: the first failure and everything after it come back
+resources:
+  functions:
+    - FunctionName: worker
+      behaviour: {mode: partial, match: {text: "a 2"}}
+  queues:
+    - QueueName: jobs.fifo                 # the player adds FifoQueue: true
+      Attributes: {ContentBasedDeduplication: true, VisibilityTimeout: 10}
+  mappings:
+    - FunctionName: worker
+      EventSourceArn: arn:aws:sqs:us-east-1:123456789012:jobs.fifo
+      FunctionResponseTypes: [ReportBatchItemFailures]
+steps:
+  - send_message: {QueueName: jobs.fifo, MessageBody: 'a {n}', MessageGroupId: ga, count: 3}
+  - send_message: {QueueName: jobs.fifo, MessageBody: 'b {n}', MessageGroupId: gb, count: 2}
+  - advance: 1s
+  - expect:
+      invocation: {nth: 1, outcome: partial, groups: [ga, gb], records: [a 1, a 2, a 3, b 1, b 2]}
+      processed: {count: 1}
+  - behaviour: {function: worker, mode: succeed}
+  - run_until_idle:
+  - expect:
+      in_order: {by: group_id}
+      processed: {count: 5, distinct: true}
+      invocations: {outcome: partial, count: 1}
+"""
+    player, result = play(tmp_path, text)
+    assert result.ok, [c.message for s in result.steps for c in s.checks if not c.ok]

@@ -43,7 +43,7 @@ from esmlab.engine.payloads import iso
 from esmlab.errors import AwsError
 from esmlab.scenario.durations import format_duration
 from esmlab.scenario.player import CheckResult
-from esmlab.scenario.schema import function_name_of
+from esmlab.scenario.schema import CHECKS, NO_DEFAULT, function_name_of
 
 BOUND_KEYS = ("count", "at_least", "at_most", "value")
 SHOWN_RECORDS = 10
@@ -256,9 +256,13 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def _args_text(args: dict) -> str:
+def _args_text(kind: str, args: dict) -> str:
+    """The check's own keys, without the bound, the note and values left at
+    their defaults (`present: true`, `of: actual`, ...)."""
+    spec = CHECKS[kind].keys
     shown = [f"{k}: {_value_text(v)}" for k, v in args.items()
-             if k not in BOUND_KEYS and k != "note"]
+             if k not in BOUND_KEYS and k != "note"
+             and not (k in spec and spec[k].default is not NO_DEFAULT and spec[k].default == v)]
     return "{" + ", ".join(shown) + "}" if shown else ""
 
 
@@ -304,7 +308,7 @@ def _result(ctx: Context, check, ok: bool, expected: Any, actual: Any, expected_
             actual_text: str, records: list[str] | None = None) -> CheckResult:
     records = records or []
     note = check.args.get("note")
-    head = f"expect {check.kind} {_args_text(check.args)}".rstrip()
+    head = f"expect {check.kind} {_args_text(check.kind, check.args)}".rstrip()
     if ok:
         message = f"{head}: {expected_text} (found {actual_text})"
     else:
@@ -672,6 +676,9 @@ def evaluate(ctx: Context, check) -> CheckResult:
         return CHECKERS[check.kind](ctx, check)
     except AwsError as exc:  # e.g. a queue or mapping that does not exist
         return _unusable(ctx, check, f"{exc.code}: {exc.message}")
+    except Exception as exc:  # a bug in a read model: report it on the check, play on
+        return _unusable(ctx, check, f"the check could not be evaluated "
+                                     f"({type(exc).__name__}: {exc})")
 
 
 def evaluate_all(player, step) -> list[CheckResult]:

@@ -18,6 +18,7 @@ for invalid files or a refused --lab.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -234,8 +235,8 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
                 rich.begin(scenario)
             try:
                 player, play = play_one(scenario, path, rich.step if rich else None)
-            except LabError as error:
-                print(f"esmlab play: {error}", file=sys.stderr)
+            except (LabError, OSError, sqlite3.Error) as error:  # the lab file cannot be made
+                print(f"esmlab play: {path}: {error}", file=sys.stderr)
                 return 2
             try:
                 all_ok &= play.ok
