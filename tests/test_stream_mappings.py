@@ -61,7 +61,7 @@ def datas(inv) -> list[str]:
 
 def reached(lab, label="m"):
     """Invocations that reached the function (not throttled)."""
-    return [i for i in lab.invocations(mapping=label) if i["status"] != "throttled"]
+    return [i for i in lab.invocations(mapping=label, limit=10**6) if i["status"] != "throttled"]
 
 
 def at(lab, inv) -> int:
@@ -278,3 +278,152 @@ def test_child_shard_is_read_only_after_its_parent_is_finished(lab):
     assert all(c["start_ms"] >= parent_ok[0]["end_ms"] for c in children)
     assert sorted(d for c in children for d in datas(c)) == [f"child-{i}" for i in range(4)]
     assert kinds(lab, "shard.finished") and kinds(lab, "shard.started")
+
+
+# -- function errors ------------------------------------------------------------------------
+
+def two_shard_keys(lab):
+    """A partition key for each of the stream's two shards."""
+    out = {}
+    for i in range(50):
+        shard = lab.engine.streams.shards("s")
+        from esmlab.engine.sources.stream import partition_hash
+        h = partition_hash(f"k{i}")
+        for n, s in enumerate(shard):
+            if int(s["hash_start"]) <= h <= int(s["hash_end"]):
+                out.setdefault(n, f"k{i}")
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("failure", ["exception", "timeout", "invalid_response"])
+def test_function_error_blocks_the_shard_but_not_other_shards(lab, tmp_path, failure):
+    extra = {}
+    if failure == "invalid_response":
+        extra["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+    kinesis(lab, shards=2, BatchSize=2, **extra)
+    bad_key, good_key = two_shard_keys(lab)
+    if failure == "exception":
+        lab.set_behaviour("f", mode="poison", match={"partition_key": bad_key})
+    elif failure == "timeout":
+        lab.set_behaviour("f", mode="timeout", match={"partition_key": bad_key})
+    else:
+        spec = handler_module(tmp_path, "bad_identifier", (
+            "def handler(event, context):\n"
+            f"    if any(r['kinesis']['partitionKey'] == {bad_key!r} for r in event['Records']):\n"
+            "        return {'batchItemFailures': [{'itemIdentifier': ''}]}\n"
+            "    return None\n"))
+        lab.set_behaviour("f", mode="handler", handler=spec)
+    blocked = [put(lab, bad_key, f"b{i}") for i in range(4)]
+    free = [put(lab, good_key, f"g{i}") for i in range(4)]
+    lab.advance(60)
+    invs = reached(lab)
+    on_bad = [i for i in invs if i["detail"]["shard"] == blocked[0]["ShardId"]]
+    on_good = [i for i in invs if i["detail"]["shard"] == free[0]["ShardId"]]
+    # the failing shard retries the same first batch and never gets further
+    assert len(on_bad) > 3
+    assert {tuple(seqs(i)) for i in on_bad} == {tuple(r["SequenceNumber"] for r in blocked[:2])}
+    assert all(i["status"] == ("timeout" if failure == "timeout" else
+                               "success" if failure == "invalid_response" else "error")
+               for i in on_bad)
+    assert checkpoint(lab, shard=blocked[0]["ShardId"]) is None
+    # the other shard went on
+    assert [s for i in on_good for s in seqs(i)] == [r["SequenceNumber"] for r in free]
+    assert checkpoint(lab, shard=free[0]["ShardId"]) == free[-1]["SequenceNumber"]
+    assert lab.engine.mappings.streams.blocked(lab.mapping("m")) == {
+        blocked[0]["ShardId"]: True, free[0]["ShardId"]: False}
+    assert kinds(lab, "batch.retry")
+
+
+def test_maximum_retry_attempts_gives_n_plus_1_invocations_then_discards(lab):
+    kinesis(lab, BatchSize=10, MaximumRetryAttempts=2)
+    lab.set_behaviour("f", mode="poison", match={"text": "bad"})
+    bad = put(lab, "a", "bad")
+    lab.run_until_idle()
+    assert [i["status"] for i in reached(lab)] == ["error"] * 3
+    after = put(lab, "a", "good")
+    lab.run_until_idle()
+    invs = reached(lab)
+    assert len(invs) == 4 and seqs(invs[-1]) == [after["SequenceNumber"]]
+    discarded = kinds(lab, "batch.discarded")
+    assert len(discarded) == 1 and "MaximumRetryAttempts 2" in discarded[0]["reason"]
+    assert bad["SequenceNumber"] in discarded[0]["reason"]
+    assert [v for _, v in lab.metric_series("m", "DroppedEventCount")] == [1]
+    assert sum(v for _, v in lab.metric_series("m", "Errors")) == 3
+
+
+def test_maximum_record_age_discards_old_records_before_invoking(lab):
+    lab.create_stream("s")
+    old = [put(lab, "a", f"old{i}") for i in range(2)]
+    lab.advance(100)
+    put(lab, "a", "fresh")
+    kinesis(lab, create_stream=False, MaximumRecordAgeInSeconds=60)
+    lab.run_until_idle()
+    invs = reached(lab)
+    assert [datas(i) for i in invs] == [["fresh"]]
+    discarded = kinds(lab, "batch.discarded")
+    assert len(discarded) == 1 and discarded[0]["data"]["condition"] == "RecordAgeExceeded"
+    assert "MaximumRecordAgeInSeconds 60" in discarded[0]["reason"]
+    assert old[0]["SequenceNumber"] in discarded[0]["reason"]
+    assert [v for _, v in lab.metric_series("m", "DroppedEventCount")] == [2]
+
+
+def test_maximum_record_age_ends_a_blocked_retry_loop(lab):
+    kinesis(lab, MaximumRecordAgeInSeconds=60)
+    lab.set_behaviour("f", mode="fail")
+    put(lab, "a", "poison")
+    lab.run_until_idle()
+    invs = reached(lab)
+    # retried until the record was older than 60 s, then discarded without another invoke
+    assert at(lab, invs[-1]) <= 61_000
+    discarded = kinds(lab, "batch.discarded")
+    assert len(discarded) == 1 and discarded[0]["at_ms"] - lab.engine.start_ms > 60_000
+    assert discarded[0]["data"]["condition"] == "RecordAgeExceeded"
+
+
+def test_retention_expiry_while_blocked_loses_the_records_and_says_so(lab):
+    kinesis(lab)
+    lab.set_behaviour("f", mode="fail")
+    put(lab, "a", "poison")
+    lab.advance(25 * 3600)
+    expired = kinds(lab, "records.expired")
+    assert len(expired) == 1 and "retention" in expired[0]["reason"]
+    assert "lost" in expired[0]["reason"]
+    n = len(reached(lab))
+    lab.set_behaviour("f", mode="succeed")
+    after = put(lab, "a", "next")
+    lab.run_until_idle()
+    invs = reached(lab)
+    # nothing more of the lost record; the shard moved on
+    assert len(invs) == n + 1 and seqs(invs[-1]) == [after["SequenceNumber"]]
+    assert not kinds(lab, "batch.discarded")  # no destination record, no DroppedEventCount
+    assert lab.metric_series("m", "DroppedEventCount") == []
+
+
+# -- bisect ------------------------------------------------------------------------------------
+
+def test_bisect_splits_the_failed_batch_in_order_without_using_retries(lab):
+    kinesis(lab, BatchSize=4, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0)
+    lab.set_behaviour("f", mode="poison", match={"text": "bad"})
+    written = [put(lab, f"k{i}", "bad" if i == 2 else f"ok{i}")["SequenceNumber"]
+               for i in range(4)]
+    lab.run_until_idle()
+    got = [seqs(i) for i in reached(lab)]
+    w = written
+    assert got == [w, w[:2], w[2:], [w[2]], [w[3]]]
+    assert [i["status"] for i in reached(lab)] == ["error", "success", "error", "error",
+                                                   "success"]
+    assert len(kinds(lab, "batch.bisected")) == 2
+    discarded = kinds(lab, "batch.discarded")
+    assert len(discarded) == 1 and discarded[0]["data"]["count"] == 1
+    assert checkpoint(lab) == w[3]
+
+
+def test_bisect_lets_a_batch_that_timed_out_fit_once_split(lab):
+    kinesis(lab, BatchSize=4, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0,
+            timeout=3, duration={"fixed_ms": 0, "per_record_ms": 1000})
+    written = [put(lab, f"k{i}", f"r{i}")["SequenceNumber"] for i in range(4)]
+    lab.run_until_idle()
+    invs = reached(lab)
+    assert [i["status"] for i in invs] == ["timeout", "success", "success"]
+    assert [seqs(i) for i in invs] == [written, written[:2], written[2:]]
+    assert not kinds(lab, "batch.discarded")
