@@ -427,3 +427,129 @@ def test_bisect_lets_a_batch_that_timed_out_fit_once_split(lab):
     assert [i["status"] for i in invs] == ["timeout", "success", "success"]
     assert [seqs(i) for i in invs] == [written, written[:2], written[2:]]
     assert not kinds(lab, "batch.discarded")
+
+
+# -- on-failure destinations -------------------------------------------------------------------
+
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def destination(lab, kind):
+    if kind == "sqs":
+        lab.create_queue("dest")
+        return arns.queue_arn("dest")
+    if kind == "sns":
+        lab.do("create_topic", Name="dest")
+        return arns.topic_arn("dest")
+    lab.do("create_bucket", Bucket="dest-bucket")
+    return arns.bucket_arn("dest-bucket")
+
+
+def delivered(lab, kind) -> list[dict]:
+    if kind == "sqs":
+        return [{"body": json.loads(m["body"]), "key": None}
+                for m in lab.engine.queues.page("dest")]
+    return lab.engine.sinks.items("dest" if kind == "sns" else "dest-bucket")
+
+
+@pytest.mark.parametrize("kind", ["sqs", "sns", "s3"])
+def test_on_failure_destination_receives_the_kinesis_failure_record(lab, kind):
+    dest = destination(lab, kind)
+    kinesis(lab, BatchSize=10, MaximumRetryAttempts=1,
+            DestinationConfig={"OnFailure": {"Destination": dest}})
+    lab.set_behaviour("f", mode="fail")
+    lab.advance(0.25)
+    first = put(lab, "a", "r1")
+    lab.advance(0.5)
+    last = put(lab, "b", "r2")
+    lab.run_until_idle()
+    items = delivered(lab, kind)
+    assert len(items) == 1
+    body = items[0]["body"]
+    shard = first["ShardId"]
+    expected_keys = ["requestContext", "responseContext", "version", "timestamp",
+                     "KinesisBatchInfo"] + (["payload"] if kind == "s3" else [])
+    assert list(body) == expected_keys
+    rc = body["requestContext"]
+    assert set(rc) == {"requestId", "functionArn", "condition", "approximateInvokeCount"}
+    assert UUID.match(rc["requestId"])
+    assert rc["functionArn"] == arns.function_arn("f")
+    assert rc["condition"] == "RetryAttemptsExhausted"
+    assert rc["approximateInvokeCount"] == 2
+    assert body["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
+                                       "functionError": "Unhandled"}
+    assert body["version"] == "1.0" and ISO_MS.match(body["timestamp"])
+    assert body["KinesisBatchInfo"] == {
+        "shardId": shard,
+        "startSequenceNumber": first["SequenceNumber"],
+        "endSequenceNumber": last["SequenceNumber"],
+        "approximateArrivalOfFirstRecord": "2024-01-01T00:00:00.250Z",
+        "approximateArrivalOfLastRecord": "2024-01-01T00:00:00.750Z",
+        "batchSize": 2,
+        "streamArn": S,
+    }
+    if kind == "s3":
+        uuid = lab.mapping("m")["uuid"]
+        assert re.match(rf"^aws/lambda/{uuid}/{shard}/2024/01/01/"
+                        r"2024-01-01T\d\d\.\d\d\.\d\d-[0-9a-f-]{36}$", items[0]["key"])
+        payload = json.loads(body["payload"])
+        assert [r["kinesis"]["sequenceNumber"] for r in payload["Records"]] == [
+            first["SequenceNumber"], last["SequenceNumber"]]
+    assert kinds(lab, "batch.discarded")[0]["data"]["destination"] == dest
+    assert lab.metric_series("m", "DroppedEventCount") == []
+    assert [v for _, v in lab.metric_series("m", "OnFailureDestinationDeliveredEventCount")] == [2]
+
+
+def test_on_failure_destination_receives_the_dynamodb_failure_record(lab):
+    lab.create_queue("dest")
+    arn = dynamo(lab, MaximumRetryAttempts=0,
+                 DestinationConfig={"OnFailure": {"Destination": arns.queue_arn("dest")}})
+    lab.set_behaviour("f", mode="fail")
+    lab.do("put_item", TableName="tbl", Item={"pk": {"S": "a"}})
+    lab.run_until_idle()
+    [msg] = lab.engine.queues.page("dest")
+    body = json.loads(msg["body"])
+    info = body["DDBStreamBatchInfo"]
+    assert "KinesisBatchInfo" not in body and "payload" not in body
+    assert info["streamArn"] == arn and info["batchSize"] == 1
+    assert info["startSequenceNumber"] == info["endSequenceNumber"] == seqs(reached(lab)[0])[0]
+    assert info["approximateArrivalOfFirstRecord"] == "2024-01-01T00:00:00Z"
+    assert body["requestContext"]["approximateInvokeCount"] == 1
+
+
+def test_record_age_discard_sends_record_age_exceeded_without_response_context(lab):
+    lab.create_queue("dest")
+    lab.create_stream("s")
+    put(lab, "a", "old")
+    lab.advance(120)
+    kinesis(lab, create_stream=False, MaximumRecordAgeInSeconds=60,
+            DestinationConfig={"OnFailure": {"Destination": arns.queue_arn("dest")}})
+    lab.run_until_idle()
+    [msg] = lab.engine.queues.page("dest")
+    body = json.loads(msg["body"])
+    # UNCERTAIN in the reference (7 #4): observed condition, no responseContext
+    assert body["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert body["requestContext"]["approximateInvokeCount"] == 0
+    assert "responseContext" not in body
+    assert reached(lab) == []
+
+
+# -- throttles -----------------------------------------------------------------------------------
+
+def test_throttles_are_retried_without_using_maximum_retry_attempts(lab):
+    lab.create_function("f", Timeout=3, ReservedConcurrentExecutions=0)
+    kinesis(lab, MaximumRetryAttempts=0)
+    rec = put(lab, "a", "r")
+    lab.advance(120)
+    throttled = [i for i in lab.invocations(mapping="m") if i["status"] == "throttled"]
+    assert len(throttled) >= 5 and reached(lab) == []
+    assert not kinds(lab, "batch.discarded")
+    assert "without using up MaximumRetryAttempts" in kinds(lab, "invoke.throttled")[0]["reason"]
+    assert sum(v for _, v in lab.metric_series("f", "Throttles")) == len(throttled)
+    assert lab.metric_series("m", "Errors") == []
+    lab.update_function("f", ReservedConcurrentExecutions=None)
+    lab.run_until_idle()
+    assert [seqs(i) for i in reached(lab)] == [[rec["SequenceNumber"]]]
+    assert reached(lab)[0]["status"] == "success"
+    assert checkpoint(lab) == rec["SequenceNumber"]
