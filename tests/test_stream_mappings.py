@@ -553,3 +553,75 @@ def test_throttles_are_retried_without_using_maximum_retry_attempts(lab):
     assert [seqs(i) for i in reached(lab)] == [[rec["SequenceNumber"]]]
     assert reached(lab)[0]["status"] == "success"
     assert checkpoint(lab) == rec["SequenceNumber"]
+
+
+# -- ReportBatchItemFailures ----------------------------------------------------------------------
+
+def test_partial_batch_failure_checkpoints_at_the_lowest_failed_sequence_number(lab, tmp_path):
+    spec = handler_module(tmp_path, "fail_odd", (
+        "def handler(event, context):\n"
+        "    failed = [r['kinesis']['sequenceNumber'] for r in event['Records']\n"
+        "              if r['kinesis']['partitionKey'] in ('k2', 'k4')]\n"
+        "    return {'batchItemFailures': [{'itemIdentifier': s} for s in reversed(failed)]}\n"))
+    kinesis(lab, BatchSize=10, MaximumRetryAttempts=1,
+            FunctionResponseTypes=["ReportBatchItemFailures"])
+    lab.set_behaviour("f", mode="handler", handler=spec)
+    w = [put(lab, f"k{i}", f"r{i}")["SequenceNumber"] for i in range(6)]
+    lab.advance(0.5)  # first invoke at 0 s (polling starts when Enabled), retry at 1.1 s
+    # records before the lowest failure (k2) are done; k2 onward is retried
+    assert checkpoint(lab) == w[1]
+    lab.run_until_idle()
+    got = [seqs(i) for i in reached(lab)]
+    assert got == [w, w[2:]]
+    partial = kinds(lab, "batch.partial")
+    assert len(partial) == 2 and w[2] in partial[0]["reason"]
+    # the retry failed again at k2: MaximumRetryAttempts 1 used up, the rest discarded
+    discarded = kinds(lab, "batch.discarded")
+    assert len(discarded) == 1 and discarded[0]["data"]["count"] == 4
+    assert checkpoint(lab) == w[-1]
+
+
+SUCCESS_FORMS = {"empty list": {"batchItemFailures": []},
+                 "null list": {"batchItemFailures": None},
+                 "empty object": {}, "null": None}
+FAILURE_FORMS = {"empty identifier": {"batchItemFailures": [{"itemIdentifier": ""}]},
+                 "null identifier": {"batchItemFailures": [{"itemIdentifier": None}]},
+                 "wrong key name": {"batchItemFailures": [{"ItemIdentifier": "SEQ"}]},
+                 "identifier not in batch": {"batchItemFailures": [{"itemIdentifier": "123"}]}}
+
+
+@pytest.mark.parametrize("form", list(SUCCESS_FORMS))
+def test_partial_batch_response_success_forms_checkpoint_the_whole_batch(lab, tmp_path, form):
+    spec = fixed_response_handler(tmp_path, f"ok_{form.replace(' ', '_')}", SUCCESS_FORMS[form])
+    kinesis(lab, FunctionResponseTypes=["ReportBatchItemFailures"])
+    lab.set_behaviour("f", mode="handler", handler=spec)
+    w = [put(lab, "a", f"r{i}")["SequenceNumber"] for i in range(3)]
+    lab.run_until_idle()
+    assert [seqs(i) for i in reached(lab)] == [w]
+    assert checkpoint(lab) == w[-1]
+    assert lab.mapping("m")["last_result"] == "OK"
+
+
+@pytest.mark.parametrize("form", list(FAILURE_FORMS))
+def test_partial_batch_response_failure_forms_fail_the_whole_batch(lab, tmp_path, form):
+    spec = fixed_response_handler(tmp_path, f"bad_{form.replace(' ', '_')}", FAILURE_FORMS[form])
+    kinesis(lab, MaximumRetryAttempts=1, FunctionResponseTypes=["ReportBatchItemFailures"])
+    lab.set_behaviour("f", mode="handler", handler=spec)
+    w = [put(lab, "a", f"r{i}")["SequenceNumber"] for i in range(3)]
+    lab.run_until_idle()
+    # the whole batch again, then discarded when the retry quota is used up
+    assert [seqs(i) for i in reached(lab)] == [w, w]
+    failed = kinds(lab, "batch.failed")
+    assert len(failed) == 2 and "whole batch counts as failed" in failed[0]["reason"]
+    assert kinds(lab, "batch.discarded")[0]["data"]["count"] == 3
+    assert lab.mapping("m")["last_result"] == "PROBLEM: Function call failed"
+
+
+def test_partial_batch_response_is_ignored_without_report_batch_item_failures(lab, tmp_path):
+    spec = fixed_response_handler(tmp_path, "ignored", FAILURE_FORMS["empty identifier"])
+    kinesis(lab)
+    lab.set_behaviour("f", mode="handler", handler=spec)
+    w = [put(lab, "a", f"r{i}")["SequenceNumber"] for i in range(2)]
+    lab.run_until_idle()
+    assert [seqs(i) for i in reached(lab)] == [w]
+    assert checkpoint(lab) == w[-1]
