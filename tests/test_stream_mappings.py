@@ -625,3 +625,120 @@ def test_partial_batch_response_is_ignored_without_report_batch_item_failures(la
     lab.run_until_idle()
     assert [seqs(i) for i in reached(lab)] == [w]
     assert checkpoint(lab) == w[-1]
+
+
+# -- tumbling windows --------------------------------------------------------------------------------
+
+def test_tumbling_windows_carry_state_and_end_with_a_final_invoke(lab):
+    kinesis(lab, TumblingWindowInSeconds=60)
+    lab.advance(0.5)
+    put(lab, "a", "1")
+    put(lab, "a", "2")
+    lab.advance(10)
+    put(lab, "a", "3")
+    lab.advance(55)  # now past 60 s: the next record belongs to the next window
+    put(lab, "a", "4")
+    lab.run_until_idle()
+    events = [i["event"] for i in reached(lab)]
+    shape = [(e["window"]["start"], len(e["Records"]), e["state"], e["isFinalInvokeForWindow"])
+             for e in events]
+    assert shape == [
+        ("2024-01-01T00:00:00Z", 2, {}, False),
+        ("2024-01-01T00:00:00Z", 1, {"count": 2}, False),
+        ("2024-01-01T00:00:00Z", 0, {"count": 3}, True),   # the next window's record closed it
+        ("2024-01-01T00:01:00Z", 1, {}, False),
+        ("2024-01-01T00:01:00Z", 0, {"count": 1}, True),   # 2 minutes without records
+    ]
+    assert events[0]["window"]["end"] == "2024-01-01T00:01:00Z"
+    assert events[0]["shardId"] == "shardId-000000000000" and events[0]["eventSourceARN"] == S
+    assert events[0]["isWindowTerminatedEarly"] is False
+    closed = kinds(lab, "window.closed")
+    assert len(closed) == 2 and '"count": 3' in closed[0]["reason"]
+    assert at(lab, reached(lab)[-1]) >= 120_000 + 120_000
+
+
+def test_tumbling_window_response_without_state_is_a_failure(lab, tmp_path):
+    spec = fixed_response_handler(tmp_path, "no_state", {"batchItemFailures": []})
+    kinesis(lab, TumblingWindowInSeconds=30, MaximumRetryAttempts=1)
+    lab.set_behaviour("f", mode="handler", handler=spec)
+    w = put(lab, "a", "1")["SequenceNumber"]
+    lab.advance(5)
+    invs = reached(lab)
+    assert [seqs(i) for i in invs] == [[w], [w]]
+    failed = kinds(lab, "batch.failed")
+    assert failed and "no state" in failed[0]["reason"]
+    assert kinds(lab, "batch.discarded")
+
+
+# -- filters -----------------------------------------------------------------------------------------
+
+def test_kinesis_filter_matches_base64_decoded_json_data_and_skips_the_rest(lab):
+    kinesis(lab, FilterCriteria={"Filters": [{"Pattern": json.dumps(
+        {"data": {"kind": ["keep"]}})}]})
+    put(lab, "a", json.dumps({"kind": "keep", "n": 1}))
+    put(lab, "a", json.dumps({"kind": "drop"}))
+    put(lab, "a", "not json")
+    last = put(lab, "a", json.dumps({"kind": "keep", "n": 2}))
+    put(lab, "a", json.dumps({"kind": "drop"}))
+    tail = put(lab, "a", "plain")
+    lab.run_until_idle()
+    assert [json.loads(d)["n"] for i in reached(lab) for d in datas(i)] == [1, 2]
+    assert sum(v for _, v in lab.metric_series("m", "FilteredOutEventCount")) == 4
+    assert checkpoint(lab) == tail["SequenceNumber"] > last["SequenceNumber"]
+    assert kinds(lab, "batch.filtered")
+
+
+def test_dynamodb_filter_matches_typed_images(lab):
+    dynamo(lab, FilterCriteria={"Filters": [{"Pattern": json.dumps(
+        {"dynamodb": {"NewImage": {"color": {"S": ["red"]}}}})}]})
+    for pk, color in (("a", "red"), ("b", "blue"), ("c", "red")):
+        lab.do("put_item", TableName="tbl", Item={"pk": {"S": pk}, "color": {"S": color}})
+    lab.run_until_idle()
+    got = [r["dynamodb"]["Keys"]["pk"]["S"] for i in reached(lab) for r in i["event"]["Records"]]
+    assert got == ["a", "c"]
+    assert sum(v for _, v in lab.metric_series("m", "FilteredOutEventCount")) == 1
+
+
+# -- DynamoDB ----------------------------------------------------------------------------------------
+
+def test_dynamodb_insert_modify_remove_reach_the_handler_in_order(lab):
+    dynamo(lab, BatchSize=10)
+    key = {"pk": {"S": "a"}}
+    lab.do("put_item", TableName="tbl", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    lab.do("put_item", TableName="tbl", Item={"pk": {"S": "a"}, "n": {"N": "2"}})
+    lab.do("delete_item", TableName="tbl", Key=key)
+    lab.run_until_idle()
+    records = [r for i in reached(lab) for r in i["event"]["Records"]]
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
+    ins, mod, rem = (r["dynamodb"] for r in records)
+    assert "OldImage" not in ins and ins["NewImage"]["n"] == {"N": "1"}
+    assert mod["OldImage"]["n"] == {"N": "1"} and mod["NewImage"]["n"] == {"N": "2"}
+    assert "NewImage" not in rem and rem["OldImage"]["n"] == {"N": "2"}
+    assert all(r["dynamodb"]["Keys"] == key for r in records)
+
+
+def test_dynamodb_lanes_follow_the_item_key_and_keep_order_per_item(lab):
+    lab.create_table("tbl", ["pk", "sk"], StreamSpecification="NEW_IMAGE")
+    arn = lab.engine.tables.info("tbl")["stream_arn"]
+    lab.create_function("f", Timeout=3, duration={"fixed_ms": 300, "per_record_ms": 0})
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arn,
+                       StartingPosition="TRIM_HORIZON", BatchSize=2, ParallelizationFactor=4)
+    for n in range(3):
+        for pk in ("a", "b"):
+            for sk in ("1", "4", "7"):
+                lab.do("put_item", TableName="tbl",
+                       Item={"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": str(n)}})
+    lab.run_until_idle()
+    invs = reached(lab)
+    per_item: dict[tuple, list] = {}
+    lane_of_item: dict[tuple, set] = {}
+    for inv in invs:
+        for r in inv["event"]["Records"]:
+            k = (r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["Keys"]["sk"]["S"])
+            per_item.setdefault(k, []).append(r["dynamodb"]["NewImage"]["n"]["N"])
+            lane_of_item.setdefault(k, set()).add(inv["detail"]["lane"])
+    # each item (partition + sort key) always in one lane, its changes in order
+    assert len(per_item) == 6 and all(v == ["0", "1", "2"] for v in per_item.values())
+    assert all(len(v) == 1 for v in lane_of_item.values())
+    # items of one partition key are spread over lanes: the lane follows the whole item key
+    assert len({next(iter(v)) for k, v in lane_of_item.items() if k[0] == "a"}) > 1
