@@ -742,3 +742,129 @@ def test_dynamodb_lanes_follow_the_item_key_and_keep_order_per_item(lab):
     assert all(len(v) == 1 for v in lane_of_item.values())
     # items of one partition key are spread over lanes: the lane follows the whole item key
     assert len({next(iter(v)) for k, v in lane_of_item.items() if k[0] == "a"}) > 1
+
+
+# -- event shapes ----------------------------------------------------------------------------------
+
+def test_kinesis_event_matches_aws_shape_field_for_field(lab):
+    kinesis(lab)
+    lab.advance(0.5)
+    rec = put(lab, "user-1", '{"hello":"world"}')
+    lab.run_until_idle()
+    seq = rec["SequenceNumber"]
+    assert reached(lab)[0]["event"] == {"Records": [{
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": "user-1",
+            "sequenceNumber": seq,
+            "data": "eyJoZWxsbyI6IndvcmxkIn0=",
+            "approximateArrivalTimestamp": 1704067200.5,
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"shardId-000000000000:{seq}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": "arn:aws:iam::123456789012:role/esmlab-role",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+    }]}
+
+
+def test_dynamodb_event_matches_aws_shape_field_for_field(lab):
+    arn = dynamo(lab, view="NEW_AND_OLD_IMAGES")
+    lab.advance(2)
+    lab.do("put_item", TableName="tbl", Item={"pk": {"S": "a"}, "n": {"N": "5"}})
+    lab.run_until_idle()
+    [record] = reached(lab)[0]["event"]["Records"]
+    assert re.match(r"^[0-9a-f]{32}$", record["eventID"])
+    seq = record["dynamodb"]["SequenceNumber"]
+    assert re.match(r"^\d{21,40}$", seq)
+    assert record == {
+        "eventID": record["eventID"],
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1704067202,
+            "Keys": {"pk": {"S": "a"}},
+            "NewImage": {"pk": {"S": "a"}, "n": {"N": "5"}},
+            "SequenceNumber": seq,
+            "SizeBytes": 9,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": arn,
+    }
+    assert arn.startswith("arn:aws:dynamodb:us-east-1:123456789012:table/tbl/stream/")
+
+
+# -- states, enable/disable, LastProcessingResult ---------------------------------------------------
+
+def test_disabling_keeps_checkpoints_and_enabling_resumes_from_them(lab):
+    out = kinesis(lab)
+    assert out["State"] == "Creating"
+    lab.step()
+    assert lab.engine.mappings.get("m")["State"] == "Enabled"
+    first = put(lab, "a", "1")
+    lab.run_until_idle()
+    assert checkpoint(lab) == first["SequenceNumber"]
+    assert lab.update_mapping("m", Enabled=False)["State"] == "Disabling"
+    lab.step()
+    assert lab.engine.mappings.get("m")["State"] == "Disabled"
+    second = put(lab, "a", "2")
+    lab.advance(30)
+    assert len(reached(lab)) == 1 and checkpoint(lab) == first["SequenceNumber"]
+    assert lab.update_mapping("m", Enabled=True)["State"] == "Enabling"
+    lab.run_until_idle()
+    assert lab.engine.mappings.get("m")["State"] == "Enabled"
+    # resumes after the checkpoint: record 2 once, record 1 not again
+    assert [seqs(i) for i in reached(lab)] == [[first["SequenceNumber"]],
+                                              [second["SequenceNumber"]]]
+    assert lab.update_mapping("m", BatchSize=5)["State"] == "Updating"
+    lab.step()
+    assert lab.engine.mappings.get("m")["State"] == "Enabled"
+
+
+def test_last_processing_result_says_ok_or_function_call_failed(lab):
+    kinesis(lab)
+    assert lab.engine.mappings.get("m")["LastProcessingResult"] == "No records processed"
+    put(lab, "a", "1")
+    lab.run_until_idle()
+    assert lab.engine.mappings.get("m")["LastProcessingResult"] == "OK"
+    lab.set_behaviour("f", mode="fail")
+    put(lab, "a", "2")
+    lab.advance(2)
+    assert lab.engine.mappings.get("m")["LastProcessingResult"] == "PROBLEM: Function call failed"
+
+
+# -- metrics ---------------------------------------------------------------------------------------
+
+def test_metrics_iterator_age_errors_dropped_and_concurrency(lab):
+    kinesis(lab, shards=2, MaximumRetryAttempts=1)
+    bad_key, good_key = two_shard_keys(lab)
+    lab.set_behaviour("f", mode="poison", match={"partition_key": bad_key})
+    lab.advance(0.3)
+    put(lab, bad_key, "x")
+    put(lab, good_key, "y")
+    lab.run_until_idle()
+    ages = lab.metric_series("m", "IteratorAge")
+    # one point per invoke: the age of the batch's last record when it is sent
+    assert len(ages) == len(reached(lab)) == 3
+    assert ages[0] == (lab.engine.start_ms + 1000, 700)
+    assert ages[-1][1] > 700  # the retry is later, its record older
+    assert sum(v for _, v in lab.metric_series("m", "Errors")) == 2
+    assert [v for _, v in lab.metric_series("m", "DroppedEventCount")] == [1]
+    conc = lab.metric_series("m", "ConcurrentExecutions")
+    assert conc and max(v for _, v in conc) == 2
+
+
+def test_replaying_the_commands_gives_the_same_journal(lab):
+    kinesis(lab, shards=3, ParallelizationFactor=2, BisectBatchOnFunctionError=True,
+            MaximumRetryAttempts=1)
+    lab.set_behaviour("f", mode="flaky", probability=0.5)
+    for i in range(30):
+        put(lab, f"k{i}", f"r{i}")
+    lab.run_until_idle()
+    before = lab.journal_signature()
+    lab.rebuild()
+    assert lab.journal_signature() == before

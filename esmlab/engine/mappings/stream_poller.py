@@ -51,7 +51,6 @@ class StreamPoller:
         self.engine = engine
         self.conn = engine.conn
         self.mappings = mappings
-        self._woken: dict[tuple, int] = {}
         self._filters: dict[str, list] = {}
         engine.agenda.on("shard.poll", self._poll_shard)
         engine.agenda.on("lane.poll", self._poll_lane)
@@ -153,10 +152,11 @@ class StreamPoller:
                                         self.engine.now_ms, {"uuid": m["uuid"], "shard": shard})
 
     def on_write(self, stream: str, shard: str, at_ms: int) -> None:
+        # No in-memory "a poll is already coming" shortcut: it went stale when
+        # a write landed while the mapping was still Creating (no poll was
+        # scheduled, yet later writes were skipped). The agenda keeps the
+        # earlier of two due times for one key, so scheduling again is cheap.
         now = self.engine.now_ms
-        key = (stream, shard)
-        if self._woken.get(key, -1) > now:
-            return  # a poll of this shard is already coming
         # The next tick of the source's base polling rate (reference 1.2):
         # Kinesis once a second, DynamoDB Streams four times a second.
         row = self.conn.execute("SELECT kind, arn FROM streams WHERE name=?", (stream,)).fetchone()
@@ -169,7 +169,6 @@ class StreamPoller:
             if state == "Enabled":
                 self.engine.agenda.schedule("shard.poll", f"shard:{uuid}:{shard}", due,
                                             {"uuid": uuid, "shard": shard})
-        self._woken[key] = due
 
     def _poll_shard(self, key: str, data: dict) -> None:
         m = self._mapping(data["uuid"])
@@ -475,6 +474,7 @@ class StreamPoller:
               f" (attempt {seg['invokes']}{retry}); the batch closed because {seg['reason']}",
               subject=shard, data={"invocation": inv_id, "size": len(records)})
         self.save_lane(m["uuid"], shard, n, checkpoint, st)
+        self._concurrency(m)
 
     # -- outcomes -----------------------------------------------------------------------
 
@@ -483,7 +483,11 @@ class StreamPoller:
         checkpoint, st = self.lane(m["uuid"], shard, n)
         st["inflight"] = None
         if not st["pending"]:
+            # The lane was reset meanwhile (ParallelizationFactor changed):
+            # nothing to settle; read on from its checkpoint.
             self.save_lane(m["uuid"], shard, n, checkpoint, st)
+            self._concurrency(m)
+            self._wake_lane(m, shard, n, self.engine.now_ms)
             return
         seg = st["pending"][0]
         verdict, detail = self._verdict(m, seg, status, response)
@@ -496,6 +500,7 @@ class StreamPoller:
                                     detail or why) or checkpoint
         self.mappings.set_result(m, "OK" if verdict == "ok" else "PROBLEM: Function call failed")
         self.save_lane(m["uuid"], shard, n, checkpoint, st)
+        self._concurrency(m)
         self._wake_lane(m, shard, n, st["retry_at"] or self.engine.now_ms)
 
     def _verdict(self, m, seg, status, response) -> tuple[str, str | None]:
@@ -669,6 +674,15 @@ class StreamPoller:
                                    "destination": dest})
 
     # -- read models -------------------------------------------------------------------
+
+    def _concurrency(self, m: dict) -> None:
+        """ConcurrentExecutions of the mapping, recorded whenever it changes
+        (a batch starts or ends), so the peak of open shards x
+        ParallelizationFactor shows even when batches last under a second."""
+        running = self.conn.execute(
+            "SELECT count(*) FROM lanes WHERE mapping=? AND "
+            "json_extract(state, '$.inflight') IS NOT NULL", (m["uuid"],)).fetchone()[0]
+        self.engine.journal.metric(m["label"], "ConcurrentExecutions", running)
 
     def sample(self, m: dict) -> bool:
         lanes = self.lanes(m["uuid"])
