@@ -229,7 +229,7 @@ class Mappings:
                         + ("; polling stops, checkpoints are kept" if target == "Disabled" else ""))
         if target == "Enabled":
             self.poller(m).wake_all(m)
-            self.ensure_sampling()
+            self.ensure_sampling(m)
 
     def poller(self, m: dict):
         return self.queues if m["source_kind"].startswith("sqs") else self.streams
@@ -254,22 +254,28 @@ class Mappings:
         except AwsError:
             return  # the mapping was deleted while its batch ran
         self.poller(m).on_done(m, inv, status, response, error, why)
-        self.ensure_sampling()
+        self.ensure_sampling(m)
 
     # -- metrics on the virtual clock ------------------------------------------
 
-    def ensure_sampling(self) -> None:
-        """Sample metrics once a virtual second while anything is happening.
-        When the lab goes idle the sampler stops, so idle time stays free."""
-        if self.engine.agenda.pending("metrics") is None:
-            at = (self.engine.now_ms // 1000 + 1) * 1000
-            self.engine.agenda.schedule("metrics.sample", "metrics", at)
+    def ensure_sampling(self, m: dict | None = None) -> None:
+        """Record a metric sample for a mapping whose state just changed, at
+        most once a virtual second. Samples follow events instead of a
+        ticking timer, so a shard blocked for a day costs one sample per
+        retry, not 86,400."""
+        now = self.engine.now_ms
+        rows = [m] if m is not None else self.all_rows()
+        for row in rows:
+            # The last sample time is read from the metrics table (indexed),
+            # not kept in memory, so a reopened lab samples exactly as a
+            # running one would.
+            last = self.conn.execute(
+                "SELECT max(at_ms) FROM metrics WHERE resource=? AND name=?",
+                (row["label"], "ConcurrentExecutions")).fetchone()[0]
+            if last is None or now - last >= 1000:
+                self.poller(row).sample(row)
 
     def _sample(self, key: str, data) -> None:
-        busy = False
-        for m in self.all_rows():
-            busy |= self.poller(m).sample(m)
-        # Keep sampling while something else is pending (invocations,
-        # retries, visibility timeouts); the sample itself is not a reason.
-        if busy or self.engine.agenda.size() > 0:
-            self.engine.agenda.schedule("metrics.sample", "metrics", self.engine.now_ms + 1000)
+        """Labs written before event-driven sampling may still hold a
+        `metrics.sample` timer: one more sample, and it is not renewed."""
+        self.ensure_sampling()
