@@ -868,3 +868,17 @@ def test_replaying_the_commands_gives_the_same_journal(lab):
     before = lab.journal_signature()
     lab.rebuild()
     assert lab.journal_signature() == before
+
+
+def test_6_mb_limit_is_exact_for_many_small_records(lab):
+    from esmlab.engine import payloads
+    kinesis(lab, BatchSize=10000)
+    for b in range(8):
+        lab.put_records("s", [{"PartitionKey": f"k{i}", "Data": "y" * 1200} for i in range(500)])
+    lab.run_until_idle()
+    invs = reached(lab)
+    assert len(invs) == 2 and sum(len(seqs(i)) for i in invs) == 4000
+    first, second = invs[0]["event"], invs[1]["event"]
+    assert payloads.event_size(first) <= payloads.MAX_PAYLOAD_BYTES
+    grown = {"Records": first["Records"] + second["Records"][:1]}
+    assert payloads.event_size(grown) > payloads.MAX_PAYLOAD_BYTES
