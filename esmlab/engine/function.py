@@ -49,6 +49,10 @@ class Functions:
     def __init__(self, engine):
         self.engine = engine
         self.conn = engine.conn
+        # Parsed config and behaviour per function. Every change goes through
+        # this class, and a rolled-back call reloads the engine (and so this
+        # cache), so it never disagrees with the table.
+        self._cache: dict[str, tuple[dict, dict]] = {}
         engine.agenda.on("invoke.done", self._done)
 
     # -- configuration ---------------------------------------------------
@@ -74,9 +78,10 @@ class Functions:
         return config
 
     def update(self, name: str, **changes) -> dict:
-        config = self.config(name)
+        config = dict(self.config(name))
         self._apply_config(config, **changes)
         self.conn.execute("UPDATE functions SET config=? WHERE name=?", (json.dumps(config), name))
+        self._cache.pop(name, None)
         self.engine.log("function.updated", name, f"function {name} configuration changed: "
                         + ", ".join(f"{k}={v}" for k, v in changes.items()))
         return config
@@ -113,6 +118,7 @@ class Functions:
         behaviour = check_behaviour(behaviour)
         self.conn.execute("UPDATE functions SET behaviour=? WHERE name=?",
                           (json.dumps(behaviour), name))
+        self._cache.pop(name, None)
         self.engine.log("function.behaviour", name,
                         f"function {name} now: {describe_behaviour(behaviour)}")
         return behaviour
@@ -120,16 +126,23 @@ class Functions:
     def exists(self, name: str) -> bool:
         return self.conn.execute("SELECT 1 FROM functions WHERE name=?", (name,)).fetchone() is not None
 
+    def _load(self, name: str) -> tuple[dict, dict]:
+        hit = self._cache.get(name)
+        if hit is None:
+            row = self.conn.execute("SELECT config, behaviour FROM functions WHERE name=?",
+                                    (name,)).fetchone()
+            if row is None:
+                raise AwsError("ResourceNotFoundException",
+                               f"Function not found: {arns.function_arn(name)}", 404)
+            hit = self._cache[name] = (json.loads(row[0]), json.loads(row[1]))
+        return hit
+
     def config(self, name: str) -> dict:
-        row = self.conn.execute("SELECT config FROM functions WHERE name=?", (name,)).fetchone()
-        if row is None:
-            raise AwsError("ResourceNotFoundException",
-                           f"Function not found: {arns.function_arn(name)}", 404)
-        return json.loads(row[0])
+        """The function's configuration (shared: copy before changing it)."""
+        return self._load(name)[0]
 
     def behaviour(self, name: str) -> dict:
-        row = self.conn.execute("SELECT behaviour FROM functions WHERE name=?", (name,)).fetchone()
-        return json.loads(row[0])
+        return self._load(name)[1]
 
     def names(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT name FROM functions ORDER BY name")]
@@ -161,10 +174,13 @@ class Functions:
             if running >= reserved:
                 return "ReservedFunctionConcurrentInvocationLimitExceeded"
             return None
-        total_reserved, unreserved_running = self.conn.execute(
-            "SELECT coalesce(sum(json_extract(config, '$.ReservedConcurrentExecutions')), 0), "
-            "coalesce(sum(CASE WHEN json_extract(config, '$.ReservedConcurrentExecutions') IS NULL "
-            "THEN running END), 0) FROM functions").fetchone()
+        total_reserved = unreserved_running = 0
+        for other, running_other in self.conn.execute("SELECT name, running FROM functions"):
+            other_reserved = self.config(other)["ReservedConcurrentExecutions"]
+            if other_reserved is None:
+                unreserved_running += running_other
+            else:
+                total_reserved += other_reserved
         if unreserved_running >= self.engine.account_concurrency - total_reserved:
             return "ConcurrentInvocationLimitExceeded"
         return None
