@@ -18,7 +18,7 @@ from esmlab.errors import LabError
 from esmlab.store import Store
 
 # Timers that keep running while nothing a user would wait for is pending.
-BACKGROUND_KINDS = ("stream.trim", "metrics.sample")
+BACKGROUND_KINDS = ("stream.trim", "queue.expire", "metrics.sample")
 DEFAULT_IDLE_LIMIT_MS = 3_600_000
 
 
@@ -77,6 +77,30 @@ def _run_until_idle(e: Engine, a: dict):
         e.agenda.run_until(nxt)
 
 
+def _receive(e: Engine, a: dict) -> dict:
+    """ReceiveMessage as the user's own consumer, answered in AWS's shape."""
+    from esmlab.engine.payloads import md5_of_body
+    msgs = e.queues.receive(a["QueueName"], a.get("MaxNumberOfMessages", 1),
+                            a.get("VisibilityTimeout"))
+    return {"Messages": [{
+        "MessageId": m["message_id"], "ReceiptHandle": m["receipt_handle"],
+        "MD5OfBody": md5_of_body(m["body"]), "Body": m["body"],
+        "Attributes": {"ApproximateReceiveCount": str(m["receive_count"]),
+                       "SentTimestamp": str(m["sent_ms"]),
+                       "ApproximateFirstReceiveTimestamp": str(m["first_receive_ms"])},
+        **({"MessageAttributes": m["message_attributes"]} if m["message_attributes"] else {}),
+    } for m in msgs]}
+
+
+def _set_account_concurrency(e: Engine, a: dict):
+    value = a["ConcurrentExecutions"]
+    if not isinstance(value, int) or value < 100:
+        raise LabError("account concurrency must be a whole number of at least 100")
+    e.account_concurrency = value
+    e.log("lab.account_concurrency", "lab",
+          f"account concurrency quota is now {value} (AWS's default is 1,000 per Region)")
+
+
 def _set_profile(e: Engine, a: dict):
     if a["profile"] not in ("current", "classic"):
         raise LabError("profile must be 'current' or 'classic'")
@@ -94,8 +118,7 @@ COMMANDS: dict[str, Any] = {
     "set_duplicate_rate": lambda e, a: e.queues.set_duplicate_rate(a["QueueName"], a["rate"]),
     "send_message": _send,
     "send_message_batch": lambda e, a: e.queues.send_batch(a["QueueName"], a["Entries"]),
-    "receive_message": lambda e, a: e.queues.receive(
-        a["QueueName"], a.get("MaxNumberOfMessages", 1), a.get("VisibilityTimeout")),
+    "receive_message": _receive,
     "delete_message": lambda e, a: e.queues.delete(a["QueueName"], a["ReceiptHandle"]),
     "change_message_visibility": lambda e, a: e.queues.change_visibility(
         a["QueueName"], a["ReceiptHandle"], a["VisibilityTimeout"]),
@@ -124,6 +147,7 @@ COMMANDS: dict[str, Any] = {
     "update_mapping": lambda e, a: e.mappings.update(a["ref"], a["params"]),
     "delete_mapping": lambda e, a: e.mappings.delete(a["ref"]),
     "set_profile": _set_profile,
+    "set_account_concurrency": _set_account_concurrency,
     "advance_to": _advance_to,
     "step": _step,
     "run_until_idle": _run_until_idle,
@@ -396,7 +420,8 @@ class Lab:
             "SELECT at_ms, kind, resource, subject, reason, data FROM journal ORDER BY id"))
 
     def invocations(self, function: str | None = None, mapping: str | None = None,
-                    status: str | None = None, offset: int = 0, limit: int = 1000) -> list[dict]:
+                    status: str | None = None, offset: int = 0,
+                    limit: int | None = None) -> list[dict]:
         from esmlab.engine.function import INVOCATION_COLUMNS, invocation_dict
         where, args = [], []
         if function:
@@ -412,7 +437,7 @@ class Lab:
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self.store.conn.execute(sql + " ORDER BY id LIMIT ? OFFSET ?",
-                                       (*args, limit, offset))
+                                       (*args, -1 if limit is None else limit, offset))
         return [invocation_dict(r) for r in rows]
 
     def metric_series(self, resource: str, name: str) -> list[tuple[int, float]]:

@@ -1,7 +1,8 @@
 """The starter lab every new ./lab.db begins with: a Kinesis stream with two
 shards and a mapping, a standard queue with a DLQ and a mapping, a FIFO
-queue, and a handler the user can break. Built from ordinary commands, so
-it replays like anything else."""
+queue with a mapping, and handlers the user can break. A little traffic is
+already waiting, so the first Step shows a poll and an invocation. Built
+from ordinary commands, so it replays like anything else."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ def build_starter(lab) -> None:
                                                                "per_record_ms": 10})
     lab.create_function("clicks-handler", Timeout=3, duration={"fixed_ms": 100,
                                                                "per_record_ms": 5})
+    lab.create_function("payments-handler", Timeout=3, duration={"fixed_ms": 150,
+                                                                 "per_record_ms": 10})
     lab.create_queue("orders-dlq")
     lab.create_queue("orders", {"VisibilityTimeout": "30", "RedrivePolicy": {
         "deadLetterTargetArn": arns.queue_arn("orders-dlq"), "maxReceiveCount": 3}})
@@ -25,4 +28,11 @@ def build_starter(lab) -> None:
                        BatchSize=10)
     lab.create_mapping(label="orders", FunctionName="orders-handler",
                        EventSourceArn=arns.queue_arn("orders"), BatchSize=5)
-    lab.step()
+    lab.create_mapping(label="payments", FunctionName="payments-handler",
+                       EventSourceArn=arns.queue_arn("payments.fifo"), BatchSize=5)
+    lab.step()  # the mappings become Enabled
+    for n in range(1, 4):
+        lab.send_message("orders", f"order {n}")
+    for user in ("alice", "bob"):
+        lab.put_record("clicks", user, f"{user} clicked")
+    lab.send_message("payments.fifo", "pay 1 for alice", MessageGroupId="alice")

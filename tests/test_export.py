@@ -54,7 +54,7 @@ def build_lab(path) -> Lab:
        UpdateExpression="SET n = :v", ExpressionAttributeValues={":v": {"N": "2"}})
     lab.advance(2)
     got = do("receive_message", QueueName="jobs.fifo", MaxNumberOfMessages=1)
-    do("delete_message", QueueName="jobs.fifo", ReceiptHandle=got[0]["receipt_handle"])
+    do("delete_message", QueueName="jobs.fifo", ReceiptHandle=got["Messages"][0]["ReceiptHandle"])
     do("set_behaviour", FunctionName="worker", behaviour={"mode": "succeed"})
     do("update_function", FunctionName="worker", Timeout=5, duration={"per_record_ms": 2})
     do("update_mapping", ref="worker", params={"BatchSize": 3})

@@ -190,6 +190,11 @@ class Queues:
         # queue -> a time before which no message of it can expire (a lower
         # bound on min(enqueued_ms) + retention); saves a query per receive.
         self._expiry_floor: dict[str, int] = {}
+        # Retention is enforced by a timer at the exact instant the oldest
+        # message expires, so reading counts or pages never writes (a screen
+        # refresh must not change the lab) and expiry happens at the same
+        # virtual time whether or not anybody is looking.
+        engine.agenda.on("queue.expire", self._on_expire_timer)
 
     # --- queues ----------------------------------------------------------------
 
@@ -554,6 +559,7 @@ class Queues:
         if rows:
             conn.executemany(_INSERT, rows)
             self._totals[name] = self._total(name) + len(rows)
+            self._arm_expiry(name, now + info.retention_seconds * 1000)
             if earliest > now:
                 delayed = sum(1 for r in rows if r[7] > now)
                 reason = (f"{_plural(len(rows), 'message')} sent to {name}; {delayed} "
@@ -744,6 +750,7 @@ class Queues:
         self._totals[info.name] = self._total(info.name) - len(rows)
         self._totals[dlq.name] = self._total(dlq.name) + len(rows)
         self._expiry_floor.pop(dlq.name, None)
+        self._arm_expiry(dlq.name, min(i[6] for i in inserts) + dlq.retention_seconds * 1000)
         if info.fifo:
             self._promote_heads(info.name, {r[_GROUP] for r in rows})
         limit = info.max_receive_count
@@ -873,9 +880,7 @@ class Queues:
         """ApproximateNumberOfMessages (visible), ...NotVisible (in_flight),
         ...Delayed (delayed), their total, and ApproximateAgeOfOldestMessage in
         ms (0 when empty). Cost grows with in-flight + delayed messages only."""
-        info = self.info(name)
         now = self.engine.now_ms
-        self._expire(info, now)
         delayed = in_flight = 0
         for never_received, count in self.conn.execute(
                 "SELECT receipt_handle IS NULL, count(*) FROM messages "
@@ -894,9 +899,8 @@ class Queues:
     def page(self, name, offset=0, limit=50, state=None) -> list[dict]:
         """Message rows for panels. state None or "visible": oldest enqueued
         first; "in_flight" / "delayed": soonest visible first."""
-        info = self.info(name)
+        self.info(name)
         now = self.engine.now_ms
-        self._expire(info, now)
         cols = ("id, message_id, body, receive_count, group_id, seq_no, sent_ms, visible_ms, "
                 "receipt_handle, holder, size, dedup_id, first_receive_ms, enqueued_ms")
         if state is None:
@@ -938,6 +942,17 @@ class Queues:
         return self._expire(self.info(name), self.engine.now_ms)
 
     # --- internals -----------------------------------------------------------------
+
+    def _arm_expiry(self, name: str, at_ms: int) -> None:
+        self.engine.agenda.schedule("queue.expire", f"qexpire:{name}", at_ms, name)
+
+    def _on_expire_timer(self, key: str, name: str) -> None:
+        info = self.info(name)
+        self._expire(info, self.engine.now_ms)
+        oldest = self.conn.execute("SELECT min(enqueued_ms) FROM messages WHERE queue = ?",
+                                   (name,)).fetchone()[0]
+        if oldest is not None:
+            self._arm_expiry(name, oldest + info.retention_seconds * 1000 + 1)
 
     def _expire(self, info: QueueInfo, now: int) -> int:
         name = info.name
