@@ -47,8 +47,8 @@ class LabRandom:
     def uuid(self) -> str:
         """A version-4-shaped UUID string drawn from the lab's generator."""
         hi, lo = self.next64(), self.next64()
-        hi = (hi & ~(0xF << 12)) | (4 << 12)
-        lo = (lo & ~(0x3 << 62)) | (0x2 << 62)
+        hi = (hi & 0xFFFFFFFFFFFF0FFF) | 0x4000          # version 4
+        lo = (lo & 0x3FFFFFFFFFFFFFFF) | 0x8000000000000000  # RFC 4122 variant
         h = f"{hi:016x}{lo:016x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 

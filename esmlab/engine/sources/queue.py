@@ -195,6 +195,7 @@ class Queues:
         # refresh must not change the lab) and expiry happens at the same
         # virtual time whether or not anybody is looking.
         engine.agenda.on("queue.expire", self._on_expire_timer)
+        self._armed: dict[str, int] = {}
 
     # --- queues ----------------------------------------------------------------
 
@@ -944,7 +945,13 @@ class Queues:
     # --- internals -----------------------------------------------------------------
 
     def _arm_expiry(self, name: str, at_ms: int) -> None:
+        # Skip the agenda look-up when an earlier expiry timer is known to be
+        # pending (a due time still in the future has not fired yet).
+        armed = self._armed.get(name)
+        if armed is not None and self.engine.now_ms < armed <= at_ms:
+            return
         self.engine.agenda.schedule("queue.expire", f"qexpire:{name}", at_ms, name)
+        self._armed[name] = self.engine.agenda.pending(f"qexpire:{name}")
 
     def _on_expire_timer(self, key: str, name: str) -> None:
         info = self.info(name)
