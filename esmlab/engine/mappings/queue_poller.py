@@ -150,7 +150,7 @@ class QueuePoller:
             nxt = e.queues.next_visible_ms(queue)
             if nxt is not None:
                 self._schedule_poll(m["uuid"], nxt)
-        elif e.queues.counts(queue)["visible"] > 0:
+        elif e.queues.has_visible(queue):
             self._plan_scale(m)
 
     def _closed(self, m: dict) -> str | None:
@@ -476,8 +476,9 @@ class QueuePoller:
         except Exception:
             return
         rt = m["runtime"]
-        counts = self.engine.queues.counts(rt["queue"])
-        if m["state"] == "Enabled" and counts["visible"] > 0 and rt["busy"] >= rt["target"]:
+        if m["state"] == "Enabled" and rt["busy"] >= rt["target"] and \
+                self.engine.queues.has_visible(rt["queue"]):
+            counts = self.engine.queues.counts(rt["queue"])
             step = PROFILES[self.engine.profile]["step"]
             old = rt["target"]
             self._set_target(m, self._cap(m, old + step))

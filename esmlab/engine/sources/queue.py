@@ -897,6 +897,13 @@ class Queues:
                 "delayed": delayed, "total": total,
                 "oldest_age_ms": 0 if oldest is None else max(0, now - oldest)}
 
+    def has_visible(self, name) -> bool:
+        """Whether a message could be received now (one indexed probe; the
+        pollers ask this on every pump, counts() would scan the in-flight)."""
+        return self.conn.execute(
+            "SELECT 1 FROM messages WHERE queue = ? AND visible_ms <= ? LIMIT 1",
+            (name, self.engine.now_ms)).fetchone() is not None
+
     def page(self, name, offset=0, limit=50, state=None) -> list[dict]:
         """Message rows for panels. state None or "visible": oldest enqueued
         first; "in_flight" / "delayed": soonest visible first."""
