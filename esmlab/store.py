@@ -178,13 +178,21 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        """BEGIN IMMEDIATE ... COMMIT; nested calls join the outer transaction."""
+        """BEGIN IMMEDIATE ... COMMIT. A nested call is a SAVEPOINT, so a
+        failing inner call is undone on its own and the outer one decides."""
         if self._depth:
+            name = f"sp{self._depth}"
+            self.conn.execute(f"SAVEPOINT {name}")
             self._depth += 1
             try:
                 yield self
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
             finally:
                 self._depth -= 1
+            self.conn.execute(f"RELEASE {name}")
             return
         self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1

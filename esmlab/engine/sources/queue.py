@@ -559,7 +559,7 @@ class Queues:
                 results.append(result)
         if rows:
             conn.executemany(_INSERT, rows)
-            self._totals[name] = self._total(name) + len(rows)
+            self._adjust_total(name, len(rows))
             self._arm_expiry(name, now + info.retention_seconds * 1000)
             if earliest > now:
                 delayed = sum(1 for r in rows if r[7] > now)
@@ -711,7 +711,7 @@ class Queues:
         if not copies:
             return False
         self.conn.executemany(_INSERT, copies)
-        self._totals[info.name] = self._total(info.name) + len(copies)
+        self._adjust_total(info.name, len(copies))
         for c in copies:
             self.engine.log(
                 "sqs.duplicate", info.name,
@@ -748,8 +748,8 @@ class Queues:
             conn.execute("UPDATE queues SET next_seq = ? WHERE name = ?", (seq, dlq.name))
         conn.executemany("DELETE FROM messages WHERE id = ?", [(r[_ID],) for r in rows])
         conn.executemany(_INSERT, inserts)
-        self._totals[info.name] = self._total(info.name) - len(rows)
-        self._totals[dlq.name] = self._total(dlq.name) + len(rows)
+        self._adjust_total(info.name, -(len(rows)))
+        self._adjust_total(dlq.name, len(rows))
         self._expiry_floor.pop(dlq.name, None)
         self._arm_expiry(dlq.name, min(i[6] for i in inserts) + dlq.retention_seconds * 1000)
         if info.fifo:
@@ -792,7 +792,7 @@ class Queues:
                 f"since (each receive issues a new handle) or is already gone; nothing deleted")
             return False
         self.conn.execute("DELETE FROM messages WHERE id = ?", (row_id,))
-        self._totals[name] = self._total(name) - 1
+        self._adjust_total(name, -(1))
         self.engine.log("sqs.deleted", name, f"message {_short(row[0])} deleted from {name}",
                         subject=row[0])
         if info.fifo:
@@ -815,7 +815,7 @@ class Queues:
                 [p[0] for p in params])}
         deleted = conn.executemany(_DELETE_BY_HANDLE, params).rowcount
         if deleted:
-            self._totals[name] = self._total(name) - deleted
+            self._adjust_total(name, -(deleted))
         stale = len(params) - deleted
         extra = f" ({stale} stale receipt handles ignored)" if stale else ""
         self.engine.log("sqs.deleted", name,
@@ -988,7 +988,7 @@ class Queues:
         rows = conn.execute("SELECT message_id, group_id FROM messages WHERE queue = ? AND "
                             "enqueued_ms <= ?", (name, cutoff)).fetchall()
         conn.execute("DELETE FROM messages WHERE queue = ? AND enqueued_ms <= ?", (name, cutoff))
-        self._totals[name] = self._total(name) - len(rows)
+        self._adjust_total(name, -(len(rows)))
         if info.fifo:
             self._promote_heads(name, {r[1] for r in rows})
         ids = [r[0] for r in rows]
@@ -999,6 +999,12 @@ class Queues:
             "entered the queue)",
             data={"count": len(ids), "message_ids": ids[:100]})
         return len(rows)
+
+    def _adjust_total(self, name: str, delta: int) -> None:
+        # Only a cached total is adjusted: an uncached one is counted afresh
+        # on its next use (after the rows changed), never counted twice.
+        if name in self._totals:
+            self._totals[name] += delta
 
     def _total(self, name: str) -> int:
         total = self._totals.get(name)
