@@ -47,6 +47,14 @@ def short_seq(seq: str | None) -> str:
         return seq[-8:]
 
 
+def short_shard(shard_id: str | None) -> str:
+    """shardId-000000000001 -> "shard 1" (other ids unchanged but for the prefix)."""
+    if not shard_id:
+        return ""
+    tail = shard_id.rsplit("-", 1)[-1]
+    return f"shard {int(tail)}" if tail.isdigit() else shard_id.replace("shardId-", "shard ")
+
+
 def key_colour_index(key: str | None, n: int = 12) -> int:
     """A stable colour slot for a partition key / group id (crc32, not hash())."""
     return zlib.crc32((key or "").encode()) % n

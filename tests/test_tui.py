@@ -147,6 +147,7 @@ async def test_failing_handler_blocks_the_shard_and_the_tree_shows_it(lab_path):
         await pilot.pause()
         assert rm.resources(app.lab)["mappings"][0]["blocked"]
         assert "BLOCKED" in tree_text(app)
+        assert any("blocked" in n.message for n in app._notifications), "the moment is announced"
         assert "BLOCKED attempt" in text_of(app, "#ordering-view")
         # the Reprocessing tab lists the retried batch with its reasons
         await pilot.press("right_square_bracket")
@@ -165,6 +166,35 @@ async def test_failing_handler_blocks_the_shard_and_the_tree_shows_it(lab_path):
         assert "THROTTLED" in text_of(app, "#card")
         await pilot.press("6")
         assert rm.function_card(app.lab, "clicks-handler")["reserved"] is None
+
+
+async def test_a_new_user_finds_the_way_with_arrows_tab_and_help(lab_path):
+    """The tree has focus with the cursor on the selected mapping; arrows
+    select (the card follows); Tab moves between a form's fields; F1 starts
+    with first steps."""
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.query_one("#tree")
+        assert app.focused is tree
+        assert tree.cursor_node.data == ("mapping", "clicks")
+        await pilot.press("down")
+        await pilot.pause()
+        assert app.selected == ("mapping", "orders")
+        assert "orders-handler" in text_of(app, "#card")
+        assert "Queue orders" in text_of(app, "#ordering-view")
+        assert "shard 0" in tree_text(app)           # not shardId-000000000000
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.screen.focused.id == "f-key"
+        await pilot.press("tab", "tab")
+        assert app.screen.focused.id == "f-count"
+        await pilot.press("ctrl+u", "3", "enter")
+        await pilot.pause()
+        assert app.lab.engine.queues.counts("orders")["total"] == 3 + 3
+        await pilot.press("f1")
+        await pilot.pause()
+        assert "First steps" in app.screen.text and "`F5`" in app.screen.text
 
 
 async def test_dlq_fills_then_snapshot_save_and_open(lab_path):

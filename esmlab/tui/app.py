@@ -43,6 +43,8 @@ BEHAVIOURS = {
     "partial": {"mode": "partial", "match": {"text": "bad"}},
     "succeed": {"mode": "succeed"},
 }
+BINDING_KEYS = {k.id: k.keys.split(",")[0] for k in bindings.TABLE}
+LAB_ACTIONS = {k.action.split("(")[0] for k in bindings.TABLE}
 SCALING_SERIES = ("ConcurrencyTarget", "ConcurrentExecutions", "IteratorAge",
                   "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible",
                   "Errors", "Throttles")
@@ -121,8 +123,13 @@ class EsmlabApp(App):
         elif model["functions"]:
             self.selected = ("function", model["functions"][0]["name"])
         self.refresh_view(model)
+        tree = self.query_one(ResourceTree)
+        tree.show(self.selected)
+        tree.focus()
         if self.created:
-            self.notify("A new lab with a starter set-up was created. F1 for help, F2 to push.")
+            self.notify("A new lab with a starter set-up was created: some traffic is waiting. "
+                        "F5 steps the clock, 1 breaks the selected function, F1 shows "
+                        "first steps.", timeout=12)
 
     # -- selection helpers --------------------------------------------------------------
 
@@ -183,8 +190,11 @@ class EsmlabApp(App):
         if self.busy:
             return
         lab = self.lab
+        previous = getattr(self, "_model", None)
         self._model = model or rm.resources(lab)
         self._header = rm.header(lab)
+        if previous is not None and previous is not self._model:
+            self._announce(previous, self._model)
         with self.batch_update():
             self._render_clock()
             self.query_one(ResourceTree).update_model(self._model)
@@ -194,6 +204,22 @@ class EsmlabApp(App):
             self._stale = set(TABS)
             self._refresh_tab(self.query_one(TabbedContent).active or "ordering")
             self._refresh_log()
+
+    def _announce(self, before: dict, after: dict) -> None:
+        """Say so when a shard becomes blocked or a DLQ gains messages, so
+        the moment is not missed while stepping or autoplaying."""
+        was = {m["label"]: m["blocked"] for m in before["mappings"]}
+        for m in after["mappings"]:
+            if m["blocked"] and not was.get(m["label"]):
+                self.notify(f"mapping {m['label']}: {m['blocked']} shard(s) blocked, retrying a "
+                            "failed batch (Ordering tab: BLOCKED attempt N)",
+                            severity="warning")
+        had = {q["name"]: q["dlq_count"] for q in before["queues"]}
+        for q in after["queues"]:
+            gained = q["dlq_count"] - had.get(q["name"], q["dlq_count"])
+            if q["dlq"] and gained > 0:
+                self.notify(f"{gained} message(s) moved from {q['name']} to {q['dlq']} "
+                            "(DLQ & destinations tab says why)", severity="warning")
 
     def _render_clock(self) -> None:
         h = self._header
@@ -246,7 +272,7 @@ class EsmlabApp(App):
         batches = rm.reprocessing(self.lab, m["label"])
 
         def add(parent, batch):
-            where = batch["subject"].replace("shardId-", "shard ") if batch["subject"] else ""
+            where = rm.short_shard(batch["subject"]) if batch["subject"] else ""
             kinds = {ev["kind"] for ev in batch["events"]}
             mark = ("⛔ " if "batch.failed" in kinds and "batch.succeeded" not in kinds
                     else "✓ " if "batch.succeeded" in kinds else "")
@@ -310,8 +336,12 @@ class EsmlabApp(App):
 
     # -- events -------------------------------------------------------------------------
 
-    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
-        if event.control.id != "tree":
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        # moving the cursor selects, so the tabs and the card follow the arrows
+        self.on_tree_node_selected(event)
+
+    def on_tree_node_selected(self, event) -> None:
+        if event.control.id != "tree" or not hasattr(self, "_model"):
             return
         data = event.node.data
         if not data or data[0] == "section":
@@ -338,9 +368,9 @@ class EsmlabApp(App):
         # inputs get every letter; quit and help stay on.
         if action in ("quit", "help", "command_palette"):
             return True
-        if len(self.screen_stack) > 1:
+        if len(self.screen_stack) > 1 and action.split("(")[0] in LAB_ACTIONS:
             return False
-        return True
+        return True          # Textual's own (tab/shift+tab focus, ...) always work
 
     def _guard(self) -> bool:
         if self.busy:
@@ -409,7 +439,13 @@ class EsmlabApp(App):
 
     def action_run_until_idle(self) -> None:
         if self._guard():
-            self._long(self.lab.run_until_idle, "run until idle")
+            def run():
+                outcome = self.lab.run_until_idle()
+                if outcome == "limit":
+                    return ("stopped after 1 h of virtual time with work still pending "
+                            "(a blocked shard retries until its records expire)")
+                return "nothing is pending now"
+            self._long(run, "run until idle")
 
     # -- actions: traffic and the function -------------------------------------------------
 
@@ -477,7 +513,16 @@ class EsmlabApp(App):
         current = rm.function_card(self.lab, fn)["mode"]
         wanted = BEHAVIOURS["succeed"] if current == mode else BEHAVIOURS[mode]
         if self._call(self.lab.set_behaviour, fn, **wanted) is not None:
-            self.notify(f"{fn}: {wanted['mode']}")
+            card = rm.function_card(self.lab, fn)
+            if wanted["mode"] == "succeed":
+                self.notify(f"{fn} {card['describe']} again")
+            else:
+                keys = bindings.load_keymap_safe()
+                self.notify(f"{fn} now {card['describe']}. Step "
+                            f"({bindings.key_for('step', keys)}) or run "
+                            f"({bindings.key_for('autoplay', keys)}) to watch its mapping "
+                            f"retry; press {bindings.display_keys(keys.get(mode, BINDING_KEYS[mode]))}"
+                            f" again to heal.")
         self.refresh_view()
 
     def action_throttle(self) -> None:
@@ -687,7 +732,7 @@ class EsmlabApp(App):
                 self.query_one("#whylog", RichLog).clear()
                 for line in self.narration:
                     self.query_one("#whylog", RichLog).write(Text("▶ " + line, style="bold"))
-            self.notify(f"{what}: done" + (f" ({result})" if isinstance(result, str) else ""))
+            self.notify(f"{what}: " + (result if isinstance(result, str) else "done"))
         self.refresh_view()
         self.post_message(LongWorkDone(what, exc))
 

@@ -118,16 +118,56 @@ def textual_bindings() -> list[Binding]:
 def display_keys(keys: str) -> str:
     names = {"left_square_bracket": "[", "right_square_bracket": "]", "comma": ",",
              "full_stop": "."}
-    return " / ".join(names.get(k, k) for k in keys.split(","))
+    def one(k: str) -> str:
+        if k in names:
+            return names[k]
+        return k.upper() if k[:1] == "f" and k[1:].isdigit() else k
+    return " / ".join(one(k) for k in keys.split(","))
+
+
+def key_for(id: str, keymap: dict[str, str] | None = None) -> str:
+    """The first key bound to a binding id, as the user would type it."""
+    keys = (keymap or {}).get(id, BY_ID[id].keys)
+    return display_keys(keys.split(",")[0])
+
+
+def first_steps(keymap: dict[str, str] | None = None) -> list[str]:
+    """The F1 help's walk-through: break the handler, block a shard, fill a DLQ."""
+    def k(id):
+        return f"`{key_for(id, keymap)}`"
+    return [
+        "## First steps", "",
+        "1. The tree on the left is the lab. Move with ↑ ↓: the tabs and the function card "
+        "follow the highlighted resource. At start the `clicks` mapping (a Kinesis stream "
+        "with two shards) is highlighted, and a little traffic is already waiting.",
+        f"2. Press {k('fail')}: the selected mapping's function now fails every invocation "
+        f"(the card says so; {k('succeed')} heals it).",
+        f"3. Press {k('step')} a few times (each press runs the next event) or {k('autoplay')} "
+        "to let the clock run: the tree shows `⛔BLOCKED` on each shard and the Ordering tab "
+        "shows `BLOCKED attempt N, retry in …`: a stream mapping retries the failed batch and "
+        "that shard does not move on.",
+        f"4. Move down to the `orders` mapping (a queue with a DLQ), press {k('fail')}, push "
+        f"messages with {k('push')} (set *how many* to 4; Tab moves between fields, Enter "
+        f"pushes), then {k('advance')} by 200 seconds: after 3 receives (the queue's "
+        "maxReceiveCount) each message moves to `orders-dlq`; the tree shows `☠4` on "
+        f"`orders` and the *DLQ & destinations* tab ({k('next_tab')} changes tab) says why.",
+        "5. The *Why-log* tab explains every decision in plain words; the line above the "
+        "footer shows the latest one.", "",
+        "Badges: `≡` waiting (backlog), `▶` in flight, `⏲` delayed, `☠` in the DLQ, "
+        "`⛔` blocked shard, `[fail]` a broken function, `[throttled]` reserved concurrency 0.",
+        "",
+    ]
 
 
 def help_markdown(keymap: dict[str, str] | None = None) -> str:
     keymap = keymap or {}
-    lines = ["# esmlab keys", "",
-             "Global keys (F-keys, ctrl) work even while a text field has focus.", ""]
+    lines = ["# esmlab", ""] + first_steps(keymap) + [
+        "## Keys", "",
+        "Global keys (F-keys, ctrl) work even while a text field has focus; in a form, "
+        "Tab moves between fields, Enter confirms, Esc cancels.", ""]
     for group, title in (("lab", "Lab"), ("function", "Function card (selected function)"),
                          ("view", "View")):
-        lines += [f"## {title}", "", "| key | action |", "| --- | --- |"]
+        lines += [f"### {title}", "", "| key | action |", "| --- | --- |"]
         for k in TABLE:
             if k.group == group:
                 lines.append(f"| `{display_keys(keymap.get(k.id, k.keys))}` | {k.description} |")

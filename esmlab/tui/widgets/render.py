@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from esmlab.readmodels import key_colour_index, rel, short_seq
+from esmlab.readmodels import key_colour_index, rel, short_seq, short_shard
 
 KEY_COLOURS = ("red", "green", "yellow", "blue", "magenta", "cyan", "bright_red",
                "bright_green", "bright_yellow", "bright_blue", "bright_magenta", "bright_cyan")
@@ -35,7 +35,7 @@ def stream_ordering(model: dict) -> Group:
         parts.append(Text(f"\nmapping {m['label']} -> {m['function']}  [{m['state']}]"
                           f"  ParallelizationFactor {m['factor']}", style="bold"))
         for lane in m["lanes"]:
-            where = lane["shard_id"].replace("shardId-", "shard ")
+            where = short_shard(lane["shard_id"])
             if m["factor"] > 1:
                 where += f" lane {lane['lane']}"
             head = Text(f"{where}  checkpoint {short_seq(lane['checkpoint'])}  "
@@ -88,17 +88,19 @@ def queue_ordering(model: dict) -> Group:
                 f"visible {c['visible']}  in flight {c['in_flight']}  delayed {c['delayed']}  "
                 f"oldest {rel(c['oldest_age_ms'])}", style="bold")
     table = Table(expand=True, box=None, pad_edge=False)
-    for col in ("#", "message", "state", "group" if model["fifo"] else "recv", "recv",
-                "visible in", "body"):
+    cols = ("#", "message", "state") + (("group",) if model["fifo"] else ()) + (
+        "receives", "visible in", "body")
+    for col in cols:
         table.add_column(col, no_wrap=True, overflow="ellipsis")
     for i, r in enumerate(model["rows"], start=model["offset"] + 1):
         group = r["group_id"] or ""
-        table.add_row(str(i), r["message_id"][:8], r["state"],
-                      Text(group, style=key_style(group)) if model["fifo"] else
-                      str(r["receive_count"]),
-                      str(r["receive_count"]),
-                      rel(r["ms_until_visible"]) if r["ms_until_visible"] else "now",
-                      r["body"][:60])
+        cells = [str(i), r["message_id"][:8], r["state"]]
+        if model["fifo"]:
+            cells.append(Text(group, style=key_style(group)))
+        cells += [str(r["receive_count"]),
+                  rel(r["ms_until_visible"]) if r["ms_until_visible"] else "now",
+                  r["body"][:60]]
+        table.add_row(*cells)
     total = c["total"]
     shown = len(model["rows"])
     foot = Text(f"rows {model['offset'] + 1 if shown else 0}-{model['offset'] + shown} of "
@@ -150,8 +152,8 @@ def function_card(card: dict | None) -> Text:
              f"{'  THROTTLED' if reserved == 0 else ''}  timeout {card['timeout']}s\n")
     t.append(f"running {card['running']}  invoked {card['invocations']}\n")
     if card["recent"]:
-        t.append("recent: " + " ".join(
+        t.append("recent (newest first): " + " ".join(
             {"success": "✓", "error": "✗", "timeout": "⌛", "throttled": "⊘",
-             "running": "…"}.get(r["status"], "?") for r in card["recent"]) + "\n")
+             "running": "▶"}.get(r["status"], "?") for r in card["recent"]) + "\n")
     t.append("1 fail 2 poison 3 flaky 4 timeout 5 partial 6 throttle 0 heal", style="dim")
     return t

@@ -7,6 +7,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Tree
 
+from esmlab.readmodels import BACKLOG_CAP, short_shard
+
 SECTIONS = (("streams", "Streams"), ("queues", "Queues"), ("tables", "Tables"),
             ("functions", "Functions"), ("mappings", "Mappings"))
 
@@ -42,7 +44,8 @@ class ResourceTree(Tree):
         self._by_key = {}
         sections = {}
         for key, title in SECTIONS:
-            sections[key] = self.root.add(title, expand=True, data=("section", key))
+            if model[key]:          # an empty section is noise for a new user
+                sections[key] = self.root.add(title, expand=True, data=("section", key))
         for s in model["streams"]:
             node = sections["streams"].add(s["name"], expand=True, data=("stream", s["name"]))
             self._by_key[("stream", s["name"])] = node
@@ -68,12 +71,12 @@ class ResourceTree(Tree):
             _badge(t, "⛔", "" if not blocked else " blocked", "bold reverse")
             self._set(("stream", s["name"]), t)
             for sh in s["shards"]:
-                t = Text(sh["shard_id"].replace("shardId-", "shard "))
-                b = sh["backlog"]
-                _badge(t, "≡", f"{b}+" if b > 10_000 else b)
-                _badge(t, "▶", sh["in_flight"])
-                if sh["blocked"]:
+                t = Text(short_shard(sh["shard_id"]))
+                if sh["blocked"]:     # first, so a narrow column never cuts it
                     t.append(" ⛔BLOCKED", style="bold reverse")
+                b = sh["backlog"]
+                _badge(t, "≡", f"{BACKLOG_CAP}+" if b > BACKLOG_CAP else b)
+                _badge(t, "▶", sh["in_flight"])
                 self._set(("shard", s["name"], sh["shard_id"]), t)
         for q in model["queues"]:
             c = q["counts"]
@@ -110,3 +113,10 @@ class ResourceTree(Tree):
 
     def node_for(self, key: tuple):
         return self._by_key.get(key)
+
+    def show(self, key: tuple) -> None:
+        """Put the cursor on a resource's node (no selection message)."""
+        node = self._by_key.get(key)
+        if node is not None and self.cursor_node is not node:
+            self._tree_lines      # lays out the lines, so node._line is known
+            self.move_cursor(node)
