@@ -655,8 +655,11 @@ class StreamPoller:
             return seg["end"]
         delay = retry_delay(seg["attempts"])
         st["retry_at"] = e.now_ms + delay
-        retries = "without limit until the records expire" if limit in (-1, None) else \
-            f"retry {seg['attempts']} of {limit}"
+        max_age = c.get("MaximumRecordAgeInSeconds", -1)
+        until = ("until the records expire (retention)" if max_age in (-1, None) else
+                 f"until the records are older than MaximumRecordAgeInSeconds {max_age}")
+        retries = f"MaximumRetryAttempts -1: without limit, {until}" \
+            if limit in (-1, None) else f"retry {seg['attempts']} of {limit}"
         e.log("batch.retry", m["label"],
               f"{what} on {shard} will be retried in {delay / 1000:g} s ({retries}); "
               f"{shard}{'' if c.get('ParallelizationFactor', 1) == 1 else f' lane {n}'} makes no "
