@@ -658,7 +658,51 @@ def check_mapping_state(ctx: Context, check) -> CheckResult:
     return _result(ctx, check, not wrong, want, got, expected_text, actual_text)
 
 
+_MISSING = object()
+
+
+def dig(value: Any, path: str) -> Any:
+    """Follow a dotted path (list indexes as numbers) into JSON data."""
+    for part in path.split("."):
+        if isinstance(value, list) and part.lstrip("-").isdigit() and \
+                -len(value) <= int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return _MISSING
+    return value
+
+
+def check_field(ctx: Context, check) -> CheckResult:
+    a = check.args
+    nth = a["nth"]
+    if a["of"] == "invocation":
+        docs = [i["event"] for i in ctx.matching(a) if i.get("event") is not None]
+        where = f"invocation {nth}'s event"
+    else:
+        if not a.get("name"):
+            return _unusable(ctx, check, "a destination field needs `name`")
+        docs = [r["body"] for r in failure_records(ctx, a["name"])]
+        where = f"record {nth} in {a['name']}"
+    if nth > len(docs):
+        return _result(ctx, check, False, a["path"], None, f"{where} to exist",
+                       f"only {len(docs)}")
+    got = dig(docs[nth - 1], a["path"])
+    present = got is not _MISSING
+    if "exists" in a and "equals" not in a:
+        return _result(ctx, check, present == a["exists"], a["exists"], present,
+                       f"{a['path']} {'present' if a['exists'] else 'absent'} in {where}",
+                       "present" if present else "absent")
+    want = a.get("equals")
+    ok = present and got == want
+    return _result(ctx, check, ok, want, None if not present else got,
+                   f"{a['path']} = {_value_text(want)} in {where}",
+                   _value_text(got) if present else "absent")
+
+
 CHECKERS: dict[str, Callable[[Context, Any], CheckResult]] = {
+    "field": check_field,
     "invocations": check_invocations,
     "invocation": check_invocation,
     "in_order": check_in_order,

@@ -458,6 +458,16 @@ CHECKS: dict[str, Map] = {
     "mapping_state": check({
         "mapping": req(MAPPING), "State": opt(STR), "LastProcessingResult": opt(STR),
     }),
+    # A value inside what the function received (`of: invocation`, the nth
+    # matching invocation's event) or inside what reached a destination
+    # (`of: destination`, the nth record in `name`), by a dotted path such as
+    # Records.0.dynamodb.NewImage or requestContext.condition.
+    "field": check({
+        "of": req(Enum(("invocation", "destination"))), "nth": req(COUNT),
+        "function": opt(FUNCTION), "mapping": opt(MAPPING),
+        "name": opt(Ref(("queue", "topic", "bucket"))), "path": req(STR),
+        "equals": opt(Anything("any")), "exists": opt(BOOL),
+    }),
 }
 
 # --- steps -------------------------------------------------------------------
