@@ -124,8 +124,8 @@ class EsmlabApp(App):
             self.selected = ("function", model["functions"][0]["name"])
         self.refresh_view(model)
         tree = self.query_one(ResourceTree)
-        tree.show(self.selected)
         tree.focus()
+        self.call_after_refresh(tree.show, self.selected)    # once the tree has a size
         if self.created:
             self.notify("A new lab with a starter set-up was created: some traffic is waiting. "
                         "F5 steps the clock, 1 breaks the selected function, F1 shows "

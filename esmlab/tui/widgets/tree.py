@@ -9,8 +9,10 @@ from textual.widgets import Tree
 
 from esmlab.readmodels import BACKLOG_CAP, short_shard
 
-SECTIONS = (("streams", "Streams"), ("queues", "Queues"), ("tables", "Tables"),
-            ("functions", "Functions"), ("mappings", "Mappings"))
+# Mappings first: they are what the lab is about, and the one selected at
+# start stays in view with its source below it on a short terminal.
+SECTIONS = (("mappings", "Mappings"), ("streams", "Streams"), ("queues", "Queues"),
+            ("tables", "Tables"), ("functions", "Functions"))
 
 
 def _badge(text: Text, label: str, value, style: str = "") -> None:
