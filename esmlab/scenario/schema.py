@@ -455,9 +455,6 @@ CHECKS: dict[str, Map] = {
         "function": opt(FUNCTION), "mapping": opt(MAPPING), "count": opt(NATURAL),
         "at_least": opt(NATURAL), "distinct": opt(BOOL, False),
     }, bound("count", "at_least")),
-    "mapping_state": check({
-        "mapping": req(MAPPING), "State": opt(STR), "LastProcessingResult": opt(STR),
-    }),
     # A value inside what the function received (`of: invocation`, the nth
     # matching invocation's event) or inside what reached a destination
     # (`of: destination`, the nth record in `name`), by a dotted path such as
@@ -467,6 +464,9 @@ CHECKS: dict[str, Map] = {
         "function": opt(FUNCTION), "mapping": opt(MAPPING),
         "name": opt(Ref(("queue", "topic", "bucket"))), "path": req(STR),
         "equals": opt(Anything("any")), "exists": opt(BOOL),
+    }),
+    "mapping_state": check({
+        "mapping": req(MAPPING), "State": opt(STR), "LastProcessingResult": opt(STR),
     }),
 }
 
