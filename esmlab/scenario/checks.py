@@ -566,7 +566,7 @@ def concurrency_of(ctx: Context, m: dict, of: str) -> int:
     queue_mapping = m["source_kind"].startswith("sqs")
     if of == "actual":
         if queue_mapping:
-            return int(rt.get("busy", 0))
+            return int(rt.get("busy", 0)) - len(rt.get("throttled") or [])
         return sum(1 for *_, st in streams.lanes(m["uuid"]) if st.get("inflight"))
     if of == "target":
         if queue_mapping:

@@ -190,6 +190,8 @@ class _Exporter:
             return {"delete_mapping": self.ref(a["ref"])}
         if name == "set_profile":
             return {"set_profile": a["profile"]}
+        if name == "set_account_concurrency":
+            return {"set_account_concurrency": a["ConcurrentExecutions"]}
         if name == "set_duplicate_rate":
             return {"set_duplicate_rate": {"QueueName": a["QueueName"], "rate": a["rate"]}}
         if name in ("send_message_batch", "put_records", "put_item", "update_item",

@@ -533,6 +533,9 @@ class Player:
         elif kind == "set_profile":
             lab.do("set_profile", profile=a)
             result.summary = f"SQS scaling profile: {a}"
+        elif kind == "set_account_concurrency":
+            lab.do("set_account_concurrency", ConcurrentExecutions=a)
+            result.summary = f"account concurrency quota: {a}"
         else:  # pragma: no cover - the loader accepts only known kinds
             raise LabError(f"the player does not know the step kind {kind!r}")
 

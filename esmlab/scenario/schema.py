@@ -562,6 +562,7 @@ STEPS: dict[str, Key] = {
         "QueueName": req(QUEUE), "ReceiptHandle": req(STR), "VisibilityTimeout": req(NATURAL),
     }, what="a map")),
     "set_profile": req(Enum(("current", "classic"))),
+    "set_account_concurrency": req(Int(min=100)),
 }
 
 # Keys a step may carry besides its one action.

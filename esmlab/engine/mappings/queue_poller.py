@@ -247,7 +247,6 @@ class QueuePoller:
         if not batch:
             return
         rt["busy"] += 1
-        rt["peak"] = max(rt["peak"], rt["busy"])
         self._invoke(m, batch, reason, tries=0)
 
     def _invoke(self, m: dict, batch: list[dict], reason: str, tries: int) -> None:
@@ -267,6 +266,7 @@ class QueuePoller:
         if throttled:
             self._throttled(m, batch, reason, tries, throttled, inv_id)
             return
+        rt["peak"] = max(rt["peak"], running(rt))
         counts = [msg["receive_count"] for msg in batch]
         groups = sorted({msg["group_id"] for msg in batch if msg.get("group_id")})
         e.log("invoke.started", m["label"],
@@ -504,7 +504,7 @@ class QueuePoller:
         label = m["label"]
         metric = e.journal.metric
         metric(label, "ConcurrencyTarget", rt["target"])
-        metric(label, "ConcurrentExecutions", rt["busy"])
+        metric(label, "ConcurrentExecutions", running(rt))
         metric(rt["queue"], "ApproximateNumberOfMessagesVisible", counts["visible"])
         metric(rt["queue"], "ApproximateNumberOfMessagesNotVisible", counts["in_flight"])
         metric(rt["queue"], "ApproximateNumberOfMessagesDelayed", counts["delayed"])
@@ -535,3 +535,10 @@ def _record_bytes(msg: dict, fifo: bool) -> int:
 def _span(values: list[int]) -> str:
     lo, hi = min(values), max(values)
     return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def running(rt: dict) -> int:
+    """Batches whose invocation is running now. A batch held for a throttle
+    retry occupies a poller but is not a running invocation, so it does not
+    count (AWS's ConcurrentExecutions counts running invocations)."""
+    return rt["busy"] - len(rt.get("throttled") or [])
