@@ -60,8 +60,24 @@ def key_colour_index(key: str | None, n: int = 12) -> int:
     return zlib.crc32((key or "").encode()) % n
 
 
+_COUNTS: dict[tuple, int] = {}
+_COUNTS_VERSION: list = [None]
+
+
 def _capped_count(conn, sql: str, args: tuple, cap: int = BACKLOG_CAP) -> int:
-    return conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {cap + 1})", args).fetchone()[0]
+    """count(*) of a query, stopping at cap + 1 rows. Memoised while the
+    connection has written nothing (`total_changes` unchanged), so one
+    refresh that asks twice, or a refresh after a tab switch, counts once."""
+    version = (id(conn), conn.total_changes, conn.in_transaction)
+    if _COUNTS_VERSION[0] != version:
+        _COUNTS.clear()
+        _COUNTS_VERSION[0] = version
+    key = (sql, args, cap)
+    n = _COUNTS.get(key)
+    if n is None:
+        n = conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {cap + 1})", args).fetchone()[0]
+        _COUNTS[key] = n
+    return n
 
 
 def header(lab) -> dict:
