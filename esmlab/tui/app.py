@@ -126,10 +126,16 @@ class EsmlabApp(App):
         tree = self.query_one(ResourceTree)
         tree.focus()
         self.call_after_refresh(tree.show, self.selected)    # once the tree has a size
+        self.call_after_refresh(self._painted)
         if self.created:
             self.notify("A new lab with a starter set-up was created: some traffic is waiting. "
                         "F5 steps the clock, 1 breaks the selected function, F1 shows "
                         "first steps.", timeout=12)
+
+    def _painted(self) -> None:
+        """The first frame is on screen (esmlab.tui.bench reads this)."""
+        import time
+        self.first_paint_at = time.perf_counter()
 
     # -- selection helpers --------------------------------------------------------------
 
