@@ -80,3 +80,16 @@ def test_account_concurrency_is_a_recorded_command(lab):
     assert lab.engine.account_concurrency == 3000
     lab.rebuild()
     assert lab.engine.account_concurrency == 3000
+
+
+def test_iterator_age_is_recorded_per_mapping_and_per_shard(lab):
+    lab.create_function("f")
+    lab.create_stream("s", ShardCount=2)
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.stream_arn("s"),
+                       StartingPosition="TRIM_HORIZON")
+    lab.step()
+    result = lab.put_record("s", "k", "x")
+    lab.advance(5)
+    per_shard = lab.metric_series(f"m/{result['ShardId']}", "IteratorAge")
+    assert len(per_shard) == 1 and per_shard[0][1] > 0
+    assert lab.metric_series("m", "IteratorAge") == per_shard

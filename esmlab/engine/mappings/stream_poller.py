@@ -507,7 +507,11 @@ class StreamPoller:
         seg["invokes"] += 1
         seg["throttles"] = 0
         if records:
-            e.journal.metric(m["label"], "IteratorAge", e.now_ms - records[-1]["arrival_ms"])
+            # IteratorAge per mapping (AWS's metric) and per shard (which
+            # shard is falling behind), as resource "<mapping>/<shard>".
+            age = e.now_ms - records[-1]["arrival_ms"]
+            e.journal.metric(m["label"], "IteratorAge", age)
+            e.journal.metric(f"{m['label']}/{shard}", "IteratorAge", age)
         what = (f"final invoke for the window {payloads.iso(tw['start'])}" if seg.get("final")
                 else f"{len(records)} record(s) {first}..{last}")
         retry = f", retry {seg['invokes'] - 1}" if seg["invokes"] > 1 else ""
