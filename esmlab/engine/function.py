@@ -254,13 +254,20 @@ class Functions:
         return outcome
 
     def _done(self, key: str, inv_id: int) -> None:
-        row = self.conn.execute("SELECT function, response, error FROM invocations WHERE id=?",
-                                (inv_id,)).fetchone()
-        name, response, error = row
+        # One read of what the pollers need (not the stored event, which can
+        # be megabytes), then the outcome goes to the mapping.
+        row = self.conn.execute(
+            "SELECT function, mapping, source, start_ms, end_ms, attempt, size, response, "
+            "error, detail FROM invocations WHERE id=?", (inv_id,)).fetchone()
+        name, mapping, source, start, end, attempt, size, response, error, detail = row
         result = json.loads(response)
         self.conn.execute("UPDATE invocations SET status=? WHERE id=?", (result["status"], inv_id))
         self.conn.execute("UPDATE functions SET running = running - 1 WHERE name=?", (name,))
-        self.engine.mappings.on_invocation_done(inv_id, result["status"], result["response"],
+        inv = {"id": inv_id, "function": name, "mapping": mapping, "source": source,
+               "start_ms": start, "end_ms": end, "status": result["status"],
+               "attempt": attempt, "size": size,
+               "detail": json.loads(detail) if detail else None}
+        self.engine.mappings.on_invocation_done(inv, result["status"], result["response"],
                                                 json.loads(error) if error else None,
                                                 result.get("why", ""))
 

@@ -245,8 +245,7 @@ class Mappings:
     def on_stream_reshard(self, stream: str) -> None:
         self.streams.on_reshard(stream)
 
-    def on_invocation_done(self, inv_id: int, status: str, response, error, why: str) -> None:
-        inv = self.engine.functions.invocation(inv_id)
+    def on_invocation_done(self, inv: dict, status: str, response, error, why: str) -> None:
         if inv["mapping"] is None:
             return
         try:
