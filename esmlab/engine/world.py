@@ -42,6 +42,8 @@ class Engine:
         self.account_concurrency = int(meta.get("account_concurrency", 1000))
         self.rng = LabRandom(int(meta.get("rng", LabRandom.from_seed(self.seed).state)))
         self.agenda = Agenda(self.conn, int(meta.get("now_ms", self.start_ms)))
+        self._flushed = {k: meta[k] for k in ("now_ms", "rng", "profile", "account_concurrency")
+                         if k in meta}
         self.journal = Journal(self.conn, self.agenda)
         self._services()
 
@@ -67,11 +69,14 @@ class Engine:
         return self.agenda.now_ms
 
     def flush(self) -> None:
-        store = self.store
-        store.set_meta("now_ms", str(self.agenda.now_ms))
-        store.set_meta("rng", str(self.rng.state))
-        store.set_meta("profile", self.profile)
-        store.set_meta("account_concurrency", str(self.account_concurrency))
+        """Write the scalars that changed since the last flush (or load)."""
+        values = {"now_ms": str(self.agenda.now_ms), "rng": str(self.rng.state),
+                  "profile": self.profile,
+                  "account_concurrency": str(self.account_concurrency)}
+        for key, value in values.items():
+            if self._flushed.get(key) != value:
+                self.store.set_meta(key, value)
+        self._flushed = values
 
     def log(self, kind, resource, reason, subject=None, data=None) -> None:
         self.journal.log(kind, resource, reason, subject, data)
