@@ -295,6 +295,60 @@ async def test_play_a_scenario_switches_to_its_lab_and_shows_narration(lab_path,
         assert app.narration, "each played step is narrated"
 
 
+async def test_step_through_a_scenario_with_narration(lab_path):
+    pytest.importorskip("esmlab.scenario.player")
+    fixture = Path(__file__).parent.parent / "scenarios" / "basics-poll-and-invoke.yaml"
+    if not fixture.exists():
+        pytest.skip("no lesson scenario")
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f3")                  # nothing open yet: refused, lab unchanged
+        await pilot.pause()
+        assert app.lab_path == str(lab_path)
+        app.play_scenario(str(fixture), step_by_step=True)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.player is not None and app.player.lab is app.lab
+        assert app.player.results == [] and "setup" in app.narration[0]
+        assert "scenario step 0/" in text_of(app, "#clock")
+        for n in (1, 2):
+            await pilot.press("f3")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert len(app.player.results) == n
+            assert app.narration[-1].startswith(f"[{n}/")
+        assert "scenario step 2/" in text_of(app, "#clock")
+        assert app.narration[-1][:40] in text_of(app, "#ticker")
+        assert not app.player.stopped
+
+
+async def test_behaviour_form_sets_a_mode_with_its_options(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("7")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AskScreen)
+        form.query_one("#f-mode").value = "poison"
+        form.query_one("#f-partition_key").value = "bob"
+        await pilot.click("#ok")
+        await pilot.pause()
+        card = rm.function_card(app.lab, "clicks-handler")
+        assert card["behaviour"] == {"mode": "poison", "match": {"partition_key": "bob"}}
+        assert "partition key 'bob'" in text_of(app, "#card")
+        # an invalid combination is refused with the engine's words; nothing changes
+        await pilot.press("7")
+        await pilot.pause()
+        app.screen.query_one("#f-mode").value = "flaky"
+        app.screen.query_one("#f-probability").value = "2"
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert rm.function_card(app.lab, "clicks-handler")["mode"] == "poison"
+        assert any("probability" in n.message for n in app._notifications)
+
+
 def test_the_engine_does_not_import_textual():
     code = "import sys, esmlab.lab, esmlab.readmodels; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -73,6 +73,8 @@ class EsmlabApp(App):
         self._last_journal_id = -1
         self._stale: set[str] = set(TABS)
         self.narration: list[str] = []
+        self.player = None            # a scenario opened step by step
+        self.user_keys: dict[str, str] = {}
         self.keymap_error: str | None = None
 
     # -- layout -------------------------------------------------------------------------
@@ -111,6 +113,7 @@ class EsmlabApp(App):
             keymap = bindings.load_keymap()
             if keymap:
                 self.set_keymap(keymap)
+                self.user_keys = keymap
         except (ValueError, OSError) as exc:
             self.keymap_error = str(exc)
             self.notify(f"keymap ignored: {exc}", severity="warning")
@@ -239,6 +242,13 @@ class EsmlabApp(App):
             t.append(f" ▶ running ×{self.speed} ", style="bold")
         else:
             t.append(f" ⏸ paused ×{self.speed} ")
+        player = self.player
+        if player is not None and player.lab is self.lab:
+            total = len(player.scenario.steps)
+            state = "stopped" if player.stopped else "done" if player.done else "next: " + \
+                bindings.key_for("scenario_next", self.user_keys)
+            t.append(f" scenario step {len(player.results)}/{total} ({state}) ",
+                     style="bold reverse")
         t.append(f" seed {h['seed']}  profile {h['profile']}  pending {h['pending']}")
         self.query_one("#clock", Static).update(t)
 
@@ -334,9 +344,11 @@ class EsmlabApp(App):
             line.append(f"{ev['resource']}: ")
             line.append(ev["reason"])
             log.write(line)
+        stepping = self.player is not None and self.player.lab is self.lab
         if events:
             self._log_after = events[-1]["id"]
             last = events[-1]
+        if events and not stepping:          # while stepping a scenario it narrates
             self.query_one("#ticker", Static).update(
                 Text(f" {last['kind']}: {last['reason']}", overflow="ellipsis", no_wrap=True))
 
@@ -376,6 +388,8 @@ class EsmlabApp(App):
             return True
         if len(self.screen_stack) > 1 and action.split("(")[0] in LAB_ACTIONS:
             return False
+        if action == "scenario_next" and getattr(self, "player", None) is None:
+            return False      # hidden from the footer until a scenario is open
         return True          # Textual's own (tab/shift+tab focus, ...) always work
 
     def _guard(self) -> bool:
@@ -531,6 +545,52 @@ class EsmlabApp(App):
                             f" again to heal.")
         self.refresh_view()
 
+    def action_behaviour_form(self) -> None:
+        if not self._guard():
+            return
+        fn = self.selected_function()
+        if fn is None:
+            return
+        from esmlab.engine.function import MODES
+        b = rm.function_card(self.lab, fn)["behaviour"]
+        match = b.get("match") or {}
+        modes = [(m, m) for m in MODES]
+
+        def done(values):
+            if not values:
+                return
+            wanted: dict = {"mode": values["mode"]}
+            m = {k: values[k].strip() for k in ("text", "partition_key", "group_id")
+                 if values[k].strip()}
+            if m:
+                wanted["match"] = m
+            try:
+                if values["probability"].strip():
+                    wanted["probability"] = float(values["probability"])
+                if values["count"].strip():
+                    wanted["count"] = int(values["count"])
+            except ValueError:
+                self.notify("probability is a number 0-1, count a whole number",
+                            severity="error")
+                return
+            if values["handler"].strip():
+                wanted["handler"] = values["handler"].strip()
+            if self._call(self.lab.set_behaviour, fn, **wanted) is not None:
+                self.notify(f"{fn} now {rm.function_card(self.lab, fn)['describe']}")
+            self.refresh_view()
+
+        self.push_screen(AskScreen(f"Behaviour of {fn}", [
+            ("mode", "mode", b["mode"], modes),
+            ("text", "match: record text contains (poison, partial, timeout)",
+             match.get("text", "")),
+            ("partition_key", "match: partition key", match.get("partition_key", "")),
+            ("group_id", "match: message group id", match.get("group_id", "")),
+            ("probability", "probability 0-1 (flaky)", str(b.get("probability", ""))),
+            ("count", "count (fail_first: fail the first N invocations)",
+             str(b.get("count", ""))),
+            ("handler", "your handler module:function (handler)", b.get("handler", "")),
+        ], ok="Set"), done)
+
     def action_throttle(self) -> None:
         if not self._guard():
             return
@@ -657,12 +717,16 @@ class EsmlabApp(App):
 
         def done(values):
             if values and values["path"].strip():
-                self.play_scenario(values["path"].strip())
+                self.play_scenario(values["path"].strip(), step_by_step=values["how"] == "step")
         default = next(iter(sorted(Path("scenarios").glob("*.yaml"))), "")
-        self.push_screen(AskScreen("Play a scenario (a fresh lab is made beside this one)",
-                                   [("path", "scenario file", str(default))], ok="Play"), done)
+        next_key = bindings.key_for("scenario_next", bindings.load_keymap_safe())
+        self.push_screen(AskScreen("Play a scenario (a fresh lab is made beside this one)", [
+            ("path", "scenario file", str(default)),
+            ("how", "how", "step", [(f"step by step ({next_key} plays the next step)", "step"),
+                                    ("to the end, in the background", "all")]),
+        ], ok="Play"), done)
 
-    def play_scenario(self, path: str) -> None:
+    def play_scenario(self, path: str, step_by_step: bool = False) -> None:
         from esmlab.scenario.loader import ScenarioError, load_scenario
         from esmlab.scenario.player import Player
         try:
@@ -679,25 +743,53 @@ class EsmlabApp(App):
             target = here / f"{stem}-{n}.lab.db"
         self.narration = []
         self.autoplay = False
+        self.player = None
 
         def run():
             player = Player.new(scenario, target)
-
-            def say(result):
-                line = result.narration or f"step {result.index} {result.kind}: {result.summary}"
-                if not result.ok:
-                    line += "  ✗ " + (f"{result.error.message} ({result.error.where})"
-                                       if result.error else
-                                       "; ".join(str(getattr(c, "message", c))
-                                                 for c in result.checks if not c.ok))
-                self.call_from_thread(self._narrate, line)
-
-            say(player.setup())
+            self._say(player.setup(), len(scenario.steps))
+            if step_by_step:
+                self.player = player
+                return player.lab
             for result in player.steps():
-                say(result)
+                self._say(result, len(scenario.steps))
             return player.lab
 
-        self._long(run, f"play {stem}", switch_lab=True)
+        self._long(run, f"open {stem}" if step_by_step else f"play {stem}", switch_lab=True)
+
+    def _say(self, result, total: int) -> None:
+        """Narrate one played step (called from the worker thread)."""
+        where = f"{result.index}/{total}" if result.index else "setup"
+        line = result.narration or f"{result.kind}: {result.summary}"
+        line = f"[{where}] {line}"
+        if not result.ok:
+            line += "  ✗ " + (f"{result.error.message} ({result.error.where})"
+                               if result.error else
+                               "; ".join(str(getattr(c, "message", c))
+                                         for c in result.checks if not c.ok))
+        self.call_from_thread(self._narrate, line)
+
+    def action_scenario_next(self) -> None:
+        if not self._guard():
+            return
+        player = self.player
+        if player is None or player.lab is not self.lab:
+            self.notify("no scenario is open step by step: F4 opens one", severity="warning")
+            return
+        if player.done:
+            self.notify("the scenario has no more steps" + (
+                " (it stopped at a failed step)" if player.stopped else ""))
+            return
+        total = len(player.scenario.steps)
+
+        def run():
+            result = player.play_next()
+            self._say(result, total)
+            left = total - len(player.results)
+            if player.stopped:
+                return "stopped at a failed step"
+            return f"{left} step(s) left" if left else "the scenario is finished"
+        self._long(run, "scenario step")
 
     def _narrate(self, line: str) -> None:
         self.narration.append(line)
@@ -740,6 +832,7 @@ class EsmlabApp(App):
                     self.query_one("#whylog", RichLog).write(Text("▶ " + line, style="bold"))
             self.notify(f"{what}: " + (result if isinstance(result, str) else "done"))
         self.refresh_view()
+        self.refresh_bindings()
         self.post_message(LongWorkDone(what, exc))
 
     # -- palette --------------------------------------------------------------------------
