@@ -155,5 +155,6 @@ def function_card(card: dict | None) -> Text:
         t.append("recent (newest first): " + " ".join(
             {"success": "✓", "error": "✗", "timeout": "⌛", "throttled": "⊘",
              "running": "▶"}.get(r["status"], "?") for r in card["recent"]) + "\n")
-    t.append("1 fail 2 poison 3 flaky 4 timeout 5 partial 6 throttle 0 heal", style="dim")
+    t.append("1 fail 2 poison 3 flaky 4 timeout 5 partial 6 throttle 0 heal 7 options…",
+             style="dim")
     return t
