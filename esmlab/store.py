@@ -83,8 +83,10 @@ CREATE TABLE IF NOT EXISTS shards (
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY, stream TEXT NOT NULL, shard_id TEXT NOT NULL, seq TEXT NOT NULL,
     partition_key TEXT NOT NULL, data BLOB, arrival_ms INTEGER NOT NULL, size INTEGER NOT NULL,
-    detail TEXT);
-CREATE INDEX IF NOT EXISTS records_shard ON records (stream, shard_id, seq);
+    detail TEXT, khash INTEGER NOT NULL DEFAULT 0);
+-- khash: the top 56 bits of MD5(partition key), so a ParallelizationFactor
+-- lane (khash % factor) is found in the index without reading the rows.
+CREATE INDEX IF NOT EXISTS records_shard ON records (stream, shard_id, seq, khash, arrival_ms);
 CREATE INDEX IF NOT EXISTS records_arrival ON records (stream, arrival_ms);
 
 CREATE TABLE IF NOT EXISTS tables (

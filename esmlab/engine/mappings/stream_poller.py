@@ -15,11 +15,11 @@ what "the shard is blocked" means.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from esmlab.engine import payloads
 from esmlab.engine.function import Item
+from esmlab.engine.sources.stream import key_hash
 from esmlab.engine.mappings.filters import matches, parse_filter_criteria
 
 POLL_MS = {"kinesis": 1000, "dynamodb": 250}   # base polling rates (reference 1.2)
@@ -43,9 +43,10 @@ def _b64_len(data) -> int:
 
 
 def lane_of(key: str, factor: int) -> int:
+    """The ParallelizationFactor lane of a partition key (or item key)."""
     if factor <= 1:
         return 0
-    return int.from_bytes(hashlib.md5(key.encode()).digest()[:8], "big") % factor
+    return key_hash(key) % factor
 
 
 def poll_phase(shard_id: str, period: int) -> int:
@@ -266,14 +267,12 @@ class StreamPoller:
         reason, after = None, checkpoint
         window = st["tw"]
         while reason is None:
-            chunk = self.engine.streams.read(stream, shard, after, c["BatchSize"] * max(pf, 1))
+            chunk = self.engine.streams.read(stream, shard, after, c["BatchSize"],
+                                             lane=(n, pf) if pf > 1 else None)
             if not chunk:
                 break
             for rec in chunk:
                 after = rec["seq"]
-                if pf > 1 and lane_of(rec["partition_key"], pf) != n:
-                    examined_end = rec["seq"]
-                    continue
                 if tw_seconds:
                     start = rec["arrival_ms"] // (tw_seconds * 1000) * tw_seconds * 1000
                     if window is None:

@@ -85,6 +85,13 @@ _SEQ_RE = re.compile(r"\d{1,128}\Z")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 _RECORD_COLUMNS = "id, seq, partition_key, data, arrival_ms, size, detail"
+
+
+def key_hash(partition_key: str) -> int:
+    """The top 56 bits of MD5(partition key): stored with each record so the
+    mapping's ParallelizationFactor lane of a key (key_hash % factor) can be
+    selected in SQL. 56 bits fit SQLite's signed 64-bit integers."""
+    return int.from_bytes(hashlib.md5(partition_key.encode()).digest()[:7], "big")
 _SHARD_COLUMNS = ("shard_id, ordinal, parent, adjacent_parent, hash_start, hash_end, start_seq, "
                   "end_seq, last_seq, created_ms, closed_ms, trimmed_seq, trimmed")
 
@@ -482,13 +489,13 @@ class Streams:
             counter += 1
             shard_id = ids[i]
             seq = kinesis_seq(counter, ordinals[i]) if kinesis else dynamodb_seq(counter)
-            rows.append((name, shard_id, seq, pk, data, now, size, detail_text))
+            rows.append((name, shard_id, seq, pk, data, now, size, detail_text, key_hash(pk)))
             written.append((shard_id, seq))
             touched[shard_id] = seq
         conn = self.conn
         conn.executemany(
             "INSERT INTO records (stream, shard_id, seq, partition_key, data, arrival_ms, size, "
-            "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "detail, khash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.execute("UPDATE streams SET next_seq=? WHERE name=?", (counter, name))
         conn.executemany("UPDATE shards SET last_seq=? WHERE stream=? AND shard_id=?",
                          [(seq, name, sid) for sid, seq in touched.items()])
@@ -600,7 +607,8 @@ class Streams:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def read(self, name, shard_id, after_seq: str | None, limit: int) -> list[dict]:
+    def read(self, name, shard_id, after_seq: str | None, limit: int,
+             lane: tuple[int, int] | None = None) -> list[dict]:
         """Up to `limit` records of the shard after `after_seq` (exclusive; None = from the
         trim horizon), in sequence order. Never returns a record past its retention, even
         before trim() has deleted it. Each: {"id", "seq", "partition_key", "data" (bytes),
@@ -610,10 +618,16 @@ class Streams:
             raise AwsError("ResourceNotFoundException",
                            f"Stream {name} under account {ACCOUNT} not found.")
         cutoff = self.engine.now_ms - row[0]
-        rows = self.conn.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE stream=? AND shard_id=? AND seq>? "
-            "AND arrival_ms>? ORDER BY seq LIMIT ?",
-            (name, shard_id, after_seq or "", cutoff, limit)).fetchall()
+        if lane is None:
+            rows = self.conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records WHERE stream=? AND shard_id=? AND seq>? "
+                "AND arrival_ms>? ORDER BY seq LIMIT ?",
+                (name, shard_id, after_seq or "", cutoff, limit)).fetchall()
+        else:  # only the records of lane n of `factor` lanes: (n, factor)
+            rows = self.conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records WHERE stream=? AND shard_id=? AND seq>? "
+                "AND khash % ? = ? AND arrival_ms>? ORDER BY seq LIMIT ?",
+                (name, shard_id, after_seq or "", lane[1], lane[0], cutoff, limit)).fetchall()
         return [_record_dict(r) for r in rows]
 
     def records_by_ids(self, ids) -> list[dict]:
