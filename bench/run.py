@@ -45,7 +45,7 @@ def sqs_floor(n: int) -> float:
                          "VALUES ('q', ?, ?, 0, 0)",
                          [(f"id-{b}-{k}", f"message {b}-{k}") for k in range(10)])
         conn.execute("COMMIT")
-    for b in range(n // 10):
+    for _ in range(n // 10):
         conn.execute("BEGIN")
         ids = [r[0] for r in conn.execute(
             "SELECT id FROM m WHERE queue='q' AND visible_ms <= 1 ORDER BY visible_ms, id "

@@ -873,7 +873,7 @@ def test_replaying_the_commands_gives_the_same_journal(lab):
 def test_6_mb_limit_is_exact_for_many_small_records(lab):
     from esmlab.engine import payloads
     kinesis(lab, BatchSize=10000)
-    for b in range(8):
+    for _ in range(8):
         lab.put_records("s", [{"PartitionKey": f"k{i}", "Data": "y" * 1200} for i in range(500)])
     lab.run_until_idle()
     invs = reached(lab)

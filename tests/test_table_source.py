@@ -176,7 +176,7 @@ def test_key_argument_must_match_the_schema_exactly(engine):
     table(engine)
     for bad in ({"pk": {"S": "a"}}, {**key(), "extra": {"S": "x"}},
                 {"pk": {"S": "a"}, "sk": {"S": "1"}}):
-        e = error(lambda: engine.tables.get_item("orders", bad))
+        e = error(lambda bad=bad: engine.tables.get_item("orders", bad))
         assert (e.code, e.message) == ("ValidationException",
                                        "The provided key element does not match the schema")
 

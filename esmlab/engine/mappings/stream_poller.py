@@ -138,7 +138,7 @@ class StreamPoller:
         # Re-lane every shard from the slowest lane's checkpoint: records past
         # it may be delivered again (at-least-once), none are skipped.
         by_shard: dict[str, list] = {}
-        for shard, n, checkpoint, state in self.lanes(m["uuid"]):
+        for shard, _lane, checkpoint, state in self.lanes(m["uuid"]):
             by_shard.setdefault(shard, []).append((checkpoint, state))
         self.conn.execute("DELETE FROM lanes WHERE mapping=?", (m["uuid"],))
         for shard, rows in by_shard.items():

@@ -788,8 +788,8 @@ class Queues:
         if row is None:
             self.engine.log(
                 "sqs.delete_ignored", name,
-                f"delete with a stale receipt handle ignored: the message was received again "
-                f"since (each receive issues a new handle) or is already gone; nothing deleted")
+                "delete with a stale receipt handle ignored: the message was received again "
+                "since (each receive issues a new handle) or is already gone; nothing deleted")
             return False
         self.conn.execute("DELETE FROM messages WHERE id = ?", (row_id,))
         self._adjust_total(name, -(1))
@@ -831,7 +831,7 @@ class Queues:
         seconds from now (0 = at once). The total since the receive may not exceed
         12 hours. A stale handle changes nothing and raises AWS's error.
         UNCERTAIN: a current handle whose visibility already ended still works."""
-        info = self.info(name)
+        self.info(name)  # QueueDoesNotExist for an unknown queue
         row_id = _handle_row(receipt_handle)
         timeout = _whole(visibility_timeout)
         if timeout is None or not 0 <= timeout <= MAX_VISIBILITY_S:

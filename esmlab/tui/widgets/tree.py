@@ -120,5 +120,5 @@ class ResourceTree(Tree):
         """Put the cursor on a resource's node (no selection message)."""
         node = self._by_key.get(key)
         if node is not None and self.cursor_node is not node:
-            self._tree_lines      # lays out the lines, so node._line is known
+            _ = self._tree_lines  # lays out the lines, so node._line is known
             self.move_cursor(node)
