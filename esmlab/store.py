@@ -115,7 +115,8 @@ CREATE TABLE IF NOT EXISTS mappings (
     last_modified_ms INTEGER NOT NULL, runtime TEXT NOT NULL, created_seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS lanes (
     mapping TEXT NOT NULL, shard_id TEXT NOT NULL, lane INTEGER NOT NULL,
-    checkpoint TEXT, state TEXT NOT NULL, PRIMARY KEY (mapping, shard_id, lane));
+    checkpoint TEXT, state TEXT NOT NULL, inflight INTEGER,
+    PRIMARY KEY (mapping, shard_id, lane));
 
 CREATE TABLE IF NOT EXISTS sinks (
     name TEXT PRIMARY KEY, kind TEXT NOT NULL, arn TEXT NOT NULL, created_ms INTEGER NOT NULL);
