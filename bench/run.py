@@ -150,12 +150,13 @@ def poison_until_expiry() -> dict:
 
 
 def scale_to_1250() -> dict:
-    """A big backlog and a slow handler: the current profile scales to 1,250."""
+    """A big backlog and a slow handler: the current profile scales to 1,250
+    concurrent batches (the account quota raised to 5,000 so it can)."""
     lab = Lab.create(_tmp("scale.db"))
-    lab.create_function("f", Timeout=60, duration={"fixed_ms": 30_000, "per_record_ms": 0})
-    lab.engine.account_concurrency = 5000
+    lab.do("set_account_concurrency", ConcurrentExecutions=5000)
+    lab.create_function("f", Timeout=60, duration={"fixed_ms": 60_000, "per_record_ms": 0})
     lab.create_queue("q", {"VisibilityTimeout": "400"})
-    for b in range(2000):
+    for b in range(6000):
         with lab.store.transaction():
             lab.engine.queues.send_batch("q", [{"Id": str(k), "MessageBody": f"m{b}-{k}"}
                                                for k in range(10)])
