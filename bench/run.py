@@ -29,32 +29,44 @@ def _tmp(name: str) -> Path:
 
 
 def sqs_floor(n: int) -> float:
-    """The same row work with plain sqlite3: insert n messages in batches of
-    10, mark them received in 10s, delete them in 10s, one transaction per
-    batch call (as the lab does), WAL mode."""
+    """The floor: the same row operations on the same table, with plain
+    sqlite3 and executemany. The lab's own `messages` table and indexes (from
+    esmlab.store.SCHEMA) get the same rows: n messages inserted in batches of
+    10, received in 10s (select + update receive count, visibility, receipt
+    handle), deleted in 10s, one transaction per call, WAL mode. What the
+    lab adds on top is its own work: validation, ids and md5s, the journal
+    event for each call, wake-ups for pollers."""
+    from esmlab.store import SCHEMA
     conn = sqlite3.connect(_tmp("floor.db"), isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE m (id INTEGER PRIMARY KEY, queue TEXT, message_id TEXT, body TEXT,"
-                 " visible_ms INTEGER, receive_count INTEGER, receipt_handle TEXT)")
-    conn.execute("CREATE INDEX m_ready ON m (queue, visible_ms, id)")
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    now = 1_704_067_200_000
     start = time.perf_counter()
     for b in range(n // 10):
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO m (queue, message_id, body, visible_ms, receive_count) "
-                         "VALUES ('q', ?, ?, 0, 0)",
-                         [(f"id-{b}-{k}", f"message {b}-{k}") for k in range(10)])
+        conn.executemany(
+            "INSERT INTO messages (queue, message_id, body, attributes, size, sent_ms, "
+            "enqueued_ms, visible_ms, receive_count, first_receive_ms, group_id, dedup_id, "
+            "seq_no, head) VALUES ('q', ?, ?, NULL, ?, ?, ?, ?, 0, NULL, NULL, NULL, NULL, NULL)",
+            [(f"{b:08x}-0000-4000-8000-{k:012x}", f"message {b}-{k}", 14, now, now, now)
+             for k in range(10)])
         conn.execute("COMMIT")
-    for _ in range(n // 10):
+    for b in range(n // 10):
         conn.execute("BEGIN")
         ids = [r[0] for r in conn.execute(
-            "SELECT id FROM m WHERE queue='q' AND visible_ms <= 1 ORDER BY visible_ms, id "
-            "LIMIT 10")]
-        conn.executemany("UPDATE m SET visible_ms=30000, receive_count=receive_count+1, "
-                         "receipt_handle=? WHERE id=?", [(f"rh{i}", i) for i in ids])
+            "SELECT id FROM messages WHERE queue='q' AND visible_ms <= ? ORDER BY visible_ms, id "
+            "LIMIT 10", (now,))]
+        conn.executemany("UPDATE messages SET receive_count = receive_count + 1, "
+                         "first_receive_ms = ?, received_ms = ?, visible_ms = ?, "
+                         "receipt_handle = ?, holder = NULL WHERE id = ?",
+                         [(now, now, now + 30_000, f"rh{b}-{i}", i) for i in ids])
         conn.execute("COMMIT")
         conn.execute("BEGIN")
-        conn.executemany("DELETE FROM m WHERE id=?", [(i,) for i in ids])
+        conn.executemany("DELETE FROM messages WHERE id = ? AND queue = 'q' AND receipt_handle = ?",
+                         [(i, f"rh{b}-{i}") for i in ids])
         conn.execute("COMMIT")
     return time.perf_counter() - start
 
