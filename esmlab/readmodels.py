@@ -438,3 +438,61 @@ def journal_since(lab, after_id: int = 0, resource: str | None = None,
     """Events after `after_id`, oldest first (at most the newest `limit`)."""
     rows = lab.journal(resource=resource, after_id=after_id, newest_first=True, limit=limit)
     return rows[::-1]
+
+
+# -- settings for the create / edit forms ---------------------------------------------------
+
+def form_choices(lab) -> dict:
+    """What the create/edit forms offer: functions, mapping sources (Kinesis
+    streams, queues, DynamoDB table streams) and OnFailure destinations
+    (standard queues, SNS topics, S3 buckets), each as (text, ARN)."""
+    from esmlab.engine import arns
+    e = lab.engine
+    sources = [(f"Kinesis stream {s}", arns.stream_arn(s)) for s in e.streams.names("kinesis")]
+    queues = e.queues.names()
+    sources += [(f"SQS queue {q}", arns.queue_arn(q)) for q in queues]
+    for t in e.tables.names():
+        arn = e.tables.info(t)["stream_arn"]
+        if arn:
+            sources.append((f"DynamoDB table {t} (stream)", arn))
+    destinations = [(f"SQS queue {q}", arns.queue_arn(q)) for q in queues
+                    if not q.endswith(".fifo")]
+    destinations += [(f"{kind.upper()} {name}", arn) for name, kind, arn in lab.store.conn.execute(
+        "SELECT name, kind, arn FROM sinks ORDER BY name")]
+    return {"functions": e.functions.names(), "sources": sources,
+            "destinations": destinations, "queues": queues}
+
+
+def queue_settings(lab, name: str) -> dict:
+    """A queue's editable attributes as strings, plus its DLQ and duplicate rate."""
+    info = lab.engine.queues.info(name)
+    a = info.attributes
+    return {"QueueName": name, "fifo": info.fifo,
+            "VisibilityTimeout": a.get("VisibilityTimeout", ""),
+            "DelaySeconds": a.get("DelaySeconds", ""),
+            "MessageRetentionPeriod": a.get("MessageRetentionPeriod", ""),
+            "dlq": info.dlq_name or "",
+            "maxReceiveCount": "" if info.max_receive_count is None
+            else str(info.max_receive_count),
+            "duplicate_rate": info.duplicate_rate}
+
+
+def function_settings(lab, name: str) -> dict:
+    c = lab.engine.functions.config(name)
+    d = c.get("duration") or {}
+    return {"FunctionName": name, "Timeout": c.get("Timeout"),
+            "ReservedConcurrentExecutions": c.get("ReservedConcurrentExecutions"),
+            "fixed_ms": d.get("fixed_ms"), "per_record_ms": d.get("per_record_ms")}
+
+
+def mapping_settings(lab, ref: str) -> dict:
+    """A mapping's label, state, source kind and stored configuration (AWS names)."""
+    m = lab.mapping(ref)
+    return {"label": m["label"], "uuid": m["uuid"], "state": m["state"],
+            "kind": m["source_kind"], "config": m["config"],
+            "describe": lab.engine.mappings.describe(m)}
+
+
+def stream_settings(lab, name: str) -> dict:
+    info = lab.engine.streams.info(name)
+    return {"name": name, "kind": info["kind"], "retention_hours": info["retention_hours"]}

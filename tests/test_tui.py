@@ -349,6 +349,162 @@ async def test_behaviour_form_sets_a_mode_with_its_options(lab_path):
         assert any("probability" in n.message for n in app._notifications)
 
 
+async def open_new_form(pilot, app, kind: str):
+    from esmlab.tui.screens.resources import ResourceForm
+    await pilot.press("f10")
+    await pilot.pause()
+    app.screen.dismiss(kind)          # the PickScreen's choice
+    await pilot.pause()
+    assert isinstance(app.screen, ResourceForm)
+    return app.screen
+
+
+async def ok(pilot, app):
+    """Click the form's OK (a button ignores clicks for 0.2 s after a press)."""
+    button = app.screen.query_one("#ok")
+    while button.has_class("-active"):
+        await pilot.pause(0.05)
+    await pilot.click("#ok")
+    await pilot.pause()
+
+
+def fill(form, **values):
+    for name, value in values.items():
+        w = form.query_one(f"#f-{name}")
+        if hasattr(w, "text") and not hasattr(w, "value"):
+            w.text = value
+        else:
+            w.value = value
+
+
+async def test_create_a_queue_with_a_dlq_in_the_form(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        form = await open_new_form(pilot, app, "queue")
+        fill(form, QueueName="jobs", VisibilityTimeout="45", dlq="jobs-dlq",
+             maxReceiveCount="2")
+        await ok(pilot, app)
+        assert not isinstance(app.screen, type(form))
+        info = app.lab.engine.queues.info("jobs")
+        assert (info.dlq_name, info.max_receive_count, info.visibility_timeout) == \
+            ("jobs-dlq", 2, 45)
+        assert info.attributes["DelaySeconds"] == "0"          # empty: AWS's default
+        assert "jobs" in tree_text(app) and "jobs-dlq" in tree_text(app)
+        assert app.selected == ("queue", "jobs")
+        # edit the queue: one attribute changes, the DLQ stays
+        await pilot.press("f11")
+        await pilot.pause()
+        fill(app.screen, DelaySeconds="5")
+        await ok(pilot, app)
+        info = app.lab.engine.queues.info("jobs")
+        assert (info.delay_seconds, info.dlq_name) == (5, "jobs-dlq")
+
+
+async def test_mapping_form_shows_aws_refusal_then_creates_and_edits(lab_path):
+    """An invalid value: AWS's message in the form, nothing created; fixed:
+    the mapping appears; then BatchSize edited through UpdateEventSourceMapping."""
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.lab.create_stream("views", ShardCount=1)
+        app.refresh_view()
+        form = await open_new_form(pilot, app, "mapping")
+        before = [m["label"] for m in rm.resources(app.lab)["mappings"]]
+        fill(form, label="views-map", FunctionName="clicks-handler",
+             EventSourceArn="arn:aws:kinesis:us-east-1:123456789012:stream/views",
+             StartingPosition="TRIM_HORIZON", BatchSize="25", MaximumRecordAgeInSeconds="30")
+        await ok(pilot, app)
+        assert app.screen is form                         # still open, nothing lost
+        assert "InvalidParameterValueException" in form.error
+        assert "MaximumRecordAgeInSeconds" in form.error
+        assert "InvalidParameterValueException" in str(form.query_one("#form-error").content)
+        assert [m["label"] for m in rm.resources(app.lab)["mappings"]] == before
+        assert form.query_one("#f-BatchSize").value == "25"
+        fill(form, MaximumRecordAgeInSeconds="60")
+        await ok(pilot, app)
+        assert app.screen is not form, form.error
+        config = app.lab.mapping("views-map")["config"]
+        assert (config["BatchSize"], config["MaximumRecordAgeInSeconds"],
+                config["MaximumRetryAttempts"]) == (25, 60, -1)      # -1: AWS's default
+        assert "views-map" in tree_text(app)
+        assert app.selected == ("mapping", "views-map")
+        # edit the starter's clicks mapping: only BatchSize is sent
+        node = app.query_one("#tree").node_for(("mapping", "clicks"))
+        app.query_one("#tree").select_node(node)
+        await pilot.pause()
+        await pilot.press("f11")
+        await pilot.pause()
+        edit = app.screen
+        assert "(create only)" in str(edit.query_one("#f-EventSourceArn").content) or \
+            edit.query_one("#f-EventSourceArn").content
+        fill(edit, BatchSize="7")
+        await ok(pilot, app)
+        assert app.lab.mapping("clicks")["config"]["BatchSize"] == 7
+        updated = [e for e in app.lab.journal(resource="clicks") if e["kind"] == "mapping.updated"]
+        assert "BatchSize 10 -> 7" in updated[-1]["reason"]
+        assert "MaximumRetryAttempts" not in updated[-1]["reason"]
+
+
+async def test_paste_mapping_json_and_delete_with_confirm(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.lab.step()                 # the starter's mappings are Enabled
+        import json
+        pasted = {"UUID": "1111", "BatchSize": 3, "MaximumBatchingWindowInSeconds": 0,
+                  "EventSourceArn": "arn:aws:sqs:eu-west-1:999999999999:orders",
+                  "FunctionArn": "arn:aws:lambda:eu-west-1:999999999999:function:orders-handler",
+                  "State": "Enabled", "FunctionResponseTypes": ["ReportBatchItemFailures"]}
+        # orders already has orders-handler: AWS refuses a duplicate
+        form = await open_new_form(pilot, app, "mapping")
+        fill(form, json=json.dumps(pasted))
+        await ok(pilot, app)
+        assert app.screen is form and "ResourceConflictException" in form.error
+        await pilot.press("escape")
+        await pilot.pause()
+        app.lab.create_function("other")
+        form = await open_new_form(pilot, app, "mapping")
+        pasted["FunctionArn"] = pasted["FunctionArn"].replace("orders-handler", "other")
+        fill(form, label="pasted", json=json.dumps(pasted))
+        await ok(pilot, app)
+        config = app.lab.mapping("pasted")["config"]
+        assert config["FunctionName"] == "other" and config["BatchSize"] == 3
+        assert config["EventSourceArn"].endswith(":orders")
+        # delete it after a confirmation
+        app.lab.step()
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.lab.mapping("pasted")["state"] == "Deleting"
+
+
+async def test_edit_a_function_timeout_and_create_one(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        node = app.query_one("#tree").node_for(("function", "orders-handler"))
+        app.query_one("#tree").select_node(node)
+        await pilot.pause()
+        await pilot.press("f11")
+        await pilot.pause()
+        fill(app.screen, Timeout="901")
+        await ok(pilot, app)
+        assert "900" in app.screen.error                 # AWS's range message, form open
+        fill(app.screen, Timeout="20", per_record_ms="50")
+        await ok(pilot, app)
+        c = app.lab.engine.functions.config("orders-handler")
+        assert (c["Timeout"], c["duration"]["per_record_ms"]) == (20, 50), getattr(app.screen, "error", None)
+        assert c["ReservedConcurrentExecutions"] is None          # unchanged: not sent
+        form = await open_new_form(pilot, app, "function")
+        fill(form, FunctionName="slow", Timeout="10", fixed_ms="5000")
+        await ok(pilot, app)
+        c = app.lab.engine.functions.config("slow")
+        assert (c["Timeout"], c["duration"]["fixed_ms"]) == (10, 5000)
+        assert "slow" in tree_text(app)
+
+
 def test_the_engine_does_not_import_textual():
     code = "import sys, esmlab.lab, esmlab.readmodels; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -55,6 +55,15 @@ TABLE: tuple[Key, ...] = (
     Key("scenario_next", "f3,g", "scenario_next", "Next step",
         "Scenario: play its next step and show the narration (step-by-step mode)",
         priority=True),
+    Key("new", "f10,c", "new_resource", "New…",
+        "Create a queue (with a DLQ), a Kinesis stream, a function or an event source "
+        "mapping in a form", priority=True),
+    Key("edit", "f11,e", "edit_resource", "Edit…",
+        "Edit the selected mapping (UpdateEventSourceMapping), function (Timeout, reserved "
+        "concurrency, duration), queue (attributes, DLQ) or stream (retention)", priority=True),
+    Key("delete", "delete,x", "delete_resource", "Delete",
+        "Delete the selected mapping (DeleteEventSourceMapping), after a confirmation",
+        priority=True, show=False),
     Key("save", "ctrl+s", "save_snapshot", "Save", "Save a snapshot", priority=True),
     Key("open", "ctrl+o", "open_snapshot", "Open", "Open (restore) a snapshot", priority=True),
     Key("rewind", "ctrl+r", "rewind", "Rewind", "Rewind the lab to an earlier virtual time",
@@ -124,7 +133,7 @@ def textual_bindings() -> list[Binding]:
 
 def display_keys(keys: str) -> str:
     names = {"left_square_bracket": "[", "right_square_bracket": "]", "comma": ",",
-             "full_stop": "."}
+             "full_stop": ".", "delete": "Del"}
     def one(k: str) -> str:
         if k in names:
             return names[k]
