@@ -436,8 +436,11 @@ async def test_mapping_form_shows_aws_refusal_then_creates_and_edits(lab_path):
         await pilot.press("f11")
         await pilot.pause()
         edit = app.screen
-        assert "(create only)" in str(edit.query_one("#f-EventSourceArn").content) or \
-            edit.query_one("#f-EventSourceArn").content
+        from textual.widgets import Input, Label
+        assert not isinstance(edit.query_one("#f-EventSourceArn"), Input)     # read-only
+        assert not isinstance(edit.query_one("#f-StartingPosition"), Input)
+        assert "StartingPosition (create only)" in [str(w.content) for w in edit.query(Label)]
+        assert edit.query_one("#f-BatchSize").value == "10"                   # prefilled
         fill(edit, BatchSize="7")
         await ok(pilot, app)
         assert app.lab.mapping("clicks")["config"]["BatchSize"] == 7
