@@ -202,13 +202,23 @@ def moto_sample(n: int) -> float | None:
         return time.perf_counter() - start
 
 
+class _Results(list):
+    """Printed and written to bench/results.json as each benchmark ends, so a
+    failure late in the run keeps the figures already measured."""
+
+    def append(self, item: dict) -> None:
+        super().append(item)
+        print(json.dumps(item), flush=True)
+        (HERE / "results.json").write_text(json.dumps(self, indent=2) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
     parser.add_argument("--only", help="run one benchmark by name prefix")
     args = parser.parse_args()
     n = 10_000 if args.quick else 100_000
-    results = []
+    results = _Results()
 
     def want(name):
         return not args.only or name.startswith(args.only)
@@ -247,9 +257,6 @@ def main() -> int:
                             "floor_s": None, "ratio": None})
         except ImportError as exc:
             print(f"(TUI benchmark skipped: {exc})")
-    for r in results:
-        print(json.dumps(r))
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
 

@@ -11,6 +11,7 @@ with a TRIM_HORIZON mapping, so the whole million is the mapping's backlog.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import statistics
@@ -27,7 +28,11 @@ CHUNKS_PER_TRANSACTION = 200  # 100,000 records per COMMIT
 
 
 def big_lab_path(records: int = BIG_RECORDS) -> Path:
-    return Path(tempfile.gettempdir()) / f"esmlab-bench-{records}.lab.db"
+    # The schema's hash is in the name, so a lab cached by an older build of
+    # the schema is never reused.
+    from esmlab.store import SCHEMA
+    schema = hashlib.sha256(SCHEMA.encode()).hexdigest()[:10]
+    return Path(tempfile.gettempdir()) / f"esmlab-bench-{records}-{schema}.lab.db"
 
 
 def build_big_lab(path: str | Path | None = None, records: int = BIG_RECORDS) -> Path:
