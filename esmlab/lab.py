@@ -18,7 +18,7 @@ from esmlab.errors import LabError
 from esmlab.store import Store
 
 # Timers that keep running while nothing a user would wait for is pending.
-BACKGROUND_KINDS = ("stream.trim", "queue.expire", "metrics.sample")
+BACKGROUND_KINDS = ("stream.trim", "queue.expire")
 DEFAULT_IDLE_LIMIT_MS = 3_600_000
 
 

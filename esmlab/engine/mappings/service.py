@@ -32,7 +32,6 @@ class Mappings:
         self.streams = StreamPoller(engine, self)
         self.queues = QueuePoller(engine, self)
         engine.agenda.on("mapping.state", self._transition)
-        engine.agenda.on("metrics.sample", self._sample)
 
     # -- lookups ---------------------------------------------------------------
 
@@ -273,8 +272,3 @@ class Mappings:
                 (row["label"], "ConcurrentExecutions")).fetchone()[0]
             if last is None or now - last >= 1000:
                 self.poller(row).sample(row)
-
-    def _sample(self, key: str, data) -> None:
-        """Labs written before event-driven sampling may still hold a
-        `metrics.sample` timer: one more sample, and it is not renewed."""
-        self.ensure_sampling()
