@@ -328,7 +328,7 @@ def scaling(lab, mapping: str) -> dict:
     out = {"label": label, "kind": m["source_kind"], "function": m["function"],
            "series": {}}
     names = ["ConcurrentExecutions"]
-    if m["source_kind"] == "sqs":
+    if m["source_kind"].startswith("sqs"):
         names = ["ConcurrencyTarget", "ConcurrentExecutions"]
         q = m["runtime"].get("queue")
         out["series"]["ApproximateAgeOfOldestMessage"] = series(
@@ -341,7 +341,7 @@ def scaling(lab, mapping: str) -> dict:
         out["series"]["IteratorAge"] = series(lab, label, "IteratorAge")
     for n in names:
         out["series"][n] = series(lab, label, n)
-    out["series"]["Errors"] = series(lab, label, "Errors")
+    out["series"]["Errors"] = series(lab, m["function"], "Errors")
     out["series"]["Throttles"] = series(lab, m["function"], "Throttles")
     out["throttles_total"] = lab.store.conn.execute(
         "SELECT count(*) FROM invocations WHERE function=? AND status='throttled'",

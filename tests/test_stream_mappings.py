@@ -348,7 +348,7 @@ def test_maximum_retry_attempts_gives_n_plus_1_invocations_then_discards(lab):
     assert len(discarded) == 1 and "MaximumRetryAttempts 2" in discarded[0]["reason"]
     assert bad["SequenceNumber"] in discarded[0]["reason"]
     assert [v for _, v in lab.metric_series("m", "DroppedEventCount")] == [1]
-    assert sum(v for _, v in lab.metric_series("m", "Errors")) == 3
+    assert sum(v for _, v in lab.metric_series("f", "Errors")) == 3
 
 
 def test_maximum_record_age_discards_old_records_before_invoking(lab):
@@ -547,7 +547,7 @@ def test_throttles_are_retried_without_using_maximum_retry_attempts(lab):
     assert not kinds(lab, "batch.discarded")
     assert "without using up MaximumRetryAttempts" in kinds(lab, "invoke.throttled")[0]["reason"]
     assert sum(v for _, v in lab.metric_series("f", "Throttles")) == len(throttled)
-    assert lab.metric_series("m", "Errors") == []
+    assert lab.metric_series("f", "Errors") == []
     lab.update_function("f", ReservedConcurrentExecutions=None)
     lab.run_until_idle()
     assert [seqs(i) for i in reached(lab)] == [[rec["SequenceNumber"]]]
@@ -852,7 +852,7 @@ def test_metrics_iterator_age_errors_dropped_and_concurrency(lab):
     assert len(ages) == len(reached(lab)) == 3
     assert ages[0] == (lab.engine.start_ms + 1000, 700)
     assert ages[-1][1] > 700  # the retry is later, its record older
-    assert sum(v for _, v in lab.metric_series("m", "Errors")) == 2
+    assert sum(v for _, v in lab.metric_series("f", "Errors")) == 2
     assert [v for _, v in lab.metric_series("m", "DroppedEventCount")] == [1]
     conc = lab.metric_series("m", "ConcurrentExecutions")
     assert conc and max(v for _, v in conc) == 2

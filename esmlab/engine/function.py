@@ -211,6 +211,7 @@ class Functions:
             (name, mapping, source, now, "running", attempt, len(items), records_json,
              json.dumps(event, separators=(",", ":")), json.dumps(detail) if detail else None))
         inv_id = cur.lastrowid
+        self.engine.journal.metric(name, "Invocations", 1)
         count = self.conn.execute(
             "UPDATE functions SET invocations = invocations + 1, running = running + 1 "
             "WHERE name=? RETURNING invocations", (name,)).fetchone()[0]
@@ -263,6 +264,11 @@ class Functions:
         result = json.loads(response)
         self.conn.execute("UPDATE invocations SET status=? WHERE id=?", (result["status"], inv_id))
         self.conn.execute("UPDATE functions SET running = running - 1 WHERE name=?", (name,))
+        # Function metrics (reference 1.10): Duration of every invocation that
+        # ran, Errors for exceptions and timeouts (throttles are in Throttles).
+        self.engine.journal.metric(name, "Duration", end - start)
+        if result["status"] in ("error", "timeout"):
+            self.engine.journal.metric(name, "Errors", 1)
         inv = {"id": inv_id, "function": name, "mapping": mapping, "source": source,
                "start_ms": start, "end_ms": end, "status": result["status"],
                "attempt": attempt, "size": size,

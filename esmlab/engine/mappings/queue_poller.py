@@ -126,6 +126,7 @@ class QueuePoller:
             self._narrate_moves(m)
             if not msgs:
                 break
+            e.journal.metric(m["label"], "PolledEventCount", len(msgs))
             vis_end = e.now_ms + e.queues.info(queue).visibility_timeout * 1000
             for msg in msgs:
                 msg.setdefault("visible_ms", vis_end)
@@ -230,7 +231,6 @@ class QueuePoller:
     def _narrate_moves(self, m: dict) -> None:
         moved = getattr(self.engine.queues, "last_moved", None) or []
         if moved:
-            self.engine.journal.metric(m["label"], "MovedToDLQ", len(moved))
             self.engine.log("poll.moved_to_dlq", m["label"],
                             f"while {m['label']} polled, {len(moved)} message(s) had already been "
                             "received maxReceiveCount times, so SQS moved them to the DLQ instead "
@@ -267,6 +267,7 @@ class QueuePoller:
             self._throttled(m, batch, reason, tries, throttled, inv_id)
             return
         rt["peak"] = max(rt["peak"], running(rt))
+        e.journal.metric(m["label"], "InvokedEventCount", len(batch))
         counts = [msg["receive_count"] for msg in batch]
         groups = sorted({msg["group_id"] for msg in batch if msg.get("group_id")})
         e.log("invoke.started", m["label"],
@@ -407,7 +408,7 @@ class QueuePoller:
     def _failed(self, m, inv, msgs, status, error, why) -> None:
         e = self.engine
         rt = m["runtime"]
-        e.journal.metric(m["label"], "Errors", 1)
+        e.journal.metric(m["label"], "FailedInvokeEventCount", len(msgs))
         what = {"timeout": "timed out", "success": "returned an invalid response"}.get(
             status, "failed")
         reason = why or (error or {}).get("errorMessage", "")

@@ -337,11 +337,15 @@ class StreamPoller:
             else:
                 reason = "records were waiting and no batching window is set"
         st["window_from"] = None
-        self._filtered(m, shard, filtered)
+        self._filtered(m, shard, filtered, kept=len(batch))
         return checkpoint, {"ids": [r["id"] for r in batch], "end": examined_end,
                             "attempts": 0, "invokes": 0, "reason": reason}
 
-    def _filtered(self, m, shard, filtered: int) -> None:
+    def _filtered(self, m, shard, filtered: int, kept: int = 0) -> None:
+        """Count what a poll read (PolledEventCount) and what the filter
+        dropped (FilteredOutEventCount), once per batch."""
+        if filtered or kept:
+            self.engine.journal.metric(m["label"], "PolledEventCount", filtered + kept)
         if filtered:
             self.engine.log("batch.filtered", m["label"],
                             f"{filtered} record(s) on {shard} did not match FilterCriteria; "
@@ -509,6 +513,7 @@ class StreamPoller:
             self._wake_lane(m, shard, n, st["retry_at"])
             return
         st["inflight"] = inv_id
+        e.journal.metric(m["label"], "InvokedEventCount", len(records))
         seg["invokes"] += 1
         seg["throttles"] = 0
         if records:
@@ -541,6 +546,7 @@ class StreamPoller:
             self._wake_lane(m, shard, n, self.engine.now_ms)
             return
         seg = st["pending"][0]
+        seg["last_status"] = status
         verdict, detail = self._verdict(m, seg, status, response)
         if verdict == "ok":
             checkpoint = self._succeed(m, inv, shard, checkpoint, st, seg, response)
@@ -585,6 +591,7 @@ class StreamPoller:
                 return "fail", (f"itemIdentifier {ident} is not a sequence number in the batch: "
                                 "the whole batch counts as failed")
             found.append(ident)
+        seg["named_failures"] = len(set(found))
         return "partial", min(found, key=int)
 
     def _seqs(self, seg) -> list[str]:
@@ -622,6 +629,8 @@ class StreamPoller:
         if done:
             checkpoint = done[-1]["seq"]
         seg["ids"] = [r["id"] for r in rest]
+        # FailedInvokeEventCount includes the records named in batchItemFailures.
+        e.journal.metric(m["label"], "FailedInvokeEventCount", seg.pop("named_failures", 1))
         e.log("batch.partial", m["label"],
               f"invocation {inv['id']} reported batchItemFailures; the lowest failed sequence "
               f"number is {lowest}: checkpoint at {checkpoint}, and {len(rest)} record(s) from "
@@ -635,9 +644,11 @@ class StreamPoller:
         c = m["config"]
         what = {"timeout": "timed out", "success": "returned an invalid response"}.get(
             status, "failed")
-        e.journal.metric(m["label"], "Errors", 1)
+        e.journal.metric(m["label"], "FailedInvokeEventCount", len(seg["ids"]))
         reason = why or (error or {}).get("errorMessage", "")
-        if c.get("BisectBatchOnFunctionError") and len(seg["ids"]) > 1 and status != "success":
+        # An invalid response is a function error too (reference 1.5), so it
+        # is bisected like an exception or a timeout.
+        if c.get("BisectBatchOnFunctionError") and len(seg["ids"]) > 1:
             half = len(seg["ids"]) // 2
             first_rows = self.engine.streams.records_by_ids(seg["ids"][:half])
             a = dict(seg, ids=seg["ids"][:half], end=first_rows[-1]["seq"], invokes=0)
@@ -701,10 +712,7 @@ class StreamPoller:
         where = "and is dropped (no OnFailure destination)"
         if dest:
             kind = e.sinks.kind_of_arn(dest)
-            last = None
-            if inv is not None:
-                last = {"statusCode": 200, "executedVersion": "$LATEST",
-                        "functionError": "Unhandled"}
+            last = self._last_response(seg, inv)
             body = payloads.failure_record(
                 request_id=e.rng.uuid(), function_arn=e.functions.config(m["function"])["FunctionArn"],
                 condition=condition, approximate_invoke_count=seg["invokes"],
@@ -718,7 +726,7 @@ class StreamPoller:
                 e.journal.metric(m["label"], "OnFailureDestinationDeliveredEventCount", len(rows))
             else:
                 where = f"but delivery to {dest} failed (DestinationDeliveryFailures)"
-                e.journal.metric(m["label"], "DestinationDeliveryFailures", 1)
+                e.journal.metric(m["function"], "DestinationDeliveryFailures", 1)
         else:
             e.journal.metric(m["label"], "DroppedEventCount", len(rows))
         e.log("batch.discarded", m["label"],
@@ -726,6 +734,20 @@ class StreamPoller:
               f"discarded because {why}, {where}; the shard moves on",
               subject=shard, data={"condition": condition, "count": len(rows),
                                    "destination": dest})
+
+    @staticmethod
+    def _last_response(seg: dict, inv: dict | None) -> dict | None:
+        """The failure record's responseContext: the last invocation of the
+        batch, if there was one (reference 4.6; omitted when the records were
+        discarded before any invocation, UNCERTAIN #4). functionError only
+        when that invocation errored or timed out."""
+        status = inv["status"] if inv is not None else seg.get("last_status")
+        if status is None or not seg.get("invokes"):
+            return None
+        last = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if status in ("error", "timeout"):
+            last["functionError"] = "Unhandled"
+        return last
 
     # -- read models -------------------------------------------------------------------
 
