@@ -58,6 +58,24 @@ def _play(args) -> int:
     return play_files(args.files, lab=args.lab, report=args.report, quiet=args.quiet)
 
 
+def _lessons(args) -> int:
+    from esmlab.lessons import lesson_dir, list_lessons
+    from esmlab.scenario.loader import ScenarioError, load_scenario
+
+    lessons = list_lessons()
+    if not lessons:
+        print("no lesson library found", file=sys.stderr)
+        return 2
+    for path in lessons:
+        try:
+            title = load_scenario(path).title
+        except ScenarioError as exc:
+            title = f"(invalid: {exc.message})"
+        print(f"{path.stem:34} {title}")
+    print(f"\n{len(lessons)} lessons in {lesson_dir()}; play one with: esmlab play NAME")
+    return 0
+
+
 def _snapshot(args) -> int:
     from esmlab.lab import Lab
 
@@ -103,8 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     info = sub.add_parser("info", help="print a summary of a lab file")
     info.add_argument("lab", nargs="?", help="the lab file (default ./lab.db)")
-    play = sub.add_parser("play", help="play scenario files headless")
-    play.add_argument("files", nargs="+")
+    sub.add_parser("lessons", help="list the lesson library (play one: esmlab play NAME)")
+    play = sub.add_parser("play", help="play scenario files (or lessons by name) headless")
+    play.add_argument("files", nargs="+", help="scenario files, or lesson names from "
+                                               "`esmlab lessons`")
     play.add_argument("--lab", help="keep the lab in this file (default: a temporary lab)")
     play.add_argument("--report", choices=("rich", "json"), default="rich")
     play.add_argument("--quiet", action="store_true", help="print only the verdicts")
@@ -121,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {None: _ui, "info": _info, "play": _play, "snapshot": _snapshot,
-                "export": _export}
+                "export": _export, "lessons": _lessons}
     if args.command == "snapshot" and args.action != "list" and not args.name:
         print("esmlab snapshot: a NAME is needed", file=sys.stderr)
         return 2

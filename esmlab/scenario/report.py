@@ -206,7 +206,8 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
                quiet: bool = False, console: Console | None = None) -> int:
     """Play scenario files; returns the exit code (0 ok, 1 a check or step
     failed, 2 an invalid file or a refused --lab)."""
-    scenarios, errors = load_all(files)
+    from esmlab.lessons import resolve
+    scenarios, errors = load_all([resolve(f) for f in files])
     if errors:
         for error in errors:
             print(str(error), file=sys.stderr)

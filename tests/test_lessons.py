@@ -1,0 +1,31 @@
+"""The lesson library is found wherever esmlab is installed, and a lesson can
+be played by its bare name."""
+
+from esmlab.cli import main
+from esmlab.lessons import list_lessons, resolve
+
+
+def test_the_library_holds_every_lesson_of_the_repository():
+    names = {p.stem for p in list_lessons()}
+    assert {"kinesis-error-blocks-shard", "sqs-dlq-redrive", "fifo-order-per-group"} <= names
+    assert len(names) >= 35
+
+
+def test_a_bare_lesson_name_resolves_to_its_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = resolve("sqs-dlq-redrive")
+    assert path.endswith("sqs-dlq-redrive.yaml")
+    assert resolve("sqs-dlq-redrive.yaml") == path
+    assert resolve("no-such-lesson") == "no-such-lesson"
+
+
+def test_esmlab_lessons_lists_names_and_titles(capsys):
+    assert main(["lessons"]) == 0
+    out = capsys.readouterr().out
+    assert "kinesis-error-blocks-shard" in out and "pauses its shard" in out
+
+
+def test_esmlab_play_takes_a_lesson_name_from_any_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["play", "--quiet", "sqs-delete-on-success"]) == 0
+    assert "✓ sqs-delete-on-success" in capsys.readouterr().out
