@@ -356,7 +356,11 @@ class Lab:
                     applied.append({"at_ms": to_ms, "name": "advance_to",
                                     "args": {"until_ms": to_ms}})
                 self.store.set_meta("rewind_head", json.dumps(applied))
-                self.engine.log("lab.rewound", "lab", f"rewound to {to_ms}")
+                from esmlab.engine.payloads import iso
+                since = (to_ms - self.engine.start_ms) / 1000
+                self.engine.log("lab.rewound", "lab",
+                                f"rewound to T+{since:g} s ({iso(to_ms)}) by replaying the "
+                                "commands up to then; later commands are dropped when you act")
                 self.engine.flush()
         except BaseException:
             self.engine.load()

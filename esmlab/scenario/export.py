@@ -240,7 +240,7 @@ class _Exporter:
         initial = self.lab.initial
         doc: dict[str, Any] = {
             "name": _scenario_name(name),
-            "title": f"The lab {initial.get('name', name)}, exported",
+            "title": f"Lab '{initial.get('name', name)}', exported",
             "see": ("Everything that was done in this lab, replayed command by command: the "
                     "same resources, the same traffic and the same clock moves give the same "
                     "journal, event for event."),

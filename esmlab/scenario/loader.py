@@ -122,9 +122,14 @@ def _yaml_error(path: str, error: yaml.YAMLError) -> ScenarioError:
     if context and context_mark is not None and context_mark.line + 1 != line:
         context += f" that starts on line {context_mark.line + 1}"
     detail = f"{problem} ({context})" if context else problem
-    kind = "YAML error" if isinstance(error, yaml.constructor.ConstructorError) else \
-        "YAML syntax error"
-    return ScenarioError(path, line, f"{kind}: {detail}")
+    if isinstance(error, yaml.constructor.ConstructorError):
+        return ScenarioError(path, line, f"YAML error: {detail}")
+    # Most syntax errors in hand-written scenarios are indentation slips;
+    # say so in plain words before PyYAML's own wording.
+    hint = ("the indentation of this line does not fit the lines above it; "
+            if "expected <block end>" in problem or "mapping values are not allowed" in problem
+            else "")
+    return ScenarioError(path, line, f"YAML syntax error: {hint}{detail}")
 
 
 def suggest(word: str, known) -> str:

@@ -356,7 +356,7 @@ UPDATABLE_MAPPING_KEYS = {
 CREATE_ONLY_MAPPING_KEYS = {
     "EventSourceArn": req(STR),
     "FunctionArn": opt(FUNCTION),
-    "StartingPosition": opt(STR),
+    "StartingPosition": opt(Enum(("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"))),
     "StartingPositionTimestamp": opt(Anything("scalar")),
 }
 

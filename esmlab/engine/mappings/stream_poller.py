@@ -64,6 +64,11 @@ def next_poll(now: int, period: int, phase: int) -> int:
     return ((now - phase) // period + 1) * period + phase
 
 
+def _preview(items) -> str:
+    """The first records of a batch as a reader would name them."""
+    return "[" + ", ".join(repr(it.text[:40]) for it in items) + "]"
+
+
 def retry_delay(attempts: int) -> int:
     return min(RETRY_BASE_MS * 2 ** max(attempts - 1, 0), RETRY_MAX_MS)
 
@@ -523,7 +528,8 @@ class StreamPoller:
             e.journal.metric(m["label"], "IteratorAge", age)
             e.journal.metric(f"{m['label']}/{shard}", "IteratorAge", age)
         what = (f"final invoke for the window {payloads.iso(tw['start'])}" if seg.get("final")
-                else f"{len(records)} record(s) {first}..{last}")
+                else f"{len(records)} record(s) {_preview(self._items(m, records[:4]))}"
+                     f"{' ...' if len(records) > 4 else ''} (sequence numbers {first}..{last})")
         retry = f", retry {seg['invokes'] - 1}" if seg["invokes"] > 1 else ""
         e.log("invoke.started", m["label"],
               f"invocation {inv_id}: {m['function']} gets {what} from {where}"
