@@ -91,8 +91,11 @@ def _snapshot(args) -> int:
             lab.delete_snapshot(args.name)
             print(f"deleted snapshot {args.name}")
         else:
+            from esmlab.engine.payloads import iso
             for s in lab.snapshots():
-                print(f"{s['name']}\t{s['commands']} commands")
+                since = (s["saved_at_ms"] - lab.engine.start_ms) / 1000
+                print(f"{s['name']}\tT+{since:g} s ({iso(s['saved_at_ms'])})\t"
+                      f"{s['commands']} commands")
     finally:
         lab.close()
     return 0

@@ -17,13 +17,21 @@ def print_summary(lab, console: Console | None = None) -> None:
                   f"SQS scaling profile {s['profile']} · {s['commands']} commands · "
                   f"{s['journal']} journal events · {s['invocations']} invocations")
     table = Table("kind", "name", "detail", title="resources", title_justify="left")
+    from esmlab.engine.function import describe_behaviour
     for f in s["functions"]:
-        table.add_row("function", f, "")
+        card = lab.engine.functions.summary(f)
+        reserved = card["config"]["ReservedConcurrentExecutions"]
+        table.add_row("function", f, f"{describe_behaviour(card['behaviour'])}; Timeout "
+                      f"{card['config']['Timeout']} s"
+                      + ("" if reserved is None else f"; reserved concurrency {reserved}"))
     for q, c in s["queues"]:
         table.add_row("queue", q, f"{c['visible']} visible, {c['in_flight']} in flight, "
                       f"{c['delayed']} delayed")
     for st in s["streams"]:
-        table.add_row("stream", st, "")
+        info = lab.engine.streams.info(st)
+        open_shards = sum(1 for sh in info["shards"] if sh["open"])
+        table.add_row("stream" if info["kind"] == "kinesis" else "table stream", st,
+                      f"{open_shards} open shard(s), retention {info['retention_ms'] // 3600000} h")
     for t in s["tables"]:
         table.add_row("table", t, "")
     for label, state, kind in s["mappings"]:
