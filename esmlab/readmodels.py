@@ -474,7 +474,8 @@ def queue_settings(lab, name: str) -> dict:
             "dlq": info.dlq_name or "",
             "maxReceiveCount": "" if info.max_receive_count is None
             else str(info.max_receive_count),
-            "duplicate_rate": info.duplicate_rate}
+            "duplicate_rate": info.duplicate_rate,
+            "content_dedup": a.get("ContentBasedDeduplication") == "true"}
 
 
 def function_settings(lab, name: str) -> dict:

@@ -85,7 +85,8 @@ async def test_push_step_autoplay_and_why_log(lab_path):
         before = app.lab.now_ms
         await pilot.press("f2")
         await pilot.pause()
-        await pilot.press("n", "1")
+        assert app.screen.focused.id == "f-target", "the push form starts on its target"
+        await pilot.press("tab", "n", "1")
         assert app.screen.query_one("#f-key").value.endswith("n1")
         assert app.lab.now_ms == before
         assert rm.function_card(app.lab, "clicks-handler")["mode"] == "succeed"
@@ -191,12 +192,19 @@ async def test_a_new_user_finds_the_way_with_arrows_tab_and_help(lab_path):
         assert "shard 0" in tree_text(app)           # not shardId-000000000000
         await pilot.press("f2")
         await pilot.pause()
-        assert app.screen.focused.id == "f-key"
-        await pilot.press("tab", "tab")
+        assert app.screen.focused.id == "f-target"
+        assert app.screen.query_one("#f-target").value == "queue:orders"
+        assert app.screen.query_one("#f-key").value == "", "no partition key for a queue"
+        await pilot.press("tab", "tab", "tab")
         assert app.screen.focused.id == "f-count"
         await pilot.press("ctrl+u", "3", "enter")
         await pilot.pause()
         assert app.lab.engine.queues.counts("orders")["total"] == 3 + 3
+        await pilot.press("f2")                      # the form remembers the last values
+        await pilot.pause()
+        assert app.screen.query_one("#f-count").value == "3"
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("f1")
         await pilot.pause()
         assert "First steps" in app.screen.text and "`F5`" in app.screen.text

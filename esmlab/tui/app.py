@@ -27,7 +27,7 @@ from esmlab import readmodels as rm
 from esmlab.errors import AwsError, LabError
 from esmlab.tui import bindings
 from esmlab.tui.screens import resources as res
-from esmlab.tui.screens.forms import AskScreen, HelpScreen, PickScreen
+from esmlab.tui.screens.forms import AskScreen, HelpScreen, PickScreen, ScenarioScreen, TextScreen
 from esmlab.tui.screens.resources import ConfirmScreen, ResourceForm
 from esmlab.tui.widgets import render
 from esmlab.tui.widgets.tree import ResourceTree
@@ -47,6 +47,7 @@ BEHAVIOURS = {
 }
 BINDING_KEYS = {k.id: k.keys.split(",")[0] for k in bindings.TABLE}
 LAB_ACTIONS = {k.action.split("(")[0] for k in bindings.TABLE}
+LEGEND = "⛔ blocked shard  ☠ in DLQ  ≡ waiting  ▶ in flight  ⏲ delayed"
 SCALING_SERIES = ("ConcurrencyTarget", "ConcurrentExecutions", "IteratorAge",
                   "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible",
                   "Errors", "Throttles")
@@ -55,6 +56,7 @@ SCALING_SERIES = ("ConcurrencyTarget", "ConcurrentExecutions", "IteratorAge",
 class EsmlabApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "esmlab"
+    NOTIFICATION_TIMEOUT = 4
     BINDINGS = bindings.textual_bindings()
 
     autoplay = reactive(False)
@@ -76,6 +78,11 @@ class EsmlabApp(App):
         self._stale: set[str] = set(TABS)
         self.narration: list[str] = []
         self.player = None            # a scenario opened step by step
+        self.scenario_results: list = []   # StepResults of the scenario being played
+        self.scenario_title = ""
+        self.scenario_total = 0
+        self._push_last: dict = {}     # the push form remembers its last values
+        self._checked: tuple | None = None  # (text, path, scenario) the F4 dialog loaded
         self.user_keys: dict[str, str] = {}
         self.keymap_error: str | None = None
 
@@ -86,6 +93,7 @@ class EsmlabApp(App):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield ResourceTree(id="tree")
+                yield Static(LEGEND, id="legend")
                 yield Static(id="card")
             with Vertical(id="main"):
                 with TabbedContent(id="tabs", initial="ordering"):
@@ -104,7 +112,10 @@ class EsmlabApp(App):
                         with VerticalScroll():
                             yield Static(id="dlq-view")
                     with TabPane("Why-log", id="why"):
-                        yield RichLog(id="whylog", max_lines=LOG_LINES, wrap=True, markup=False)
+                        yield RichLog(id="whylog", max_lines=LOG_LINES, wrap=True,
+                                      markup=False, min_width=20)
+                with VerticalScroll(id="narration-box"):
+                    yield Static(id="narration")
                 yield LoadingIndicator(id="progress")
         yield Static(id="ticker")
         yield Footer()
@@ -120,6 +131,7 @@ class EsmlabApp(App):
             self.keymap_error = str(exc)
             self.notify(f"keymap ignored: {exc}", severity="warning")
         self.query_one("#progress").display = False
+        self.query_one("#narration-box").display = False
         self._timer = self.set_interval(TICK_S, self._tick, pause=True)
         self.sub_title = self.lab_path
         model = rm.resources(self.lab)
@@ -196,7 +208,28 @@ class EsmlabApp(App):
 
     # -- refreshing ---------------------------------------------------------------------
 
-    def refresh_view(self, model: dict | None = None) -> None:
+    def reload_view(self) -> None:
+        """After long work or a state replacement (rewind, snapshot, a new
+        lab): forget what was shown and read every view from scratch, so the
+        Why-log shows the current timeline only."""
+        if self.busy:
+            return
+        self._queue_offset = 0
+        log = self.query_one("#whylog", RichLog)
+        log.clear()
+        self._log_after = 0
+        model = rm.resources(self.lab)
+        known = {("mapping", m["label"]) for m in model["mappings"]} | \
+            {("function", f["name"]) for f in model["functions"]} | \
+            {("queue", q["name"]) for q in model["queues"]} | \
+            {("stream", st["name"]) for st in model["streams"]}
+        if self.selected and self.selected[0] != "shard" and self.selected not in known:
+            self.selected = (("mapping", model["mappings"][0]["label"]) if model["mappings"]
+                             else ("function", model["functions"][0]["name"])
+                             if model["functions"] else ())
+        self.refresh_view(model, announce=False)
+
+    def refresh_view(self, model: dict | None = None, announce: bool = True) -> None:
         """Re-read the read models and update what is visible. Cheap: bounded queries."""
         if self.busy:
             return
@@ -204,7 +237,7 @@ class EsmlabApp(App):
         previous = getattr(self, "_model", None)
         self._model = model or rm.resources(lab)
         self._header = rm.header(lab)
-        if previous is not None and previous is not self._model:
+        if announce and previous is not None and previous is not self._model:
             self._announce(previous, self._model)
         with self.batch_update():
             self._render_clock()
@@ -237,20 +270,21 @@ class EsmlabApp(App):
         t = Text()
         t.append(f" esmlab · {h['name']} ", style="bold")
         t.append(f" T+{rm.rel(h['elapsed_ms'])} ", style="bold reverse")
-        t.append(f" {h['iso']} ")
+        player = self.player
+        if player is not None and player.lab is self.lab:
+            # right after the clock, so a narrow terminal never cuts it
+            total = len(player.scenario.steps)
+            state = "stopped" if player.stopped else "done" if player.done else "next " + \
+                bindings.key_for("scenario_next", self.user_keys)
+            t.append(f" scenario step {len(player.results)}/{total} ({state}) ",
+                     style="bold reverse")
         if self.busy:
             t.append(" ⏳ working ", style="bold")
         elif self.autoplay:
             t.append(f" ▶ running ×{self.speed} ", style="bold")
         else:
             t.append(f" ⏸ paused ×{self.speed} ")
-        player = self.player
-        if player is not None and player.lab is self.lab:
-            total = len(player.scenario.steps)
-            state = "stopped" if player.stopped else "done" if player.done else "next: " + \
-                bindings.key_for("scenario_next", self.user_keys)
-            t.append(f" scenario step {len(player.results)}/{total} ({state}) ",
-                     style="bold reverse")
+        t.append(f" {h['iso']} ")
         t.append(f" seed {h['seed']}  profile {h['profile']}  pending {h['pending']}")
         self.query_one("#clock", Static).update(t)
 
@@ -481,49 +515,97 @@ class EsmlabApp(App):
             self.notify("no stream or queue to push to", severity="error")
             return
         src = self.selected_source()
-        default = f"{src[0]}:{src[1]}" if src and f"{src[0]}:{src[1]}" in dict(
-            (v, v) for _, v in targets) else targets[0][1]
+        values = [v for _, v in targets]
+        last = self._push_last
+        if last.get("target") in values:
+            default = last["target"]
+        elif src and f"{src[0]}:{src[1]}" in values:
+            default = f"{src[0]}:{src[1]}"
+        else:
+            default = targets[0][1]
+        kind, name = default.split(":", 1)
+        key = last.get("key", "user-1" if kind == "stream" or name.endswith(".fifo") else "")
+        notes = ["The key is a stream record's partition key, or a FIFO queue's "
+                 "MessageGroupId (leave it empty for a standard queue)."]
+        fifo_cbd = [q for q in self._model["queues"] if q["name"].endswith(".fifo")
+                    and rm.queue_settings(self.lab, q["name"]).get("content_dedup")]
+        if fifo_cbd:
+            notes.append(", ".join(q["name"] for q in fifo_cbd) + " has "
+                         "ContentBasedDeduplication: identical bodies within 5 minutes are "
+                         "deduplicated, as on AWS (use {i} in the body to make them differ).")
         form = AskScreen("Push records / messages", [
             ("target", "target", default, targets),
-            ("key", "partition key (stream) / MessageGroupId (FIFO queue)", "user-1"),
-            ("body", "body ({i} = the number of the record)", "hello {i}"),
-            ("count", "how many", "1"),
-        ], ok="Push")
+            ("key", "partition key (stream) / MessageGroupId (FIFO queue)", key),
+            ("body", "body ({i} = the number of the record)", last.get("body", "hello {i}")),
+            ("count", "how many", last.get("count", "1")),
+        ], ok="Push", validate=self._push_error, note=" ".join(notes), focus="target")
         self.push_screen(form, self.push_values)
+
+    @staticmethod
+    def _push_error(values: dict) -> str | None:
+        try:
+            count = int(values["count"])
+        except ValueError:
+            return "how many: a whole number, please"
+        if count < 1:
+            return "how many: 1 or more"
+        kind, name = values["target"].split(":", 1)
+        if kind == "queue" and name.endswith(".fifo") and not values["key"].strip():
+            return "a FIFO queue needs a MessageGroupId: fill in the key field"
+        return None
 
     def push_values(self, values: dict | None) -> None:
         """Push `count` records/messages described by the push form's values."""
         if not values:
             return
-        try:
-            count = int(values["count"])
-        except ValueError:
-            self.notify("count must be a whole number", severity="error")
+        error = self._push_error(values)
+        if error:
+            self.notify(error, severity="error")
             return
+        self._push_last = dict(values)
+        count = int(values["count"])
         kind, name = values["target"].split(":", 1)
-        key, body = values["key"] or "key", values["body"]
+        key, body = values["key"].strip(), values["body"]
         bodies = [body.replace("{i}", str(i)) for i in range(1, count + 1)]
         lab = self.lab
+        deduplicated = 0
         try:
             if kind == "stream":
                 for i in range(0, count, 500):
-                    lab.put_records(name, [{"PartitionKey": key, "Data": b}
+                    lab.put_records(name, [{"PartitionKey": key or "key", "Data": b}
                                            for b in bodies[i:i + 500]])
             else:
                 fifo = name.endswith(".fifo")
+                content_dedup = fifo and rm.queue_settings(lab, name).get("content_dedup")
+                before = lab.journal(newest_first=True, limit=1)
+                after_id = before[0]["id"] if before else 0
+                # Unique across pushes: the lab's command count grows with every push.
+                prefix = f"esmlab-push-{len(lab.commands())}" if fifo and not content_dedup \
+                    else None
                 for i in range(0, count, 10):
                     entries = []
                     for j, b in enumerate(bodies[i:i + 10]):
                         e = {"Id": str(j), "MessageBody": b}
                         if fifo:
                             e["MessageGroupId"] = key
-                            e["MessageDeduplicationId"] = f"{lab.now_ms}-{i + j}"
+                            if prefix:
+                                e["MessageDeduplicationId"] = f"{prefix}-{i + j}"
                         entries.append(e)
                     lab.send_message_batch(name, entries)
+                if fifo:
+                    deduplicated = len(lab.journal(resource=name, kind="sqs.deduplicated",
+                                                   after_id=after_id, limit=count + 1))
         except (AwsError, LabError) as exc:
             self.notify(str(exc), title="refused", severity="error")
         else:
-            self.notify(f"pushed {count} to {kind} {name}")
+            if deduplicated:
+                self.notify(f"pushed {count} to {kind} {name}: {count - deduplicated} enqueued, "
+                            f"{deduplicated} deduplicated (same body within 5 minutes, "
+                            "ContentBasedDeduplication; the Why-log says which)",
+                            severity="warning")
+            else:
+                self.notify(f"pushed {count} to {kind} {name}"
+                            + (f": {count} enqueued" if kind == "queue" else ""))
         self.refresh_view()
 
     def action_behaviour(self, mode: str) -> None:
@@ -540,12 +622,39 @@ class EsmlabApp(App):
                 self.notify(f"{fn} {card['describe']} again")
             else:
                 keys = bindings.load_keymap_safe()
-                self.notify(f"{fn} now {card['describe']}. Step "
-                            f"({bindings.key_for('step', keys)}) or run "
-                            f"({bindings.key_for('autoplay', keys)}) to watch its mapping "
-                            f"retry; press {bindings.display_keys(keys.get(mode, BINDING_KEYS[mode]))}"
-                            f" again to heal.")
+                line = (f"{fn} now {card['describe']}. Step "
+                        f"({bindings.key_for('step', keys)}) or run "
+                        f"({bindings.key_for('autoplay', keys)}) to watch its mapping "
+                        f"retry; press {bindings.display_keys(keys.get(mode, BINDING_KEYS[mode]))}"
+                        f" again to heal.")
+                severity = "information"
+                if mode == "partial":
+                    deaf = self._mappings_without_item_failures(fn)
+                    if deaf:
+                        severity = "warning"
+                        line += " But " + "; ".join(
+                            f"mapping {m} ignores batchItemFailures: its FunctionResponseTypes "
+                            "is empty" for m in deaf) + \
+                            f"; edit it ({bindings.key_for('edit', keys)}) to add " \
+                            "ReportBatchItemFailures (until then a partial response counts " \
+                            "as a success)."
+                self.notify(line, severity=severity, timeout=8 if severity == "warning" else 4)
         self.refresh_view()
+
+    def _mappings_without_item_failures(self, fn: str) -> list[str]:
+        """Labels of the function's mappings whose FunctionResponseTypes lacks
+        ReportBatchItemFailures (they ignore a partial batch response)."""
+        out = []
+        for m in self._model["mappings"]:
+            if m["function"] != fn:
+                continue
+            try:
+                config = rm.mapping_settings(self.lab, m["label"])["config"] or {}
+            except (AwsError, LabError):
+                continue
+            if "ReportBatchItemFailures" not in (config.get("FunctionResponseTypes") or []):
+                out.append(m["label"])
+        return out
 
     def action_behaviour_form(self) -> None:
         if not self._guard():
@@ -795,21 +904,29 @@ class EsmlabApp(App):
     def action_rewind(self) -> None:
         if not self._guard():
             return
+        from esmlab.scenario.durations import DurationError, parse_duration
+        now_ms = self._header["elapsed_ms"]
+
+        def check(values):
+            try:
+                at = parse_duration(values["at"].strip().removeprefix("T+"))
+            except DurationError as exc:
+                return str(exc)
+            if at > now_ms:
+                return f"T+{rm.rel(at)} is after now (T+{rm.rel(now_ms)}): rewind goes back"
+            return None
 
         def done(values):
             if not values:
                 return
-            try:
-                seconds = float(values["at"])
-            except ValueError:
-                self.notify("a number of seconds, please", severity="error")
-                return
-            to_ms = self._header["start_ms"] + int(seconds * 1000)
-            self._long(lambda: self.lab.rewind(to_ms), f"rewind to T+{seconds:g}s")
-        now_s = self._header["elapsed_ms"] / 1000
+            at = parse_duration(values["at"].strip().removeprefix("T+"))
+            to_ms = self._header["start_ms"] + at
+            self.player = None        # the scenario's steps no longer match the lab
+            self._long(lambda: self.lab.rewind(to_ms), f"rewind to T+{rm.rel(at)}")
         self.push_screen(AskScreen("Rewind to virtual time", [
-            ("at", f"T+ seconds (now T+{now_s:g})", f"{max(0, now_s - 10):g}")],
-            ok="Rewind"), done)
+            ("at", f"to T+ (now T+{rm.rel(now_ms)}; e.g. 90s, 2m, 1h30m)",
+             rm.rel(max(0, now_ms - 10_000)).replace(".0s", "s"))],
+            ok="Rewind", validate=check), done)
 
     def action_export_event(self) -> None:
         if not self._guard():
@@ -849,26 +966,44 @@ class EsmlabApp(App):
         except ImportError:
             self.notify("the scenario player is not available in this build", severity="error")
             return
+        from esmlab import lessons
 
         def done(values):
-            if values and values["path"].strip():
-                self.play_scenario(values["path"].strip(), step_by_step=values["how"] == "step")
-        default = next(iter(sorted(Path("scenarios").glob("*.yaml"))), "")
+            if values:
+                self.play_scenario(values["path"], step_by_step=values["how"] == "step")
         next_key = bindings.key_for("scenario_next", bindings.load_keymap_safe())
-        self.push_screen(AskScreen("Play a scenario (a fresh lab is made beside this one)", [
-            ("path", "scenario file", str(default)),
-            ("how", "how", "step", [(f"step by step ({next_key} plays the next step)", "step"),
-                                    ("to the end, in the background", "all")]),
-        ], ok="Play"), done)
+        self.push_screen(ScenarioScreen(lessons.list_lessons(), self._scenario_error,
+                                        f"step by step ({next_key} plays the next step)"), done)
+
+    def _load(self, text: str):
+        """(path, Scenario) for a path or a bare lesson name; raises
+        ScenarioError / OSError with a message for the user."""
+        from esmlab import lessons
+        from esmlab.scenario.loader import load_scenario
+        if self._checked and self._checked[0] == text:
+            return self._checked[1], self._checked[2]
+        path = lessons.resolve(text)
+        scenario = load_scenario(path)
+        self._checked = (text, path, scenario)
+        return path, scenario
+
+    def _scenario_error(self, text: str) -> str | None:
+        from esmlab.scenario.loader import ScenarioError
+        try:
+            self._load(text)
+        except (ScenarioError, OSError) as exc:
+            return str(exc)
+        return None
 
     def play_scenario(self, path: str, step_by_step: bool = False) -> None:
-        from esmlab.scenario.loader import ScenarioError, load_scenario
+        from esmlab.scenario.loader import ScenarioError
         from esmlab.scenario.player import Player
         try:
-            scenario = load_scenario(path)
+            path, scenario = self._load(path)
         except (ScenarioError, OSError) as exc:
             self.notify(str(exc), title="scenario", severity="error")
             return
+        self._checked = None
         here = Path(self.lab_path).resolve().parent
         stem = Path(path).stem
         target = here / f"{stem}.lab.db"
@@ -877,6 +1012,9 @@ class EsmlabApp(App):
             n += 1
             target = here / f"{stem}-{n}.lab.db"
         self.narration = []
+        self.scenario_results = []
+        self.scenario_title = f"{scenario.title} ({scenario.name})"
+        self.scenario_total = len(scenario.steps)
         self.autoplay = False
         self.player = None
 
@@ -890,7 +1028,9 @@ class EsmlabApp(App):
                 self._say(result, len(scenario.steps))
             return player.lab
 
-        self._long(run, f"open {stem}" if step_by_step else f"play {stem}", switch_lab=True)
+        after = None if step_by_step else self.show_scenario_results
+        self._long(run, f"open {stem}" if step_by_step else f"play {stem}", switch_lab=True,
+                   after=after)
 
     def _say(self, result, total: int) -> None:
         """Narrate one played step (called from the worker thread)."""
@@ -902,7 +1042,7 @@ class EsmlabApp(App):
                                if result.error else
                                "; ".join(str(getattr(c, "message", c))
                                          for c in result.checks if not c.ok))
-        self.call_from_thread(self._narrate, line)
+        self.call_from_thread(self._narrate, line, result)
 
     def action_scenario_next(self) -> None:
         if not self._guard():
@@ -924,17 +1064,72 @@ class EsmlabApp(App):
             if player.stopped:
                 return "stopped at a failed step"
             return f"{left} step(s) left" if left else "the scenario is finished"
-        self._long(run, "scenario step")
+        self._long(run, "scenario step", reload=False)   # keeps the ▶ lines in the log
 
-    def _narrate(self, line: str) -> None:
+    def _narrate(self, line: str, result=None) -> None:
         self.narration.append(line)
+        if result is not None:
+            self.scenario_results.append(result)
         self.query_one("#ticker", Static).update(Text(" ▶ " + line, no_wrap=True,
                                                       overflow="ellipsis"))
         self.query_one("#whylog", RichLog).write(Text("▶ " + line, style="bold"))
+        self._render_narration()
+
+    def _render_narration(self) -> None:
+        """The narration panel under the tabs: the latest `say` in full
+        (wrapped), then the latest step with its checks ✓/✗."""
+        box = self.query_one("#narration-box")
+        results = self.scenario_results
+        if not results:
+            box.display = False
+            return
+        box.display = True
+        last = results[-1]
+        said = next((r for r in reversed(results) if r.narration), None)
+        t = Text()
+        done = sum(1 for r in results if r.index)
+        t.append(f"scenario step {done}/{self.scenario_total}  ", style="bold")
+        t.append(self.scenario_title + "\n", style="dim")
+        if said is not None:
+            t.append("💬 " + said.narration + "\n", style="italic")
+        if last is not said:
+            where = f"{last.index}/{self.scenario_total}" if last.index else "setup"
+            t.append(f"[{where}] {last.kind}: {last.summary}\n")
+        t.append_text(_checks_text(last))
+        self.query_one("#narration", Static).update(t)
+        box.scroll_home(animate=False)
+
+    def show_scenario_results(self) -> None:
+        """Every step of a scenario played to the end, as `esmlab play`
+        prints it: narration, what each step did, each expect ✓/✗."""
+        results = self.scenario_results
+        t = Text()
+        checks = [c for r in results for c in r.checks]
+        failed = [c for c in checks if not c.ok]
+        errors = [r for r in results if r.error is not None]
+        played = sum(1 for r in results if r.index)
+        if not failed and not errors and played == self.scenario_total:
+            t.append(f"✓ all {len(checks)} expect checks hold ({played} steps)\n\n",
+                     style="bold green")
+        else:
+            t.append(f"✗ {len(failed)} of {len(checks)} expect checks failed"
+                     + (f"; stopped at an error after {played}/{self.scenario_total} steps"
+                        if errors else "") + "\n\n", style="bold red")
+        for r in results:
+            where = f"{r.index}/{self.scenario_total}" if r.index else "setup"
+            if r.narration:
+                t.append(f"[{where}] 💬 {r.narration}\n", style="italic")
+            else:
+                t.append(f"[{where}] {r.kind}: {r.summary}\n")
+            t.append_text(_checks_text(r))
+        self.push_screen(TextScreen(f"Results: {self.scenario_title}", t))
 
     # -- long work in one worker thread ----------------------------------------------------
 
-    def _long(self, fn, what: str, switch_lab: bool = False) -> None:
+    def _long(self, fn, what: str, switch_lab: bool = False, after=None,
+              reload: bool = True) -> None:
+        self._after_long = after
+        self._reload_after = reload
         self.busy = True
         self.autoplay = False
         self.query_one("#progress").display = True
@@ -961,12 +1156,22 @@ class EsmlabApp(App):
                 self.lab = result
                 self.lab_path = result.path
                 self.sub_title = self.lab_path
-                self._log_after = 0
-                self.query_one("#whylog", RichLog).clear()
-                for line in self.narration:
-                    self.query_one("#whylog", RichLog).write(Text("▶ " + line, style="bold"))
             self.notify(f"{what}: " + (result if isinstance(result, str) else "done"))
-        self.refresh_view()
+        # the lab may be another one, rewound or restored: read everything afresh
+        if self._reload_after:
+            self.reload_view()
+        else:
+            self.refresh_view()
+        if switch_lab:
+            for line in self.narration:
+                self.query_one("#whylog", RichLog).write(Text("▶ " + line, style="bold"))
+        if self.player is None or self.player.lab is not self.lab:
+            if not switch_lab:
+                self.scenario_results = []
+            self._render_narration()
+        after, self._after_long = getattr(self, "_after_long", None), None
+        if after is not None and exc is None:
+            after()
         self.refresh_bindings()
         self.post_message(LongWorkDone(what, exc))
 
@@ -988,6 +1193,17 @@ class EsmlabApp(App):
 
 
 from textual.message import Message  # noqa: E402
+
+
+def _checks_text(result) -> Text:
+    """A step's expect checks (✓/✗ and the message) and its error, wrapped."""
+    t = Text()
+    for c in result.checks:
+        t.append(("  ✓ " if c.ok else "  ✗ ") + c.message + "\n",
+                 style="green" if c.ok else "red")
+    if result.error is not None:
+        t.append(f"  ✗ {result.error}\n", style="red")
+    return t
 
 
 class LongWorkDone(Message):

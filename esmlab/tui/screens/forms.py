@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Markdown, OptionList, Select
+from textual.widgets import Button, Input, Label, Markdown, OptionList, Select, Static
 
 
 class AskScreen(ModalScreen):
     """A form of fields: (name, label, default) for text, or
-    (name, label, default, [(text, value), ...]) for a choice."""
+    (name, label, default, [(text, value), ...]) for a choice.
+
+    `validate(values)` (optional) returns an error message or None: on an
+    error the form stays open with the message and what was typed.
+    `note` is shown under the title; `focus` names the field focused first.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, fields: list[tuple], ok: str = "OK"):
+    def __init__(self, title: str, fields: list[tuple], ok: str = "OK", *,
+                 validate=None, note: str = "", focus: str | None = None):
         super().__init__()
         self.form_title = title
         self.fields = fields
         self.ok_label = ok
+        self.validate = validate
+        self.note = note
+        self.focus_field = focus
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.form_title, classes="dialog-title")
+            if self.note:
+                yield Static(self.note, classes="form-note", id="ask-note")
+            error = Static("", id="form-error")
+            error.display = False
+            yield error
             for f in self.fields:
                 name, label, default = f[0], f[1], f[2]
                 yield Label(label)
@@ -36,8 +53,25 @@ class AskScreen(ModalScreen):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        if self.focus_field:
+            self.query_one(f"#f-{self.focus_field}").focus()
+            return
         inputs = self.query(Input)
         (inputs.first() if inputs else self.query(Select).first()).focus()
+
+    def show_error(self, message: str) -> None:
+        error = self.query_one("#form-error", Static)
+        error.update(message)
+        error.display = True
+
+    def _confirm(self) -> None:
+        values = self.values()
+        if self.validate is not None:
+            message = self.validate(values)
+            if message:
+                self.show_error(message)
+                return
+        self.dismiss(values)
 
     def values(self) -> dict:
         out = {}
@@ -47,10 +81,13 @@ class AskScreen(ModalScreen):
         return out
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(self.values() if event.button.id == "ok" else None)
+        if event.button.id == "ok":
+            self._confirm()
+        else:
+            self.dismiss(None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(self.values())
+        self._confirm()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -97,6 +134,132 @@ class HelpScreen(ModalScreen):
         with Vertical(classes="dialog help"):
             yield Markdown(self.text)
             yield Button("Close (Esc)", id="close")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ScenarioScreen(ModalScreen):
+    """F4: pick a lesson from the library (name and title) or type another
+    file (a path, or a bare lesson name). `check(text)` returns an error
+    message or None; on an error the dialog stays open with the message and
+    the typed text. Dismisses with {"path": text, "how": "step"|"all"}."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, lessons: list[Path], check, step_label: str):
+        super().__init__()
+        self.lessons = lessons
+        self.check = check
+        self.step_label = step_label
+        self.titles: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog scenario"):
+            yield Label("Play a scenario (a fresh lab is made beside this one)",
+                        classes="dialog-title")
+            yield Select([(self.step_label, "step"), ("to the end, in the background", "all")],
+                         value="step", allow_blank=False, id="f-how")
+            yield Label("Lesson library (Enter plays the highlighted lesson):",
+                        classes="form-label")
+            if self.lessons:
+                yield OptionList(*[p.stem for p in self.lessons], id="lessons")
+            else:
+                yield Label("(no lesson library found)")
+            yield Label("other file… (a path, or a lesson's name):", classes="form-label")
+            yield Input(placeholder="e.g. kinesis-error-blocks-shard or ./my.yaml", id="f-path")
+            error = Static("", id="form-error")
+            error.display = False
+            yield error
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Play", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        if self.lessons:
+            self.query_one("#lessons", OptionList).focus()
+            self._load_titles()
+        else:
+            self.query_one("#f-path", Input).focus()
+
+    @work(thread=True, exclusive=True)
+    def _load_titles(self) -> None:
+        """Titles are read in the background, so the list shows at once."""
+        from esmlab.scenario.loader import load_scenario
+        for i, path in enumerate(self.lessons):
+            try:
+                title = load_scenario(path).title
+            except Exception:   # a broken lesson still shows by name
+                continue
+            self.app.call_from_thread(self._set_title, i, path.stem, title)
+
+    def _set_title(self, i: int, stem: str, title: str) -> None:
+        self.titles[stem] = title
+        try:
+            self.query_one("#lessons", OptionList).replace_option_prompt_at_index(
+                i, f"{stem} — {title}")
+        except Exception:
+            pass
+
+    def _play(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            self.show_error("pick a lesson from the list, or type a path or a lesson name")
+            return
+        message = self.check(text)
+        if message:
+            self.show_error(message)
+            return
+        self.dismiss({"path": text, "how": self.query_one("#f-how", Select).value})
+
+    def show_error(self, message: str) -> None:
+        error = self.query_one("#form-error", Static)
+        error.update(message)
+        error.display = True
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._play(str(self.lessons[event.option_index]))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._play(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "ok":
+            self.dismiss(None)
+            return
+        typed = self.query_one("#f-path", Input).value
+        if typed.strip() or not self.lessons:
+            self._play(typed)
+            return
+        i = self.query_one("#lessons", OptionList).highlighted
+        self._play(str(self.lessons[i]) if i is not None else "")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(ModalScreen):
+    """A scrollable, wrapped text (a scenario's results, a narration)."""
+
+    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+
+    def __init__(self, title: str, body):
+        super().__init__()
+        self.form_title = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog results"):
+            yield Label(self.form_title, classes="dialog-title")
+            with VerticalScroll(id="results-scroll"):
+                yield Static(self.body, id="results-body")
+            yield Button("Close (Esc)", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#results-scroll").focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
