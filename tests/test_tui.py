@@ -23,6 +23,7 @@ from esmlab.cli import open_or_create  # noqa: E402
 from esmlab.tui import bindings  # noqa: E402
 from esmlab.tui.app import EsmlabApp  # noqa: E402
 from esmlab.tui.screens.forms import AskScreen, HelpScreen  # noqa: E402
+from textual.widgets import Label  # noqa: E402
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("ESMLAB_UPDATE_SNAPSHOTS") == "1"
@@ -253,6 +254,67 @@ async def test_dlq_fills_then_snapshot_save_and_open(lab_path):
         assert app.lab.now_ms == saved_at
         assert app.lab.engine.queues.counts("orders-dlq")["total"] == 0
         assert "☠" not in tree_text(app)
+        # every view is read afresh: the Why-log shows the restored timeline only
+        app.query_one("#tabs").active = "why"
+        await pilot.pause()
+        assert "moved_to_dlq" not in log_text(app)
+        app.lab.advance(200)
+        app.refresh_view()
+        await pilot.pause()
+        assert "moved_to_dlq" in log_text(app)
+        # rewind takes durations; a bad one keeps the dialog open with the message
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        form = app.screen
+        assert "now T+" in str(form.query(Label).nodes[1].content)
+        form.query_one("#f-at").value = "5 parsecs"
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert app.screen is form and form.query_one("#form-error").display
+        assert form.query_one("#f-at").value == "5 parsecs"
+        form.query_one("#f-at").value = "1m"
+        form.query_one("#f-at").focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.lab.now_ms == rm.header(app.lab)["start_ms"] + 60_000
+        assert "moved_to_dlq" not in log_text(app)
+        # partial on a mapping without ReportBatchItemFailures says why it does nothing
+        await pilot.press("5")
+        await pilot.pause()
+        said = " ".join(n.message for n in app._notifications)
+        assert "orders ignores batchItemFailures" in said and "ReportBatchItemFailures" in said
+
+
+def log_text(app) -> str:
+    from textual.widgets import RichLog
+    return "\n".join(str(line.text) for line in app.query_one("#whylog", RichLog).lines)
+
+
+async def test_fifo_push_deduplicates_only_as_aws_does(lab_path):
+    """Two pushes at the same virtual time are two sets of messages unless the
+    queue has ContentBasedDeduplication and the bodies are the same."""
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.lab.create_queue("plain.fifo", {"FifoQueue": "true"})
+        app.refresh_view()
+        for _ in range(2):
+            app.push_values({"target": "queue:plain.fifo", "key": "g", "body": "same",
+                             "count": "2"})
+        assert app.lab.engine.queues.counts("plain.fifo")["total"] == 4
+        before = app.lab.engine.queues.counts("payments.fifo")["total"]
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "ContentBasedDeduplication" in str(app.screen.query_one("#ask-note").content)
+        await pilot.press("escape")
+        for _ in range(2):
+            app.push_values({"target": "queue:payments.fifo", "key": "g", "body": "pay {i}",
+                             "count": "2"})
+        await pilot.pause()
+        assert app.lab.engine.queues.counts("payments.fifo")["total"] == before + 2
+        said = [n.message for n in app._notifications]
+        assert any("0 enqueued, 2 deduplicated" in m for m in said)
 
 
 async def test_help_palette_and_user_keymap(lab_path, tmp_path, monkeypatch):

@@ -322,17 +322,33 @@ class EsmlabApp(App):
         tree.root.set_label(f"{m['label']}: batches and attempts (newest events last)")
         start = self._header["start_ms"]
         batches = rm.reprocessing(self.lab, m["label"])
+        dead: set = set()
+        if m["kind"] == "sqs":
+            # messages the source queue moved to its DLQ (☠; ⛔ means a blocked shard)
+            dead = {ev["subject"] for ev in self.lab.journal(
+                resource=m["source"], kind="sqs.moved_to_dlq", newest_first=True, limit=400)}
+        width = max(30, (tree.size.width or self.query_one("#main").size.width or 80) - 12)
+        import textwrap
 
         def add(parent, batch):
             where = rm.short_shard(batch["subject"]) if batch["subject"] else ""
             kinds = {ev["kind"] for ev in batch["events"]}
-            mark = ("⛔ " if "batch.failed" in kinds and "batch.succeeded" not in kinds
+            failed = "batch.failed" in kinds and "batch.succeeded" not in kinds
+            mark = ("⛔ " if failed and m["kind"] != "sqs" else "✗ " if failed
                     else "✓ " if "batch.succeeded" in kinds else "")
+            if dead and dead.intersection(batch["records"]):
+                mark = "☠ "
             if "batch.discarded" in kinds:
                 mark = "🗑 "
             node = parent.add(f"{mark}{batch['title']}  {where}", expand=False)
             for ev in batch["events"]:
-                node.add_leaf(f"T+{rm.rel(ev['at_ms'] - start)} {ev['kind']}: {ev['reason']}")
+                # labels do not wrap: long reasons go on continuation lines
+                text = f"T+{rm.rel(ev['at_ms'] - start)} {ev['kind']}: {ev['reason']}"
+                lines = textwrap.wrap(text, width, subsequent_indent="    ") or [text]
+                leaf = node.add(lines[0], expand=True) if len(lines) > 1 \
+                    else node.add_leaf(lines[0])
+                for more in lines[1:]:
+                    leaf.add_leaf(more)
             for child in batch["children"]:
                 add(node, child)
 
@@ -456,22 +472,29 @@ class EsmlabApp(App):
         if not self._guard():
             return
 
+        from esmlab.scenario.durations import DurationError, parse_duration
+
+        def check(values):
+            try:
+                parse_duration(values["seconds"].strip())
+            except DurationError as exc:
+                return str(exc)
+            return None
+
         def done(values):
             if not values:
                 return
-            try:
-                seconds = float(values["seconds"])
-            except ValueError:
-                self.notify("seconds must be a number", severity="error")
-                return
+            seconds = parse_duration(values["seconds"].strip()) / 1000
+            self._push_last["advance"] = values["seconds"].strip()
             if seconds > 3600:
-                self._long(lambda: self.lab.advance(seconds), f"advance {seconds:g} s")
+                self._long(lambda: self.lab.advance(seconds), f"advance {rm.rel(seconds * 1000)}")
             else:
                 self._call(self.lab.advance, seconds)
                 self.refresh_view()
 
-        self.push_screen(AskScreen("Advance the virtual clock",
-                                   [("seconds", "by how many virtual seconds", "10")]), done)
+        self.push_screen(AskScreen("Advance the virtual clock", [
+            ("seconds", "by how long (seconds, or 90s, 2m, 1h30m)",
+             self._push_last.get("advance", "10"))], validate=check), done)
 
     def action_autoplay(self) -> None:
         if not self._guard():

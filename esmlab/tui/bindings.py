@@ -159,14 +159,16 @@ def first_steps(keymap: dict[str, str] | None = None) -> list[str]:
         f"2. Press {k('fail')}: the selected mapping's function now fails every invocation "
         f"(the card says so; {k('succeed')} heals it).",
         f"3. Press {k('step')} a few times (each press runs the next event) or {k('autoplay')} "
-        "to let the clock run: the tree shows `⛔BLOCKED` on each shard and the Ordering tab "
+        "to let the clock run: the shards show `⛔BLOCKED` in the tree and the Ordering tab "
         "shows `BLOCKED attempt N, retry in …`: a stream mapping retries the failed batch and "
         "that shard does not move on.",
-        f"4. Move down to the `orders` mapping (a queue with a DLQ), press {k('fail')}, push "
-        f"messages with {k('push')} (set *how many* to 4; Tab moves between fields, Enter "
-        f"pushes), then {k('advance')} by 200 seconds: after 3 receives (the queue's "
-        "maxReceiveCount) each message moves to `orders-dlq`; the tree shows `☠4` on "
-        f"`orders` and the *DLQ & destinations* tab ({k('next_tab')} changes tab) says why.",
+        f"4. Move down to the `orders` mapping (a queue with a DLQ) and press {k('fail')} to "
+        f"break `orders-handler`. Press {k('push')} and push 1 message to `orders` (the form "
+        f"starts on that queue; Enter pushes), then {k('advance')} and advance 120 s. The "
+        "message comes back after each 30 s visibility timeout with a higher receive count, "
+        "and on the fourth receive SQS moves it to `orders-dlq` (maxReceiveCount 3, so after "
+        "3 receives): the tree shows `☠1` on `orders` and the *DLQ & destinations* tab "
+        f"({k('next_tab')} changes tab) says why.",
         "5. The *Why-log* tab explains every decision in plain words; the line above the "
         "footer shows the latest one.", "",
         "Badges: `≡` waiting (backlog), `▶` in flight, `⏲` delayed, `☠` in the DLQ, "

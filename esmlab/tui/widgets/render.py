@@ -104,7 +104,7 @@ def queue_ordering(model: dict) -> Group:
     total = c["total"]
     shown = len(model["rows"])
     foot = Text(f"rows {model['offset'] + 1 if shown else 0}-{model['offset'] + shown} of "
-                f"{total}  (, and . page)", style="dim")
+                f"{total}  (page: , previous  . next)", style="dim")
     return Group(head, table, foot)
 
 
@@ -141,20 +141,23 @@ def dead_letters(model: dict) -> Group:
     return Group(*parts)
 
 
-def function_card(card: dict | None) -> Text:
+def function_card(card: dict | None) -> Group | Text:
+    """The card's facts are one line each (cut with … when the column is
+    narrow), so the toggle-key line below them always shows."""
     if card is None:
         return Text("no function")
-    t = Text()
-    t.append(f"λ {card['name']}\n", style="bold")
-    t.append(f"{card['describe']}\n")
+
+    def line(text: str, style: str = "") -> Text:
+        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
     reserved = card["reserved"]
-    t.append(f"reserved {'-' if reserved is None else reserved}"
-             f"{'  THROTTLED' if reserved == 0 else ''}  timeout {card['timeout']}s\n")
-    t.append(f"running {card['running']}  invoked {card['invocations']}\n")
+    lines = [line(f"λ {card['name']}", "bold"), line(card["describe"]),
+             line(f"reserved {'-' if reserved is None else reserved}"
+                  f"{'  THROTTLED' if reserved == 0 else ''}  timeout {card['timeout']}s"),
+             line(f"running {card['running']}  invoked {card['invocations']}")]
     if card["recent"]:
-        t.append("recent (newest first): " + " ".join(
+        lines.append(line("recent: " + "".join(
             {"success": "✓", "error": "✗", "timeout": "⌛", "throttled": "⊘",
-             "running": "▶"}.get(r["status"], "?") for r in card["recent"]) + "\n")
-    t.append("1 fail 2 poison 3 flaky 4 timeout 5 partial 6 throttle 0 heal 7 options…",
-             style="dim")
-    return t
+             "running": "▶"}.get(r["status"], "?") for r in card["recent"])))
+    lines.append(Text("1 fail 2 poison 3 flaky 4 timeout 5 partial 6 throttle 0 heal "
+                      "7 options…", style="dim"))
+    return Group(*lines)
