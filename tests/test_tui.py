@@ -351,9 +351,9 @@ async def test_help_palette_and_user_keymap(lab_path, tmp_path, monkeypatch):
 
 async def test_play_a_scenario_switches_to_its_lab_and_shows_narration(lab_path, tmp_path):
     pytest.importorskip("esmlab.scenario.player")
-    fixture = Path(__file__).parent / "fixtures" / "scenarios" / "complete.yaml"
+    fixture = Path(__file__).parent.parent / "scenarios" / "basics-poll-and-invoke.yaml"
     if not fixture.exists():
-        pytest.skip("no scenario fixture")
+        pytest.skip("no lesson scenario")
     app = EsmlabApp(str(lab_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -363,6 +363,13 @@ async def test_play_a_scenario_switches_to_its_lab_and_shows_narration(lab_path,
         assert not app.busy
         assert app.lab_path != str(lab_path)
         assert app.narration, "each played step is narrated"
+        # played to the end: a results view lists every expect with ✓/✗ and its message
+        from esmlab.tui.screens.forms import TextScreen
+        assert isinstance(app.screen, TextScreen)
+        body = str(app.screen.query_one("#results-body").content)
+        checks = [c for r in app.scenario_results for c in r.checks]
+        assert checks and all(c.message in body for c in checks), (app.narration, body)
+        assert "✓" in body or "✗" in body
 
 
 async def test_step_through_a_scenario_with_narration(lab_path):
@@ -376,7 +383,22 @@ async def test_step_through_a_scenario_with_narration(lab_path):
         await pilot.press("f3")                  # nothing open yet: refused, lab unchanged
         await pilot.pause()
         assert app.lab_path == str(lab_path)
-        app.play_scenario(str(fixture), step_by_step=True)
+        # F4 lists the lesson library; a bad name keeps the dialog open with its text
+        from esmlab.tui.screens.forms import ScenarioScreen
+        await pilot.press("f4")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ScenarioScreen)
+        assert dialog.query_one("#lessons").option_count >= 1
+        typed = dialog.query_one("#f-path")
+        typed.value = "no-such-lesson"
+        typed.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and typed.value == "no-such-lesson"
+        assert dialog.query_one("#form-error").display
+        typed.value = "basics-poll-and-invoke"          # a bare lesson name
+        await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.player is not None and app.player.lab is app.lab
@@ -389,6 +411,10 @@ async def test_step_through_a_scenario_with_narration(lab_path):
             assert len(app.player.results) == n
             assert app.narration[-1].startswith(f"[{n}/")
         assert "scenario step 2/" in text_of(app, "#clock")
+        said = [r.narration for r in app.player.results if r.narration]
+        if said:                                      # each say is shown in full
+            assert said[-1] in " ".join(text_of(app, "#narration").split()) or \
+                " ".join(said[-1].split()) in " ".join(text_of(app, "#narration").split())
         assert app.narration[-1][:40] in text_of(app, "#ticker")
         assert not app.player.stopped
 
