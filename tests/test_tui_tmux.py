@@ -39,12 +39,14 @@ def test_esmlab_runs_in_a_real_terminal(tmp_path):
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "100", "-y", "30", cmd],
                    check=True)
     try:
-        screen = _wait_for(session, "Streams")
+        screen = _wait_for(session, "Queues")                  # the tree drawn
         assert "T+" in screen and "2024-01-01" in screen      # the clock
         assert "clicks" in screen and "Queues" in screen       # the tree
         subprocess.run([TMUX, "send-keys", "-t", session, "F2"], check=True)
         _wait_for(session, "how many")                          # the push form
-        subprocess.run([TMUX, "send-keys", "-t", session, "Enter"], check=True)
+        # it starts on the target; Tab to the count field, Enter pushes
+        subprocess.run([TMUX, "send-keys", "-t", session, "Tab", "Tab", "Tab", "Enter"],
+                       check=True)
         _wait_for(session, "backlog 1")                         # one record on a shard
         subprocess.run([TMUX, "send-keys", "-t", session, "C-q"], check=True)
         end = time.monotonic() + 10

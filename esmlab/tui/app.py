@@ -47,7 +47,8 @@ BEHAVIOURS = {
 }
 BINDING_KEYS = {k.id: k.keys.split(",")[0] for k in bindings.TABLE}
 LAB_ACTIONS = {k.action.split("(")[0] for k in bindings.TABLE}
-LEGEND = "⛔ blocked shard  ☠ in DLQ  ≡ waiting  ▶ in flight  ⏲ delayed"
+LEGEND = Text("⛔blocked shard ☠in DLQ ≡waiting ▶in flight ⏲delayed", no_wrap=True,
+              overflow="ellipsis")    # one line, so a short terminal keeps the tree
 SCALING_SERIES = ("ConcurrencyTarget", "ConcurrentExecutions", "IteratorAge",
                   "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible",
                   "Errors", "Throttles")

@@ -158,6 +158,6 @@ def function_card(card: dict | None) -> Group | Text:
         lines.append(line("recent: " + "".join(
             {"success": "✓", "error": "✗", "timeout": "⌛", "throttled": "⊘",
              "running": "▶"}.get(r["status"], "?") for r in card["recent"])))
-    lines.append(Text("1 fail 2 poison 3 flaky 4 timeout 5 partial 6 throttle 0 heal "
-                      "7 options…", style="dim"))
+    lines.append(Text("1fail 2poison 3flaky 4timeout 5partial 6throttle 0heal 7more…",
+                      style="dim"))
     return Group(*lines)
