@@ -12,6 +12,7 @@ from esmlab.engine.sources.queue import Queues
 from esmlab.engine.world import DEFAULT_START_MS, Engine
 from esmlab.errors import AwsError
 from esmlab.store import Store
+from engine_helpers import make_engine
 
 EVENT_KEYS = {"id", "message_id", "receipt_handle", "body", "sent_ms", "receive_count",
               "first_receive_ms", "message_attributes", "group_id", "dedup_id",
@@ -34,12 +35,6 @@ def only_queues(monkeypatch):
     monkeypatch.setattr(Engine, "_services", services)
 
 
-def make_engine(tmp_path, seed=1):
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    store = Store(tmp_path / "lab.db")
-    with store.transaction():
-        Engine.initialise(store, name="t", seed=seed, profile="current", start_ms=DEFAULT_START_MS)
-    return Engine(store)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from esmlab.engine.sources.table import Tables
 from esmlab.engine.world import DEFAULT_START_MS, Engine
 from esmlab.errors import AwsError
 from esmlab.store import Store
+from engine_helpers import make_engine
 
 HOUR = 3_600_000
 
@@ -27,11 +28,6 @@ def _services(self):
     self.tables = Tables(self)
 
 
-def make_engine(tmp_path, seed=1):
-    store = Store(tmp_path / "lab.db")
-    with store.transaction():
-        Engine.initialise(store, name="t", seed=seed, profile="current", start_ms=DEFAULT_START_MS)
-    return Engine(store)
 
 
 class FakeMappings:
