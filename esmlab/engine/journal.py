@@ -17,6 +17,10 @@ class Journal:
     def __init__(self, conn, clock):
         self.conn = conn
         self.clock = clock
+        # Metric samples are many (several per invocation) and only read
+        # after a command, so they are written in one executemany per command
+        # (Engine.flush) or before anything reads the metrics table.
+        self._metrics: list[tuple] = []
 
     def log(self, kind: str, resource: str, reason: str, subject: str | None = None,
             data: Any = None) -> None:
@@ -27,9 +31,14 @@ class Journal:
              None if data is None else json.dumps(data, separators=(",", ":"))))
 
     def metric(self, resource: str, name: str, value: float) -> None:
-        self.conn.execute(
-            "INSERT INTO metrics (at_ms, resource, name, value) VALUES (?, ?, ?, ?)",
-            (self.clock.now_ms, resource, name, value))
+        self._metrics.append((self.clock.now_ms, resource, name, value))
+
+    def flush_metrics(self) -> None:
+        if self._metrics:
+            self.conn.executemany(
+                "INSERT INTO metrics (at_ms, resource, name, value) VALUES (?, ?, ?, ?)",
+                self._metrics)
+            self._metrics = []
 
     def events(self, resource: str | None = None, kind: str | None = None,
                after_id: int = 0, limit: int = 200, newest_first: bool = False) -> list[dict]:

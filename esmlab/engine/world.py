@@ -69,7 +69,9 @@ class Engine:
         return self.agenda.now_ms
 
     def flush(self) -> None:
-        """Write the scalars that changed since the last flush (or load)."""
+        """Write the buffered metric samples and the scalars that changed
+        since the last flush (or load)."""
+        self.journal.flush_metrics()
         values = {"now_ms": str(self.agenda.now_ms), "rng": str(self.rng.state),
                   "profile": self.profile,
                   "account_concurrency": str(self.account_concurrency)}

@@ -32,6 +32,7 @@ class Mappings:
         self.streams = StreamPoller(engine, self)
         self.queues = QueuePoller(engine, self)
         engine.agenda.on("mapping.state", self._transition)
+        self._configs: dict[str, dict] = {}
 
     # -- lookups ---------------------------------------------------------------
 
@@ -47,9 +48,18 @@ class Mappings:
         keys = ("uuid", "label", "function", "source_arn", "source_kind", "config", "state",
                 "transition_reason", "last_result", "last_modified_ms", "runtime")
         m = dict(zip(keys, row))
-        m["config"] = json.loads(m["config"])
+        m["config"] = self._config(m["config"])
         m["runtime"] = json.loads(m["runtime"])
         return m
+
+    def _config(self, text: str) -> dict:
+        """The parsed config for its JSON text, parsed once per process. A
+        config dict is never changed in place (an update builds a new one),
+        so sharing it is safe; it is read on every poll and completion."""
+        config = self._configs.get(text)
+        if config is None:
+            config = self._configs[text] = json.loads(text)
+        return config
 
     def get_row(self, ref: str) -> dict:
         return self._row(ref)
@@ -267,6 +277,7 @@ class Mappings:
             # The last sample time is read from the metrics table (indexed),
             # not kept in memory, so a reopened lab samples exactly as a
             # running one would.
+            self.engine.journal.flush_metrics()
             last = self.conn.execute(
                 "SELECT max(at_ms) FROM metrics WHERE resource=? AND name=?",
                 (row["label"], "ConcurrentExecutions")).fetchone()[0]
