@@ -123,9 +123,7 @@ def drain_queue(n: int) -> dict:
 
 def _next_foreground(lab: Lab) -> int | None:
     from esmlab.lab import BACKGROUND_KINDS
-    return lab.store.conn.execute(
-        f"SELECT min(due_ms) FROM agenda WHERE kind NOT IN "
-        f"({','.join('?' * len(BACKGROUND_KINDS))})", BACKGROUND_KINDS).fetchone()[0]
+    return lab.engine.agenda.next_due_except(BACKGROUND_KINDS)
 
 
 def slowest_step(lab: Lab, limit_ms: int) -> tuple[float, int, float]:

@@ -66,9 +66,7 @@ def _run_until_idle(e: Engine, a: dict):
     """Run until no foreground timer is pending, or until `until_ms`."""
     until = a["until_ms"]
     while True:
-        nxt = e.conn.execute(
-            f"SELECT min(due_ms) FROM agenda WHERE kind NOT IN "
-            f"({','.join('?' * len(BACKGROUND_KINDS))})", BACKGROUND_KINDS).fetchone()[0]
+        nxt = e.agenda.next_due_except(BACKGROUND_KINDS)
         if nxt is None:
             return "idle"
         if nxt > until:

@@ -51,6 +51,14 @@ class Agenda:
         row = self.conn.execute("SELECT min(due_ms) FROM agenda").fetchone()
         return row[0]
 
+    def next_due_except(self, kinds: tuple[str, ...]) -> int | None:
+        """The earliest due time among timers not of `kinds` (e.g. the
+        background housekeeping that should not count as activity)."""
+        row = self.conn.execute(
+            f"SELECT min(due_ms) FROM agenda WHERE kind NOT IN ({','.join('?' * len(kinds))})",
+            kinds).fetchone()
+        return row[0]
+
     def size(self) -> int:
         return self.conn.execute("SELECT count(*) FROM agenda").fetchone()[0]
 

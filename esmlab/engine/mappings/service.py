@@ -266,20 +266,17 @@ class Mappings:
 
     # -- metrics on the virtual clock ------------------------------------------
 
-    def ensure_sampling(self, m: dict | None = None) -> None:
+    def ensure_sampling(self, m: dict) -> None:
         """Record a metric sample for a mapping whose state just changed, at
         most once a virtual second. Samples follow events instead of a
         ticking timer, so a shard blocked for a day costs one sample per
         retry, not 86,400."""
-        now = self.engine.now_ms
-        rows = [m] if m is not None else self.all_rows()
-        for row in rows:
-            # The last sample time is read from the metrics table (indexed),
-            # not kept in memory, so a reopened lab samples exactly as a
-            # running one would.
-            self.engine.journal.flush_metrics()
-            last = self.conn.execute(
-                "SELECT max(at_ms) FROM metrics WHERE resource=? AND name=?",
-                (row["label"], "ConcurrentExecutions")).fetchone()[0]
-            if last is None or now - last >= 1000:
-                self.poller(row).sample(row)
+        # The last sample time is read from the metrics table (indexed), not
+        # kept in memory, so a reopened lab samples exactly as a running one
+        # would.
+        self.engine.journal.flush_metrics()
+        last = self.conn.execute(
+            "SELECT max(at_ms) FROM metrics WHERE resource=? AND name=?",
+            (m["label"], "ConcurrentExecutions")).fetchone()[0]
+        if last is None or self.engine.now_ms - last >= 1000:
+            self.poller(m).sample(m)
