@@ -116,6 +116,11 @@ def _export(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    from esmlab.scenario.compare import run_compare
+    return run_compare(args.lesson, args.set or [], as_json=args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="esmlab", description=(
         "A terminal lab for AWS Lambda event source mappings. With no command, "
@@ -138,13 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("what", choices=("scenario", "event"))
     exp.add_argument("invocation", nargs="?", help="invocation id (for 'event')")
     exp.add_argument("--name", help="scenario name (for 'scenario')")
+    cmp = sub.add_parser("compare", help="play a lesson as written and with changed settings, "
+                                         "side by side")
+    cmp.add_argument("lesson", help="a lesson name from `esmlab lessons`, or a scenario file")
+    cmp.add_argument("--set", action="append", metavar="PATH=VALUE",
+                     help="a changed setting, e.g. mappings.orders.BatchSize=5, "
+                          "queues.orders.VisibilityTimeout=180 or profile=classic (repeatable)")
+    cmp.add_argument("--json", action="store_true", help="one JSON document")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {None: _ui, "info": _info, "play": _play, "snapshot": _snapshot,
-                "export": _export, "lessons": _lessons}
+                "export": _export, "lessons": _lessons, "compare": _compare}
     if args.command == "snapshot" and args.action != "list" and not args.name:
         print("esmlab snapshot: a NAME is needed", file=sys.stderr)
         return 2
