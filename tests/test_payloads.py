@@ -86,8 +86,8 @@ def test_sqs_standard_record_matches_aws_shape_field_for_field():
                 "dataType": "String",
             }
         },
-        "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
         "md5OfMessageAttributes": "19e27d4e946b072f3f58da80d94fd778",
+        "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
         "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:my-queue",
         "awsRegion": "us-east-1",
@@ -119,6 +119,7 @@ def test_sqs_fifo_record_adds_sequence_group_and_dedup_attributes():
             "ApproximateFirstReceiveTimestamp": "1573251510774",
         },
         "messageAttributes": {},
+        "md5OfMessageAttributes": None,
         "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
         "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:fifo.fifo",
@@ -126,10 +127,29 @@ def test_sqs_fifo_record_adds_sequence_group_and_dedup_attributes():
     }
 
 
-def test_sqs_record_without_attributes_has_no_md5_of_message_attributes():
+def test_md5_of_message_attributes_is_null_when_the_message_has_no_attributes():
+    # Reference 8.4: recorded on AWS in 2025 as a null value, not an absent key.
     record = p.sqs_record(_msg(), "q", fifo=False)
     assert record["messageAttributes"] == {}
-    assert "md5OfMessageAttributes" not in record
+    assert "md5OfMessageAttributes" in record and record["md5OfMessageAttributes"] is None
+
+
+def test_md5_of_message_attributes_follows_message_attributes_in_the_record():
+    # Key order of events logged on AWS: ..., messageAttributes,
+    # md5OfMessageAttributes, md5OfBody, eventSource, ...
+    keys = list(p.sqs_record(_msg(), "q", fifo=False))
+    assert keys[keys.index("messageAttributes") + 1] == "md5OfMessageAttributes"
+    assert keys[keys.index("md5OfMessageAttributes") + 1] == "md5OfBody"
+
+
+def test_md5_of_message_attributes_matches_an_event_logged_on_aws():
+    # An SQS event printed by a real Lambda function (published in
+    # alibabacloud-howto/lambda-to-function-compute-migration, README.md):
+    # one String attribute "sample-attribute" = "sample-value".
+    msg = _msg(message_attributes={
+        "sample-attribute": {"DataType": "String", "StringValue": "sample-value"}})
+    assert p.sqs_record(msg, "q", fifo=False)["md5OfMessageAttributes"] == \
+        "7c815262be77a62f56671125069ca888"
 
 
 def test_sqs_standard_record_never_carries_fifo_attributes():

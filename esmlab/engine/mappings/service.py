@@ -139,9 +139,13 @@ class Mappings:
         uuid = e.rng.uuid()
         label = self._label(label or function.name)
         seq = self.conn.execute("SELECT coalesce(max(created_seq), 0) + 1 FROM mappings").fetchone()[0]
+        target = "Enabled" if config.get("Enabled", True) else "Disabled"
+        # Reference 8.4 (recorded): an SQS mapping created with Enabled false
+        # answers Disabled at once; streams answer Creating either way.
+        first = "Disabled" if source.kind.startswith("sqs") and target == "Disabled" else "Creating"
         m = {"uuid": uuid, "label": label, "function": function.name,
              "source_arn": source.arn, "source_kind": source.kind, "config": config,
-             "state": "Creating", "transition_reason": "USER_INITIATED"
+             "state": first, "transition_reason": "USER_INITIATED"
              if source.kind.startswith("sqs") else "User action",
              "last_result": "No records processed", "last_modified_ms": e.now_ms, "runtime": {}}
         self.conn.execute(
@@ -154,12 +158,12 @@ class Mappings:
         self.save_runtime(m)
         e.log("mapping.created", label,
               f"mapping {label} ({uuid}) created: {function.name} <- {source.kind} "
-              f"{arns.name_of(source.arn)}, BatchSize {config['BatchSize']}; state Creating",
+              f"{arns.name_of(source.arn)}, BatchSize {config['BatchSize']}; state {first}",
               data={"uuid": uuid})
         for warning in cfg.warnings(config, source, function):
             e.log("mapping.warning", label, warning)
-        target = "Enabled" if config.get("Enabled", True) else "Disabled"
-        self._begin(m, "Creating", target)
+        if first == "Creating":
+            self._begin(m, "Creating", target)
         return self.describe(m)
 
     def _label(self, wanted: str) -> str:
