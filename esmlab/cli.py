@@ -121,6 +121,12 @@ def _compare(args) -> int:
     return run_compare(args.lesson, args.set or [], as_json=args.json)
 
 
+def _import(args) -> int:
+    from esmlab.imports.command import run_import
+    return run_import(args.file, getattr(args, "lab", None), args.parameter or [],
+                      args.scenario, interactive=sys.stdin.isatty() and not args.no_input)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="esmlab", description=(
         "A terminal lab for AWS Lambda event source mappings. With no command, "
@@ -150,13 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a changed setting, e.g. mappings.orders.BatchSize=5, "
                           "queues.orders.VisibilityTimeout=180 or profile=classic (repeatable)")
     cmp.add_argument("--json", action="store_true", help="one JSON document")
+    imp = sub.add_parser("import", help="build a lab from a SAM or CloudFormation template or "
+                                        "a Terraform module")
+    imp.add_argument("file", help="template (.yaml, .yml, .json) or Terraform (.tf or a folder)")
+    imp.add_argument("--lab", default=argparse.SUPPRESS, help="the new lab file (default ./lab.db)")
+    imp.add_argument("--parameter", action="append", metavar="NAME=VALUE",
+                     help="a template parameter, Terraform variable or imported value")
+    imp.add_argument("--scenario", metavar="FILE.yaml", help="also write the lab as a lesson file")
+    imp.add_argument("--no-input", action="store_true",
+                     help="never ask for missing values: assume them and say so")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {None: _ui, "info": _info, "play": _play, "snapshot": _snapshot,
-                "export": _export, "lessons": _lessons, "compare": _compare}
+                "export": _export, "lessons": _lessons, "compare": _compare, "import": _import}
     if args.command == "snapshot" and args.action != "list" and not args.name:
         print("esmlab snapshot: a NAME is needed", file=sys.stderr)
         return 2
