@@ -69,12 +69,14 @@ def load_template(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise TemplateError(f"{path}: cannot read the file ({getattr(error, 'strerror', error)})")
+        raise TemplateError(f"{path}: cannot read the file ({getattr(error, 'strerror', error)})") \
+            from None
     try:
         data = json.loads(text) if text.lstrip().startswith("{") else \
             yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 (SafeLoader subclass)
     except (ValueError, yaml.YAMLError) as error:
-        raise TemplateError(f"{path}: not a readable template: {str(error).splitlines()[0]}")
+        raise TemplateError(f"{path}: not a readable template: {str(error).splitlines()[0]}") \
+            from None
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise TemplateError(f"{path}: not a CloudFormation or SAM template (no Resources map)")
     return data
