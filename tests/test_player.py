@@ -73,7 +73,7 @@ resources:
 steps:
   - put_record: {StreamName: clicks, PartitionKey: user-1, Data: 'click {n}', count: 5}
   - put_record: {StreamName: clicks, PartitionKey: user-2, Data: 'other {n}', count: 3}
-  - advance: 3s
+  - advance: 0.5s
   - expect:
       blocked: {mapping: clicks, value: true}
   - run_until_idle:

@@ -186,13 +186,18 @@ class Functions:
         return None
 
     def invoke(self, name: str, event: dict, items: list[Item], *, mapping: str,
-               source: str, attempt: int, detail: dict | None = None) -> tuple[int, str | None]:
+               source: str, attempt: int, detail: dict | None = None,
+               request_id: str | None = None) -> tuple[int, str | None]:
         """Start a synchronous invoke. Returns (invocation id, throttle reason or None).
 
         A throttled invoke is recorded (status 'throttled') and never reaches
         the function; the caller decides what to do with its batch.
+        `request_id` is the function's aws_request_id (the caller decides
+        when a retry reuses one); it is kept in the invocation's detail.
         """
         now = self.engine.now_ms
+        if request_id is not None:
+            detail = dict(detail or {}, request_id=request_id)
         records_json = json.dumps([it.id for it in items])
         reason = self.throttle_reason(name)
         if reason:
@@ -215,7 +220,7 @@ class Functions:
         count = self.conn.execute(
             "UPDATE functions SET invocations = invocations + 1, running = running + 1 "
             "WHERE name=? RETURNING invocations", (name,)).fetchone()[0]
-        outcome = self._decide(name, config, event, items, count, inv_id)
+        outcome = self._decide(name, config, event, items, count, inv_id, request_id)
         end = now + outcome.duration_ms
         self.conn.execute(
             "UPDATE invocations SET end_ms=?, response=?, error=? WHERE id=?",
@@ -225,12 +230,13 @@ class Functions:
         self.engine.agenda.schedule("invoke.done", f"inv:{inv_id}", end, inv_id)
         return inv_id, None
 
-    def _decide(self, name, config, event, items, count, inv_id) -> Outcome:
+    def _decide(self, name, config, event, items, count, inv_id, request_id=None) -> Outcome:
         behaviour = self.behaviour(name)
         timeout_ms = config["Timeout"] * 1000
         duration = config["duration"]["fixed_ms"] + config["duration"]["per_record_ms"] * len(items)
         if behaviour["mode"] == "handler":
-            outcome = self._user_handler(behaviour["handler"], config, event, inv_id)
+            outcome = self._user_handler(behaviour["handler"], config, event, inv_id,
+                                         request_id)
         else:
             outcome = decide(behaviour, items, count, self.engine.rng, event)
         if outcome.status == "timeout" or duration > timeout_ms:
@@ -242,14 +248,15 @@ class Functions:
         outcome.duration_ms = duration
         return outcome
 
-    def _user_handler(self, spec: str, config: dict, event: dict, inv_id: int) -> Outcome:
+    def _user_handler(self, spec: str, config: dict, event: dict, inv_id: int,
+                      request_id: str | None = None) -> Outcome:
         # Replays reuse what the handler returned the first time (the handler
         # may read the clock or call out; the lab must replay identically).
         row = self.conn.execute("SELECT result FROM handler_results WHERE ordinal=?",
                                 (inv_id,)).fetchone()
         if row:
             return Outcome(**json.loads(row[0]))
-        outcome = run_user_handler(spec, config, event, inv_id)
+        outcome = run_user_handler(spec, config, event, inv_id, request_id)
         self.conn.execute("INSERT OR REPLACE INTO handler_results (ordinal, result) VALUES (?, ?)",
                           (inv_id, json.dumps(outcome.__dict__)))
         return outcome
@@ -419,7 +426,8 @@ def load_handler(spec: str):
     return getattr(module, attr)
 
 
-def run_user_handler(spec: str, config: dict, event: dict, inv_id: int) -> Outcome:
+def run_user_handler(spec: str, config: dict, event: dict, inv_id: int,
+                     request_id: str | None = None) -> Outcome:
     """Call `module:function` as handler(event, context), the way the Lambda
     runtime would: an exception is a function error, a hang is a timeout,
     a return value that cannot be serialised is Runtime.MarshalError."""
@@ -429,7 +437,7 @@ def run_user_handler(spec: str, config: dict, event: dict, inv_id: int) -> Outco
         try:
             handler = load_handler(spec)
             box["value"] = handler(json.loads(json.dumps(event)),
-                                   _Context(config, f"esmlab-{inv_id:08d}"))
+                                   _Context(config, request_id or f"esmlab-{inv_id:08d}"))
         except BaseException as exc:  # the handler's own failure, reported as AWS would
             box["error"] = exc
 

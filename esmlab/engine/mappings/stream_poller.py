@@ -24,10 +24,13 @@ from esmlab.engine.mappings.filters import matches, parse_filter_criteria
 
 POLL_MS = {"kinesis": 1000, "dynamodb": 250}   # base polling rates (reference 1.2)
 THROTTLE_RETRY_MS = 1000
-# Retry delay after a function error. AWS does not document it (UNCERTAIN);
-# the lab backs off exponentially from 1 s up to 60 s so a blocked shard
-# retries visibly but a day of blocking stays cheap to simulate.
-RETRY_BASE_MS, RETRY_MAX_MS = 1000, 60_000
+# Retry delay after a function error. AWS does not publish it; the lab's
+# model doubles from 250 ms up to 60 s. It reproduces the recorded run of
+# reference 8.1 (an always-failing function, MaximumRetryAttempts -1,
+# MaximumRecordAgeInSeconds 60: 8 invocations before the age discard; the
+# 8th starts about 32 s after the first, a 9th would start after 64 s), and
+# at 60 s a shard blocked for a day still costs only ~1,440 invocations.
+RETRY_BASE_MS, RETRY_MAX_MS = 250, 60_000
 WINDOW_IDLE_MS = 120_000    # tumbling window: wait up to 2 min for new records
 
 
@@ -450,6 +453,7 @@ class StreamPoller:
                               "(checked before invoking)")
                 keep = records[len(old):]
                 seg["ids"] = [r["id"] for r in keep]
+                seg["rid"] = None  # what is left is a changed batch
                 if keep:
                     checkpoint = old[-1]["seq"]
                 records = keep
@@ -497,9 +501,14 @@ class StreamPoller:
         last = records[-1]["seq"] if records else None
         detail = {"shard": shard, "lane": n, "first_seq": first, "last_seq": last,
                   "reason": seg["reason"], "final": bool(seg.get("final"))}
+        # One request id per batch: a retry of the unchanged batch reuses it,
+        # a changed batch (a suffix, a bisected half) starts with none (8.1).
+        if not seg.get("rid"):
+            seg["rid"] = e.rng.uuid()
         inv_id, throttled = e.functions.invoke(
             m["function"], event, self._items(m, records), mapping=m["uuid"],
-            source=f"{shard}#{n}", attempt=seg["invokes"] + 1, detail=detail)
+            source=f"{shard}#{n}", attempt=seg["invokes"] + 1, detail=detail,
+            request_id=seg["rid"])
         where = f"{shard}" + (f" lane {n}" if c.get("ParallelizationFactor", 1) > 1 else "")
         if throttled:
             # AWS does not document the throttle back-off (UNCERTAIN): the lab
@@ -541,6 +550,8 @@ class StreamPoller:
     # -- outcomes -----------------------------------------------------------------------
 
     def on_done(self, m, inv, status, response, error, why) -> None:
+        """Settle the lane's head batch after its invocation (reference 1.5,
+        1.6 and the recorded rules of 8.1)."""
         shard, n = inv["detail"]["shard"], inv["detail"]["lane"]
         checkpoint, st = self.lane(m["uuid"], shard, n)
         st["inflight"] = None
@@ -561,7 +572,9 @@ class StreamPoller:
         else:
             checkpoint = self._fail(m, inv, shard, n, st, seg, status, error,
                                     detail or why) or checkpoint
-        self.mappings.set_result(m, "OK" if verdict == "ok" else "PROBLEM: Function call failed")
+        # A valid partial response is a successful invocation (reference 8.5).
+        self.mappings.set_result(m, "PROBLEM: Function call failed" if verdict == "fail"
+                                 else "OK")
         self.save_lane(m["uuid"], shard, n, checkpoint, st)
         self._concurrency(m)
         self._wake_lane(m, shard, n, st["retry_at"] or self.engine.now_ms)
@@ -577,7 +590,9 @@ class StreamPoller:
             return "fail", "the response has no state (tumbling windows require one)"
         if "ReportBatchItemFailures" not in (c.get("FunctionResponseTypes") or []):
             return "ok", None
-        if response is None or response == {}:
+        # Every recorded success form: null, {}, [] (reference 8.1), and below
+        # an empty or null batchItemFailures.
+        if response is None or response == {} or response == []:
             return "ok", None
         if not isinstance(response, dict):
             return "fail", "the response is not a batchItemFailures object"
@@ -628,20 +643,38 @@ class StreamPoller:
         return new_checkpoint
 
     def _partial(self, m, inv, shard, n, checkpoint, st, seg, lowest) -> str:
+        """A valid batchItemFailures response (reference 8.1). When the lowest
+        failed record is not the first of the batch, the checkpoint moves to
+        the record before it and the records from it onward form a new batch
+        with a fresh retry budget (and a new request id), invoked at once.
+        When it is the first, nothing moved: the batch failed again, which
+        uses up an attempt (or is bisected, with BisectBatchOnFunctionError)."""
         e = self.engine
         rows = self.engine.streams.records_by_ids(seg["ids"])
         done = [r for r in rows if int(r["seq"]) < int(lowest)]
         rest = [r for r in rows if int(r["seq"]) >= int(lowest)]
-        if done:
-            checkpoint = done[-1]["seq"]
-        seg["ids"] = [r["id"] for r in rest]
         # FailedInvokeEventCount includes the records named in batchItemFailures.
         e.journal.metric(m["label"], "FailedInvokeEventCount", seg.pop("named_failures", 1))
+        if done:
+            checkpoint = done[-1]["seq"]
+            st["pending"][0] = dict(seg, ids=[r["id"] for r in rest], attempts=0, invokes=0,
+                                    rid=None, reason="a partial batch response moved the "
+                                    "checkpoint: the records from the lowest failed one form "
+                                    "a new batch")
+            st["retry_at"] = None
+            e.log("batch.partial", m["label"],
+                  f"invocation {inv['id']} reported batchItemFailures; the lowest failed "
+                  f"sequence number is {lowest}: checkpoint at {checkpoint}, and the "
+                  f"{len(rest)} record(s) from {lowest} on form a new batch, invoked at once "
+                  "with a fresh retry budget (ReportBatchItemFailures)", subject=shard,
+                  data={"invocation": inv["id"], "lowest": lowest, "moved": True})
+            return checkpoint
         e.log("batch.partial", m["label"],
-              f"invocation {inv['id']} reported batchItemFailures; the lowest failed sequence "
-              f"number is {lowest}: checkpoint at {checkpoint}, and {len(rest)} record(s) from "
-              f"{lowest} on are retried (ReportBatchItemFailures)", subject=shard,
-              data={"invocation": inv["id"], "lowest": lowest})
+              f"invocation {inv['id']} reported batchItemFailures naming the first record of "
+              f"the batch ({lowest}): the checkpoint does not move, so the batch failed again",
+              subject=shard, data={"invocation": inv["id"], "lowest": lowest, "moved": False})
+        if self._bisect(m, inv, shard, st, seg, "reported the first record as failed"):
+            return checkpoint
         return self._count_failure(m, inv, shard, n, st, seg, "the partial batch failure") \
             or checkpoint
 
@@ -654,22 +687,30 @@ class StreamPoller:
         reason = why or (error or {}).get("errorMessage", "")
         # An invalid response is a function error too (reference 1.5), so it
         # is bisected like an exception or a timeout.
-        if c.get("BisectBatchOnFunctionError") and len(seg["ids"]) > 1:
-            half = len(seg["ids"]) // 2
-            first_rows = self.engine.streams.records_by_ids(seg["ids"][:half])
-            a = dict(seg, ids=seg["ids"][:half], end=first_rows[-1]["seq"], invokes=0)
-            b = dict(seg, ids=seg["ids"][half:], invokes=0)
-            a["reason"] = b["reason"] = "bisecting the failed batch"
-            st["pending"][0:1] = [a, b]
-            e.log("batch.bisected", m["label"],
-                  f"invocation {inv['id']} {what} ({reason}); BisectBatchOnFunctionError splits "
-                  f"the batch of {len(seg['ids'])} into {half} + {len(seg['ids']) - half} and "
-                  "retries each half in order; splitting does not use up MaximumRetryAttempts",
-                  subject=shard, data={"invocation": inv["id"]})
+        if self._bisect(m, inv, shard, st, seg, f"{what} ({reason})"):
             return None
         e.log("batch.failed", m["label"], f"invocation {inv['id']} {what} ({reason})",
               subject=shard, data={"invocation": inv["id"], "status": status})
         return self._count_failure(m, inv, shard, n, st, seg, f"the {what} batch")
+
+    def _bisect(self, m, inv, shard, st, seg, what) -> bool:
+        """BisectBatchOnFunctionError: replace a failed batch of two or more
+        records by its two halves, run in order, each a new batch with a fresh
+        retry budget and a new request id (reference 8.1)."""
+        if not m["config"].get("BisectBatchOnFunctionError") or len(seg["ids"]) < 2:
+            return False
+        half = len(seg["ids"]) // 2
+        first_rows = self.engine.streams.records_by_ids(seg["ids"][:half])
+        fresh = {"attempts": 0, "invokes": 0, "rid": None, "reason": "bisecting the failed batch"}
+        a = dict(seg, ids=seg["ids"][:half], end=first_rows[-1]["seq"], **fresh)
+        b = dict(seg, ids=seg["ids"][half:], **fresh)
+        st["pending"][0:1] = [a, b]
+        self.engine.log(
+            "batch.bisected", m["label"],
+            f"invocation {inv['id']} {what}; BisectBatchOnFunctionError splits the batch of "
+            f"{len(seg['ids'])} into {half} + {len(seg['ids']) - half} and runs each half in "
+            "order, each with a fresh retry budget", subject=shard, data={"invocation": inv["id"]})
+        return True
 
     def _count_failure(self, m, inv, shard, n, st, seg, what) -> str | None:
         """Use up one retry attempt; discard the batch when they are all used.
@@ -694,6 +735,7 @@ class StreamPoller:
                       f"{payloads.iso(tw['end'])} on {shard} is given up: MaximumRetryAttempts "
                       f"{limit} is used up; the window's state is dropped", subject=shard)
             return seg["end"]
+        # The lab's back-off model for function errors (see RETRY_BASE_MS).
         delay = retry_delay(seg["attempts"])
         st["retry_at"] = e.now_ms + delay
         max_age = c.get("MaximumRecordAgeInSeconds", -1)
@@ -718,10 +760,16 @@ class StreamPoller:
         where = "and is dropped (no OnFailure destination)"
         if dest:
             kind = e.sinks.kind_of_arn(dest)
-            last = self._last_response(seg, inv)
+            last = None if condition == "RecordAgeExceeded" else self._last_response(seg, inv)
+            # requestId: the last failed invocation's request id (reference
+            # 8.1); records too old before any invocation get a new one.
+            request_id = seg.get("rid") or e.rng.uuid()
+            # RecordAgeExceeded counts at least 1, even with no invocation (8.2).
+            count = seg["invokes"] if condition != "RecordAgeExceeded" else max(seg["invokes"], 1)
             body = payloads.failure_record(
-                request_id=e.rng.uuid(), function_arn=e.functions.config(m["function"])["FunctionArn"],
-                condition=condition, approximate_invoke_count=seg["invokes"],
+                request_id=request_id,
+                function_arn=e.functions.config(m["function"])["FunctionArn"],
+                condition=condition, approximate_invoke_count=count,
                 last_response=last, timestamp_ms=e.now_ms, source_kind=m["source_kind"],
                 shard_id=shard, stream_arn=m["source_arn"], records=event_records,
                 payload_event=payloads.stream_event(event_records) if kind == "s3" else None)
@@ -743,17 +791,15 @@ class StreamPoller:
 
     @staticmethod
     def _last_response(seg: dict, inv: dict | None) -> dict | None:
-        """The failure record's responseContext: the last invocation of the
-        batch, if there was one (reference 4.6; omitted when the records were
-        discarded before any invocation, UNCERTAIN #4). functionError only
-        when that invocation errored or timed out."""
+        """The failure record's responseContext: the batch's last invocation,
+        if there was one (reference 4.6, 8.2). functionError is always there:
+        "Unhandled" after an error or a timeout, null when the function
+        returned (a partial or an invalid response)."""
         status = inv["status"] if inv is not None else seg.get("last_status")
         if status is None or not seg.get("invokes"):
             return None
-        last = {"statusCode": 200, "executedVersion": "$LATEST"}
-        if status in ("error", "timeout"):
-            last["functionError"] = "Unhandled"
-        return last
+        return {"statusCode": 200, "executedVersion": "$LATEST",
+                "functionError": "Unhandled" if status in ("error", "timeout") else None}
 
     # -- read models -------------------------------------------------------------------
 

@@ -1,0 +1,234 @@
+"""Stream mappings against behaviour recorded on real AWS (reference section 8):
+partial batch responses and bisect (8.1), failure records (8.2), request ids
+and the retry back-off. One test per rule, named after it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+import textwrap
+
+import pytest
+
+from esmlab.engine import arns
+
+S = arns.stream_arn("s")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@pytest.fixture
+def handlers(tmp_path, monkeypatch):
+    """Handlers that report records by their data, and one that records the
+    request ids it was called with."""
+    (tmp_path / "recorded_rules.py").write_text(textwrap.dedent("""
+        import base64
+
+        SEEN = []
+
+        def _report(event, wanted):
+            return {"batchItemFailures": [
+                {"itemIdentifier": r["kinesis"]["sequenceNumber"]} for r in event["Records"]
+                if base64.b64decode(r["kinesis"]["data"]).decode() in wanted]}
+
+        def report_6(event, context):
+            return _report(event, {"6"})
+
+        def report_2(event, context):
+            return _report(event, {"2"})
+
+        def fail_and_remember(event, context):
+            SEEN.append(context.aws_request_id)
+            raise RuntimeError("boom")
+
+        def report_2_and_remember(event, context):
+            SEEN.append(context.aws_request_id)
+            return _report(event, {"2"})
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("recorded_rules", None)
+    import recorded_rules
+    yield recorded_rules
+    sys.modules.pop("recorded_rules", None)
+
+
+def setup(lab, handler=None, behaviour=None, dest=True, **params):
+    lab.create_function("f", Timeout=3)
+    if handler:
+        lab.set_behaviour("f", mode="handler", handler=f"recorded_rules:{handler}")
+    if behaviour:
+        lab.set_behaviour("f", **behaviour)
+    lab.create_stream("s")
+    p = {"FunctionName": "f", "EventSourceArn": S, "StartingPosition": "TRIM_HORIZON"}
+    if dest:
+        lab.create_queue("dest")
+        p["DestinationConfig"] = {"OnFailure": {"Destination": arns.queue_arn("dest")}}
+    p.update(params)
+    lab.create_mapping(label="m", **p)
+
+
+def put_all(lab, texts):
+    return [lab.put_record("s", "k", t)["SequenceNumber"] for t in texts]
+
+
+def invs(lab):
+    return [i for i in lab.invocations(mapping="m", limit=10**6) if i["status"] != "throttled"]
+
+
+def payload_texts(inv):
+    return [base64.b64decode(r["kinesis"]["data"]).decode() for r in inv["event"]["Records"]]
+
+
+def records_at_dest(lab):
+    return [json.loads(m["body"]) for m in lab.engine.queues.page("dest")]
+
+
+# -- 8.1 partial batch responses ----------------------------------------------------------
+
+def test_a_partial_response_that_moves_the_checkpoint_starts_a_new_batch_with_a_fresh_budget(
+        lab, handlers):
+    # The recorded example: MaximumRetryAttempts 3, batch [4,5,6], record 6 reported.
+    setup(lab, "report_6", BatchSize=3, MaximumRetryAttempts=3,
+          FunctionResponseTypes=["ReportBatchItemFailures"])
+    put_all(lab, ["4", "5", "6"])
+    lab.run_until_idle()
+    payloads = [payload_texts(i) for i in invs(lab)]
+    assert payloads == [["4", "5", "6"]] + [["6"]] * 4     # record 6 in 5 payloads
+    [record] = records_at_dest(lab)
+    assert record["requestContext"]["approximateInvokeCount"] == 4
+    assert record["KinesisBatchInfo"]["batchSize"] == 1
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+
+def test_a_partial_response_that_does_not_move_the_checkpoint_uses_up_an_attempt(lab, handlers):
+    # The recorded example: MaximumRetryAttempts 1, [1,2,3,4] reporting 2.
+    setup(lab, "report_2", BatchSize=4, MaximumRetryAttempts=1,
+          FunctionResponseTypes=["ReportBatchItemFailures"])
+    put_all(lab, ["1", "2", "3", "4"])
+    lab.run_until_idle()
+    assert [payload_texts(i) for i in invs(lab)] == [["1", "2", "3", "4"], ["2", "3", "4"],
+                                                     ["2", "3", "4"]]
+    [record] = records_at_dest(lab)
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["KinesisBatchInfo"]["batchSize"] == 3
+
+
+def test_the_suffix_after_a_valid_partial_response_is_retried_at_once(lab, handlers):
+    setup(lab, "report_2", BatchSize=4, MaximumRetryAttempts=1,
+          FunctionResponseTypes=["ReportBatchItemFailures"])
+    put_all(lab, ["1", "2", "3", "4"])
+    lab.run_until_idle()
+    first, suffix, retry = invs(lab)
+    assert suffix["start_ms"] == first["end_ms"]          # no error back-off
+    assert retry["start_ms"] > suffix["end_ms"]           # an attempt used up: back-off
+
+
+def test_with_bisect_a_failing_suffix_is_bisected_and_each_half_starts_a_fresh_budget(
+        lab, handlers):
+    # Recorded: [1,2,3,4] reports 2 -> [2,3,4] reports 2 -> halves [2] and [3,4];
+    # [2] is retried within its own budget, then [3,4] runs.
+    setup(lab, "report_2", BatchSize=4, MaximumRetryAttempts=1,
+          BisectBatchOnFunctionError=True, FunctionResponseTypes=["ReportBatchItemFailures"])
+    put_all(lab, ["1", "2", "3", "4"])
+    lab.run_until_idle()
+    assert [payload_texts(i) for i in invs(lab)] == [
+        ["1", "2", "3", "4"], ["2", "3", "4"], ["2"], ["2"], ["3", "4"]]
+    [record] = records_at_dest(lab)
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["KinesisBatchInfo"]["batchSize"] == 1
+    assert len(lab.journal(kind="batch.bisected")) == 1
+
+
+def test_bisected_halves_start_a_fresh_retry_budget_after_a_function_error(lab):
+    setup(lab, behaviour={"mode": "poison", "match": {"text": "bad"}}, BatchSize=2,
+          MaximumRetryAttempts=1, BisectBatchOnFunctionError=True)
+    put_all(lab, ["ok", "bad"])
+    lab.run_until_idle()
+    # the pair fails once (no attempt used: bisected); [bad] gets 1 + 1 attempts
+    assert [payload_texts(i) for i in invs(lab)] == [["ok", "bad"], ["ok"], ["bad"], ["bad"]]
+    [record] = records_at_dest(lab)
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+
+
+def test_last_processing_result_is_ok_after_a_valid_partial_response(lab, handlers):
+    setup(lab, "report_2", BatchSize=4, MaximumRetryAttempts=0, dest=False,
+          FunctionResponseTypes=["ReportBatchItemFailures"])
+    put_all(lab, ["1", "2"])
+    lab.run_until_idle()
+    assert lab.mapping("m")["last_result"] == "OK"
+
+
+# -- 8.2 failure records --------------------------------------------------------------------
+
+def test_function_error_is_unhandled_after_an_error_and_null_after_a_return(lab, handlers):
+    setup(lab, "report_2", BatchSize=1, MaximumRetryAttempts=0,
+          FunctionResponseTypes=["ReportBatchItemFailures"])
+    put_all(lab, ["2"])
+    lab.run_until_idle()
+    lab.set_behaviour("f", mode="fail")
+    put_all(lab, ["x"])
+    lab.run_until_idle()
+    returned, errored = records_at_dest(lab)
+    assert returned["responseContext"]["functionError"] is None
+    assert "functionError" in returned["responseContext"]
+    assert errored["responseContext"]["functionError"] == "Unhandled"
+
+
+def test_failure_record_request_id_is_the_last_failed_invocations(lab, handlers):
+    setup(lab, "fail_and_remember", MaximumRetryAttempts=2)
+    put_all(lab, ["x"])
+    lab.run_until_idle()
+    [record] = records_at_dest(lab)
+    assert record["requestContext"]["requestId"] == handlers.SEEN[-1]
+
+
+# -- 8.1 request ids --------------------------------------------------------------------------
+
+def test_a_retry_of_an_unchanged_batch_reuses_the_request_id(lab, handlers):
+    setup(lab, "fail_and_remember", MaximumRetryAttempts=2)
+    put_all(lab, ["x"])
+    lab.run_until_idle()
+    assert len(handlers.SEEN) == 3 and len(set(handlers.SEEN)) == 1
+    assert UUID.match(handlers.SEEN[0])
+    assert [i["detail"]["request_id"] for i in invs(lab)] == handlers.SEEN
+
+
+def test_a_changed_batch_gets_a_new_request_id(lab, handlers):
+    setup(lab, "report_2_and_remember", BatchSize=4, MaximumRetryAttempts=1,
+          BisectBatchOnFunctionError=True, FunctionResponseTypes=["ReportBatchItemFailures"])
+    put_all(lab, ["1", "2", "3", "4"])
+    lab.run_until_idle()
+    # [1,2,3,4] | suffix [2,3,4] | half [2], its retry | half [3,4]
+    whole, suffix, half, half_retry, other_half = handlers.SEEN
+    assert len({whole, suffix, half, other_half}) == 4
+    assert half_retry == half
+    assert all(UUID.match(r) for r in handlers.SEEN)
+
+
+def test_request_ids_come_from_the_labs_generator(lab, tmp_path):
+    from esmlab.lab import Lab
+
+    def run(path):
+        other = Lab.create(path, seed=7)
+        setup(other, behaviour={"mode": "fail"}, MaximumRetryAttempts=1, dest=False)
+        put_all(other, ["x"])
+        other.run_until_idle()
+        return [i["detail"]["request_id"] for i in invs(other)]
+
+    assert run(tmp_path / "a.db") == run(tmp_path / "b.db")
+
+
+# -- retry timing ------------------------------------------------------------------------------
+
+def test_function_error_back_off_gives_8_invocations_within_a_60_s_record_age(lab):
+    # Recorded (reference 8.1): an always-failing function, MaximumRetryAttempts
+    # -1, MaximumRecordAgeInSeconds 60: 8 invocations, then the age discard.
+    setup(lab, behaviour={"mode": "fail"}, MaximumRecordAgeInSeconds=60)
+    put_all(lab, ["x"])
+    lab.advance(300)
+    assert len(invs(lab)) == 8
+    [record] = records_at_dest(lab)
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 8
+    assert "responseContext" not in record
