@@ -28,7 +28,7 @@ def _create_function(e: Engine, a: dict):
     return e.functions.create(a["FunctionName"], timeout=a.get("Timeout", 3),
                               reserved=a.get("ReservedConcurrentExecutions"),
                               memory=a.get("MemorySize", 128), duration=a.get("duration"),
-                              behaviour=a.get("behaviour"))
+                              behaviour=a.get("behaviour"), environment=a.get("Environment"))
 
 
 def _update_function(e: Engine, a: dict):
@@ -39,6 +39,8 @@ def _update_function(e: Engine, a: dict):
         changes["reserved"] = a["ReservedConcurrentExecutions"]
     if "duration" in a:
         changes["duration"] = a["duration"]
+    if "Environment" in a:
+        changes["environment"] = a["Environment"]
     return e.functions.update(a["FunctionName"], **changes)
 
 
@@ -441,6 +443,13 @@ class Lab:
         rows = self.store.conn.execute(sql + " ORDER BY id LIMIT ? OFFSET ?",
                                        (*args, -1 if limit is None else limit, offset))
         return [invocation_dict(r) for r in rows]
+
+    def invocation_logs(self, inv_id: int) -> list[dict]:
+        """One invocation's log as CloudWatch Logs would hold it:
+        [{"at_ms", "message"}, ...] with START, the handler's own output,
+        the timeout line, END and REPORT (each message ends in a newline);
+        [] for a throttled or unknown invocation."""
+        return self.engine.functions.logs(inv_id)
 
     def metric_series(self, resource: str, name: str) -> list[tuple[int, float]]:
         return list(self.store.conn.execute(

@@ -16,7 +16,7 @@ import sqlite_utils
 
 from esmlab.errors import LabError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # All engine state lives in these tables, so the journal and metrics are
 # ordinary tables anyone can query with sqlite3.
@@ -124,6 +124,13 @@ CREATE TABLE IF NOT EXISTS sink_items (
     id INTEGER PRIMARY KEY, sink TEXT NOT NULL, at_ms INTEGER NOT NULL, key TEXT,
     body TEXT NOT NULL, reason TEXT);
 CREATE INDEX IF NOT EXISTS sink_items_sink ON sink_items (sink, id);
+""" + """
+-- Version 2. Each invocation's aws_request_id, and what a user's handler
+-- wrote (CloudWatch events: the START/END/REPORT lines are built from the
+-- invocation row when read).
+ALTER TABLE invocations ADD COLUMN request_id TEXT;
+CREATE TABLE IF NOT EXISTS invocation_logs (
+    invocation INTEGER PRIMARY KEY, events TEXT NOT NULL);
 """
 
 # Tables that hold the lab's state (everything a replay rebuilds). The
@@ -132,12 +139,13 @@ CREATE INDEX IF NOT EXISTS sink_items_sink ON sink_items (sink, id);
 STATE_TABLES = (
     "agenda", "journal", "metrics", "queues", "messages", "dedup", "streams",
     "shards", "records", "tables", "items", "functions", "invocations",
-    "mappings", "lanes", "sinks", "sink_items",
+    "mappings", "lanes", "sinks", "sink_items", "invocation_logs",
 )
 
-# version -> SQL that brings a lab from version-1 to version. Empty for now:
-# version 1 is the first published schema.
-MIGRATIONS: dict[int, str] = {}
+# version -> SQL that brings a lab from version-1 to version.
+MIGRATIONS: dict[int, str] = {
+    2: SCHEMA[SCHEMA.index("-- Version 2."):],
+}
 
 
 class Store:

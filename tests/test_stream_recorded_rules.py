@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
 import textwrap
 
 import pytest
@@ -21,11 +20,17 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 @pytest.fixture
 def handlers(tmp_path, monkeypatch):
     """Handlers that report records by their data, and one that records the
-    request ids it was called with."""
+    request ids it was called with (in a file: handlers run in a worker
+    process)."""
     (tmp_path / "recorded_rules.py").write_text(textwrap.dedent("""
         import base64
+        from pathlib import Path
 
-        SEEN = []
+        SEEN = Path(__file__).with_name("seen.txt")
+
+        def _remember(context):
+            with SEEN.open("a") as f:
+                f.write(context.aws_request_id + "\\n")
 
         def _report(event, wanted):
             return {"batchItemFailures": [
@@ -39,18 +44,24 @@ def handlers(tmp_path, monkeypatch):
             return _report(event, {"2"})
 
         def fail_and_remember(event, context):
-            SEEN.append(context.aws_request_id)
+            _remember(context)
             raise RuntimeError("boom")
 
         def report_2_and_remember(event, context):
-            SEEN.append(context.aws_request_id)
+            _remember(context)
             return _report(event, {"2"})
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
-    sys.modules.pop("recorded_rules", None)
-    import recorded_rules
-    yield recorded_rules
-    sys.modules.pop("recorded_rules", None)
+    return _Seen(tmp_path / "seen.txt")
+
+
+class _Seen:
+    def __init__(self, path):
+        self.path = path
+
+    @property
+    def SEEN(self) -> list[str]:
+        return self.path.read_text().split() if self.path.exists() else []
 
 
 def setup(lab, handler=None, behaviour=None, dest=True, **params):

@@ -10,11 +10,9 @@ recorded as throttled invocations and counted in `Throttles`, not in
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-import threading
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from esmlab.engine import arns
@@ -22,9 +20,17 @@ from esmlab.errors import AwsError, invalid
 
 MODES = ("succeed", "fail", "fail_first", "poison", "flaky", "timeout", "partial", "handler")
 DEFAULT_DURATION = {"fixed_ms": 100, "per_record_ms": 0}
-# A user's handler that has not returned after this much wall time is
-# treated as running past its timeout (it "hangs").
-HANDLER_WALL_LIMIT_S = 5.0
+# Variables Lambda sets itself; CreateFunction refuses them in Environment.
+RESERVED_VARIABLES = (
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+)
+VARIABLE_NAME = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
+ENVIRONMENT_LIMIT_BYTES = 4096  # all keys and values together
 
 
 @dataclass
@@ -43,6 +49,11 @@ class Outcome:
     error: dict | None = None
     duration_ms: int = 0
     why: str = ""
+    # A user handler's captured output, as CloudWatch events (each ends in
+    # "\n"): what it wrote while it ran, and at a cold start while it was
+    # imported.
+    logs: list = field(default_factory=list)
+    init_logs: list = field(default_factory=list)
 
 
 class Functions:
@@ -59,7 +70,7 @@ class Functions:
 
     def create(self, name: str, timeout: int = 3, reserved: int | None = None,
                memory: int = 128, duration: dict | None = None,
-               behaviour: dict | None = None) -> dict:
+               behaviour: dict | None = None, environment: dict | None = None) -> dict:
         if not name or len(name) > 64:
             raise invalid("1 validation error detected: Value at 'functionName' failed to "
                           "satisfy constraint: Member must have length less than or equal to 64")
@@ -68,7 +79,8 @@ class Functions:
         config = {"FunctionName": name, "FunctionArn": arns.function_arn(name),
                   "Timeout": 3, "MemorySize": memory, "ReservedConcurrentExecutions": None,
                   "duration": dict(DEFAULT_DURATION)}
-        self._apply_config(config, timeout=timeout, reserved=reserved, duration=duration)
+        self._apply_config(config, timeout=timeout, reserved=reserved, duration=duration,
+                           environment=environment)
         behaviour = check_behaviour(behaviour or {"mode": "succeed"})
         self.conn.execute("INSERT INTO functions (name, config, behaviour) VALUES (?, ?, ?)",
                           (name, json.dumps(config), json.dumps(behaviour)))
@@ -87,9 +99,11 @@ class Functions:
         return config
 
     def _apply_config(self, config: dict, timeout=None, reserved="keep", duration=None,
-                      **unknown) -> None:
+                      environment=None, **unknown) -> None:
         if unknown:
             raise invalid(f"Unknown function setting: {', '.join(unknown)}")
+        if environment is not None:
+            config["Environment"] = {"Variables": check_environment(environment)}
         if timeout is not None:
             if not isinstance(timeout, int) or not 1 <= timeout <= 900:
                 raise invalid(f"1 validation error detected: Value '{timeout}' at 'timeout' "
@@ -192,8 +206,11 @@ class Functions:
 
         A throttled invoke is recorded (status 'throttled') and never reaches
         the function; the caller decides what to do with its batch.
-        `request_id` is the function's aws_request_id (the caller decides
-        when a retry reuses one); it is kept in the invocation's detail.
+        `request_id` is the invocation's aws_request_id: a caller passes the
+        one of an earlier invocation to retry an unchanged batch under it
+        (it is also kept in the invocation's detail); None gives a new one
+        (deterministic: from the seed, the function, the mapping, the time,
+        the attempt and the records).
         """
         now = self.engine.now_ms
         if request_id is not None:
@@ -210,18 +227,26 @@ class Functions:
             self.engine.journal.metric(name, "Throttles", 1)
             return cur.lastrowid, reason
         config = self.config(name)
+        event_json = json.dumps(event, separators=(",", ":"))
+        if request_id is None:
+            from esmlab.engine.runtime import request_id as derive
+            request_id = derive(self.engine.seed, name, mapping, now, attempt, records_json)
         cur = self.conn.execute(
             "INSERT INTO invocations (function, mapping, source, start_ms, status, attempt, size, "
-            "records, event, detail) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "records, event, detail, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (name, mapping, source, now, "running", attempt, len(items), records_json,
-             json.dumps(event, separators=(",", ":")), json.dumps(detail) if detail else None))
+             event_json, json.dumps(detail) if detail else None, request_id))
         inv_id = cur.lastrowid
         self.engine.journal.metric(name, "Invocations", 1)
         count = self.conn.execute(
             "UPDATE functions SET invocations = invocations + 1, running = running + 1 "
             "WHERE name=? RETURNING invocations", (name,)).fetchone()[0]
-        outcome = self._decide(name, config, event, items, count, inv_id, request_id)
+        outcome = self._decide(name, config, event, event_json, items, count, inv_id, request_id)
         end = now + outcome.duration_ms
+        if outcome.logs or outcome.init_logs:
+            self.conn.execute("INSERT INTO invocation_logs (invocation, events) VALUES (?, ?)",
+                              (inv_id, json.dumps({"init": outcome.init_logs,
+                                                   "run": outcome.logs})))
         self.conn.execute(
             "UPDATE invocations SET end_ms=?, response=?, error=? WHERE id=?",
             (end, json.dumps({"status": outcome.status, "response": outcome.response,
@@ -230,12 +255,13 @@ class Functions:
         self.engine.agenda.schedule("invoke.done", f"inv:{inv_id}", end, inv_id)
         return inv_id, None
 
-    def _decide(self, name, config, event, items, count, inv_id, request_id=None) -> Outcome:
+    def _decide(self, name, config, event, event_json, items, count, inv_id,
+                request_id) -> Outcome:
         behaviour = self.behaviour(name)
         timeout_ms = config["Timeout"] * 1000
         duration = config["duration"]["fixed_ms"] + config["duration"]["per_record_ms"] * len(items)
         if behaviour["mode"] == "handler":
-            outcome = self._user_handler(behaviour["handler"], config, event, inv_id,
+            outcome = self._user_handler(behaviour["handler"], config, event_json, inv_id,
                                          request_id)
         else:
             outcome = decide(behaviour, items, count, self.engine.rng, event)
@@ -243,20 +269,27 @@ class Functions:
             why = outcome.why if outcome.status == "timeout" else (
                 f"the batch of {len(items)} needs {duration} ms, past the {config['Timeout']} s "
                 "Timeout")
-            return Outcome("timeout", None, timeout_error(config["Timeout"], self.engine.now_ms
-                                                          + timeout_ms), timeout_ms, why)
+            return Outcome("timeout", None,
+                           timeout_error(config["Timeout"], self.engine.now_ms + timeout_ms,
+                                         request_id),
+                           timeout_ms, why, outcome.logs, outcome.init_logs)
         outcome.duration_ms = duration
         return outcome
 
-    def _user_handler(self, spec: str, config: dict, event: dict, inv_id: int,
-                      request_id: str | None = None) -> Outcome:
-        # Replays reuse what the handler returned the first time (the handler
-        # may read the clock or call out; the lab must replay identically).
+    def _user_handler(self, spec: str, config: dict, event_json: str, inv_id: int,
+                      request_id: str) -> Outcome:
+        # Replays reuse what the handler returned the first time, logs
+        # included (the handler may read the clock or call out; the lab must
+        # replay identically).
         row = self.conn.execute("SELECT result FROM handler_results WHERE ordinal=?",
                                 (inv_id,)).fetchone()
         if row:
             return Outcome(**json.loads(row[0]))
-        outcome = run_user_handler(spec, config, event, inv_id, request_id)
+        from esmlab.engine.runtime import log_stream_name
+        outcome = run_user_handler(spec, config, event_json, request_id=request_id,
+                                   now_ms=self.engine.now_ms,
+                                   stream=log_stream_name(self.engine.seed, config["FunctionName"],
+                                                          self.engine.start_ms))
         self.conn.execute("INSERT OR REPLACE INTO handler_results (ordinal, result) VALUES (?, ?)",
                           (inv_id, json.dumps(outcome.__dict__)))
         return outcome
@@ -286,14 +319,24 @@ class Functions:
 
     def invocation(self, inv_id: int) -> dict:
         row = self.conn.execute(
-            "SELECT id, function, mapping, source, start_ms, end_ms, status, attempt, size, "
-            "records, event, response, error, detail FROM invocations WHERE id=?",
+            f"SELECT {', '.join(INVOCATION_COLUMNS)} FROM invocations WHERE id=?",
             (inv_id,)).fetchone()
         return invocation_dict(row) if row else None
 
+    def logs(self, inv_id: int) -> list[dict]:
+        """The invocation's CloudWatch-style log events (see engine/logs.py)."""
+        from esmlab.engine import logs
+        inv = self.invocation(inv_id)
+        if inv is None:
+            return []
+        config = self.config(inv["function"])
+        return logs.events(self.conn, inv, config.get("MemorySize", 128), config["Timeout"],
+                           self.engine.now_ms)
+
 
 INVOCATION_COLUMNS = ("id", "function", "mapping", "source", "start_ms", "end_ms", "status",
-                      "attempt", "size", "records", "event", "response", "error", "detail")
+                      "attempt", "size", "records", "event", "response", "error", "detail",
+                      "request_id")
 
 
 def invocation_dict(row) -> dict:
@@ -304,10 +347,37 @@ def invocation_dict(row) -> dict:
     return inv
 
 
-def timeout_error(timeout_s: int, at_ms: int) -> dict:
+def timeout_error(timeout_s: int, at_ms: int, request_id: str) -> dict:
     from esmlab.engine.payloads import iso
     return {"errorType": "Sandbox.Timedout",
-            "errorMessage": f"{iso(at_ms)} Task timed out after {timeout_s:.2f} seconds"}
+            "errorMessage": f"{iso(at_ms)} {request_id} Task timed out after {timeout_s:.2f} "
+                            "seconds"}
+
+
+def check_environment(environment: dict) -> dict:
+    """`Environment: {Variables: {...}}` checked as CreateFunction checks it."""
+    if not isinstance(environment, dict) or set(environment) - {"Variables"}:
+        raise invalid("Environment takes one key, Variables: a map of names to strings")
+    variables = environment.get("Variables") or {}
+    if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
+        raise invalid("Environment Variables must map names to strings")
+    if not all(isinstance(k, str) and VARIABLE_NAME.fullmatch(k) for k in variables):
+        raise AwsError("ValidationException",
+                       "1 validation error detected: Value at 'environment.variables' failed to "
+                       "satisfy constraint: Map keys must satisfy constraint: [Member must "
+                       "satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
+    reserved = [k for k in variables if k in RESERVED_VARIABLES]
+    if reserved:
+        raise invalid("Lambda was unable to configure your environment variables because the "
+                      "environment variables you have provided contains reserved keys that are "
+                      "currently not supported for modification. Reserved keys used in this "
+                      f"request: {', '.join(reserved)}")
+    measured = json.dumps(variables, separators=(",", ":"), ensure_ascii=False)
+    if len(measured.encode("utf-8")) > ENVIRONMENT_LIMIT_BYTES:
+        raise invalid("Lambda was unable to configure your environment variables because the "
+                      "environment variables you have provided exceeded the 4KB limit. String "
+                      f"measured: {measured}")
+    return dict(variables)
 
 
 # -- behaviours ----------------------------------------------------------------
@@ -400,61 +470,25 @@ def decide(b: dict, items: list[Item], count: int, rng, event: dict) -> Outcome:
 
 # -- the user's own handler ----------------------------------------------------
 
-class _Context:
-    """The Lambda context object, on the lab's virtual clock."""
-
-    def __init__(self, config: dict, request_id: str):
-        self.function_name = config["FunctionName"]
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = config["FunctionArn"]
-        self.memory_limit_in_mb = config.get("MemorySize", 128)
-        self.aws_request_id = request_id
-        self.log_group_name = f"/aws/lambda/{config['FunctionName']}"
-        self.log_stream_name = "2024/01/01/[$LATEST]esmlab"
-        self._timeout_ms = config["Timeout"] * 1000
-
-    def get_remaining_time_in_millis(self) -> int:
-        # Virtual time does not move while the handler runs in-process.
-        return self._timeout_ms
-
-
-def load_handler(spec: str):
-    module_name, _, attr = spec.partition(":")
-    if "" not in sys.path and "." not in sys.path:
-        sys.path.insert(0, "")
-    module = importlib.import_module(module_name)
-    return getattr(module, attr)
-
-
-def run_user_handler(spec: str, config: dict, event: dict, inv_id: int,
-                     request_id: str | None = None) -> Outcome:
-    """Call `module:function` as handler(event, context), the way the Lambda
-    runtime would: an exception is a function error, a hang is a timeout,
-    a return value that cannot be serialised is Runtime.MarshalError."""
-    box: dict[str, Any] = {}
-
-    def call():
-        try:
-            handler = load_handler(spec)
-            box["value"] = handler(json.loads(json.dumps(event)),
-                                   _Context(config, request_id or f"esmlab-{inv_id:08d}"))
-        except BaseException as exc:  # the handler's own failure, reported as AWS would
-            box["error"] = exc
-
-    thread = threading.Thread(target=call, daemon=True)
-    thread.start()
-    thread.join(min(config["Timeout"], HANDLER_WALL_LIMIT_S))
-    if thread.is_alive():
-        return Outcome("timeout", why=f"your handler {spec} did not return (it hangs)")
-    if "error" in box:
-        exc = box["error"]
-        return Outcome("error", None, {"errorType": type(exc).__name__,
-                                       "errorMessage": str(exc)},
-                       why=f"your handler raised {type(exc).__name__}: {exc}")
-    try:
-        value = json.loads(json.dumps(box.get("value")))
-    except (TypeError, ValueError) as exc:
-        return Outcome("error", None, {"errorType": "Runtime.MarshalError",
-                                       "errorMessage": f"Unable to marshal response: {exc}"},
-                       why="your handler returned something that is not JSON")
-    return Outcome("success", value, None, why=f"your handler {spec} returned")
+def run_user_handler(spec: str, config: dict, event_json: str, *, request_id: str,
+                     now_ms: int, stream: str) -> Outcome:
+    """Call `module:function` as handler(event, context) in the function's
+    worker process, the way the Lambda runtime would: an exception is a
+    function error, a hang is a timeout, a crash of the process is
+    Runtime.ExitError, a return value that cannot be serialised is
+    Runtime.MarshalError, one over 6 MB is Function.ResponseSizeTooLarge."""
+    from esmlab.engine.runtime import RUNTIME, environment
+    reply = RUNTIME.run(spec, config, event_json, request_id=request_id, now_ms=now_ms,
+                        env=environment(config, spec, stream))
+    logs = {"logs": reply.logs, "init_logs": reply.init_logs}
+    if reply.status == "timeout":
+        return Outcome("timeout", why=f"your handler {spec} did not return (it hangs)", **logs)
+    if reply.status == "error":
+        error = reply.error
+        kind = error["errorType"]
+        if kind.startswith(("Runtime.", "Function.")):
+            why = f"your handler {spec} failed: {kind}: {error['errorMessage']}"
+        else:
+            why = f"your handler raised {kind}: {error['errorMessage']}"
+        return Outcome("error", None, error, why=why, **logs)
+    return Outcome("success", reply.response, None, why=f"your handler {spec} returned", **logs)

@@ -131,7 +131,8 @@ def scenario_document(player: Player, play: PlayResult) -> dict:
     """The JSON report of one played scenario:
     {"scenario": {name, title, see, file, seed, profile, start_ms}, "ok", "error",
      "setup": step, "steps": [step, ...] (events and invocations as ids),
-     "invocations": [{id, at_ms, t, mapping, function, records (ids), keys, outcome, ...}],
+     "invocations": [{id, at_ms, t, mapping, function, records (ids), keys, outcome, ...,
+                      logs: [{at_ms, message}] as CloudWatch Logs holds them}],
      "queues": {name: [messages as they are at the end]},
      "destinations": {topic or bucket: [items]}, "journal": [events]}"""
     from esmlab.scenario.checks import describe_invocation
@@ -169,7 +170,8 @@ def scenario_document(player: Player, play: PlayResult) -> dict:
                                              "where": error.where},
         "setup": step_doc(play.setup),
         "steps": [step_doc(r) for r in play.steps],
-        "invocations": [describe_invocation(player, inv, play.start_ms) for inv in invocations],
+        "invocations": [dict(describe_invocation(player, inv, play.start_ms),
+                             logs=lab.invocation_logs(inv["id"])) for inv in invocations],
         "queues": queues,
         "destinations": destinations,
         "journal": journal,

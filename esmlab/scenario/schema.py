@@ -255,6 +255,7 @@ FUNCTION_RESOURCE = Map(
         "MemorySize": opt(INT),
         "duration": opt(DURATION_MODEL, {}),
         "behaviour": opt(BEHAVIOUR, {"mode": "succeed"}),
+        "Environment": opt(Map({"Variables": opt(MapOf(STR))}, what="an Environment")),
     },
     what="a function", kind="function", name_key="FunctionName",
 )
@@ -524,6 +525,7 @@ STEPS: dict[str, Key] = {
         "FunctionName": req(FUNCTION), "Timeout": opt(Int(1, 900)),
         "ReservedConcurrentExecutions": opt(Nullable(NATURAL)),
         "duration": opt(without_defaults(DURATION_MODEL)),
+        "Environment": opt(Map({"Variables": opt(MapOf(STR))}, what="an Environment")),
     }, what="a map")),
     "create_mapping": req(MAPPING_RESOURCE),
     "update_mapping": req(UPDATE_MAPPING),
