@@ -454,3 +454,29 @@ def test_a_handlers_print_never_corrupts_the_json_report(tmp_path):
     logs = doc["invocations"][0]["logs"]
     assert [e["message"] for e in logs][1:3] == ["} not json {\n", "neither is this\n"]
     assert "not json" not in done.stderr
+
+
+def test_a_version_1_lab_gains_request_ids_and_logs_when_opened(tmp_path):
+    import sqlite3
+
+    from esmlab.lab import Lab
+    path = tmp_path / "old.db"
+    lab = Lab.create(path, name="t", seed=7)
+    lab.create_function("f")
+    lab.create_queue("q", {"VisibilityTimeout": "30"})
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.queue_arn("q"))
+    lab.send_message("q", "x")
+    lab.advance(2)
+    journal = lab.journal_signature()
+    lab.close()
+    conn = sqlite3.connect(path)  # make it a lab written by the round-1 esmlab
+    conn.executescript("ALTER TABLE invocations DROP COLUMN request_id; "
+                       "DROP TABLE invocation_logs; "
+                       "UPDATE meta SET value='1' WHERE key='schema_version';")
+    conn.close()
+    lab = Lab.open(path)
+    lab.rebuild()
+    inv = lab.invocations()[0]
+    assert inv["request_id"] and lab.invocation_logs(inv["id"])[0]["message"].startswith("START")
+    assert lab.journal_signature() == journal
+    lab.close()
