@@ -76,6 +76,40 @@ def _lessons(args) -> int:
     return 0
 
 
+def _conformance(args) -> int:
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from esmlab.conformance import conformance_dir, run_all
+
+    rows = run_all()
+    if not rows:
+        print("no conformance cases found", file=sys.stderr)
+        return 2
+    failed = sum(1 for r in rows if r["result"] != "pass")
+    if args.json:
+        print(json.dumps({"ok": not failed, "cases": rows}, indent=2))
+        return 1 if failed else 0
+    table = Table("rule", "evidence", "result", show_lines=True)
+    for r in rows:
+        evidence = f"{r['source']}: {r['where']}" if r["source"] else "(none)"
+        if r["follows"]:
+            evidence += f"\n(the lab follows the {r['follows']})"
+        result = {"pass": "[green]pass[/green]", "fail": "[red]FAIL[/red]"}.get(
+            r["result"], "[red]invalid[/red]")
+        if r["detail"] and r["result"] != "pass":
+            result += "\n" + r["detail"]
+        table.add_row(f"{r['rule'] or r['case']}\n[dim]{r['case']}[/dim]", evidence, result,
+                      )
+    console = Console()
+    console.print(table, highlight=False)
+    console.print(f"{len(rows) - failed} of {len(rows)} conformance cases pass "
+                  f"({conformance_dir()}); play one with: esmlab play PATH", highlight=False)
+    return 1 if failed else 0
+
+
 def _snapshot(args) -> int:
     from esmlab.lab import Lab
 
@@ -142,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--lab", help="keep the lab in this file (default: a temporary lab)")
     play.add_argument("--report", choices=("rich", "json"), default="rich")
     play.add_argument("--quiet", action="store_true", help="print only the verdicts")
+    conf = sub.add_parser("conformance", help="play the conformance cases and list each "
+                                              "rule, its evidence and the result")
+    conf.add_argument("--json", action="store_true", help="print the table as JSON")
     snap = sub.add_parser("snapshot", help="save, list, restore or delete snapshots")
     snap.add_argument("action", choices=("save", "list", "restore", "delete"))
     snap.add_argument("name", nargs="?")
@@ -172,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {None: _ui, "info": _info, "play": _play, "snapshot": _snapshot,
                 "export": _export, "lessons": _lessons, "compare": _compare, "import": _import}
+    handlers["conformance"] = _conformance
     if args.command == "snapshot" and args.action != "list" and not args.name:
         print("esmlab snapshot: a NAME is needed", file=sys.stderr)
         return 2
@@ -179,4 +217,6 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except (AwsError, LabError) as exc:
         print(f"esmlab: {exc}", file=sys.stderr)
+        if getattr(exc, "hint", None):  # the lab's advice, beside AWS's message
+            print(f"esmlab: lab hint: {exc.hint}", file=sys.stderr)
         return 2

@@ -7,14 +7,17 @@ changes nothing (the Lab rolls the transaction back).
 
 class AwsError(Exception):
     """An error AWS would return: `code` is the exception name, e.g.
-    ``InvalidParameterValueException``; `status` the HTTP status."""
+    ``InvalidParameterValueException``; `status` the HTTP status; `hint` the
+    lab's own advice, kept apart from AWS's message and shown beside it."""
 
-    def __init__(self, code: str, message: str, status: int = 400, operation: str = ""):
+    def __init__(self, code: str, message: str, status: int = 400, operation: str = "",
+                 hint: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.operation = operation
+        self.hint = hint
 
     def __str__(self) -> str:
         # The AWS CLI's wording, so a user recognises the error from real life.
@@ -24,8 +27,8 @@ class AwsError(Exception):
         return f"{self.code}: {self.message}"
 
 
-def invalid(message: str) -> AwsError:
-    return AwsError("InvalidParameterValueException", message)
+def invalid(message: str, hint: str | None = None) -> AwsError:
+    return AwsError("InvalidParameterValueException", message, hint=hint)
 
 
 class LabError(Exception):

@@ -142,10 +142,25 @@ def test_parameter_of_the_wrong_type_is_rejected():
 
 # ------------------------------------------------------ missing things
 
-def test_missing_function_is_resource_not_found():
-    error = rejects("ResourceNotFoundException", f"Function not found: {FN.arn}",
-                    source=SQS, function=None)
-    assert error.status == 404
+def test_missing_function_is_invalid_parameter_function_does_not_exist():
+    error = rejects("InvalidParameterValueException", source=SQS, function=None)
+    assert (error.message, error.status) == ("Function does not exist", 400)
+    assert "worker" in error.hint  # the lab's hint names it; AWS's message does not
+
+
+def test_create_checks_event_source_arn_then_on_success_then_function():
+    def refused(params):
+        with pytest.raises(AwsError) as caught:
+            validate_create({"FunctionName": "nope", **params}, None, None, [],
+                            DESTINATIONS.get)
+        return caught.value.message
+
+    assert refused({}) == "Unrecognized event source."
+    on_success = {"DestinationConfig": {"OnSuccess": {"Destination": arns.queue_arn("d")}}}
+    assert refused(on_success) == "Unrecognized event source."
+    assert refused({"EventSourceArn": SQS.arn, **on_success}) == (
+        "Unsupported DestinationConfig parameter for given event source mapping type.")
+    assert refused({"EventSourceArn": SQS.arn}) == "Function does not exist"
 
 
 def test_missing_queue_is_reported_as_sqs_nonexistent_queue():
@@ -153,7 +168,10 @@ def test_missing_queue_is_reported_as_sqs_nonexistent_queue():
         validate_create({"FunctionName": "worker", "EventSourceArn": SQS.arn},
                         None, FN, [], DESTINATIONS.get)
     assert caught.value.code == "InvalidParameterValueException"
-    assert "AWS.SimpleQueueService.NonExistentQueue" in caught.value.message
+    assert caught.value.message == (
+        "Error occurred while ReceiveMessage. SQS Error Code: "
+        "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: "
+        "The specified queue does not exist.")
 
 
 def test_missing_stream_is_stream_not_found():
@@ -317,16 +335,20 @@ def test_function_response_types_allow_only_report_batch_item_failures(types):
 
 # ------------------------------------------------------ destinations
 
-def test_on_success_destination_is_not_supported():
-    rejects("InvalidParameterValueException", "Unsupported DestinationConfig parameter",
-            source=KINESIS,
-            DestinationConfig={"OnSuccess": {"Destination": arns.queue_arn("failed")}})
+def test_on_success_destination_is_not_supported_with_awss_exact_message():
+    error = rejects("InvalidParameterValueException", source=KINESIS,
+                    DestinationConfig={"OnSuccess": {"Destination": arns.queue_arn("failed")}})
+    assert error.message == ("Unsupported DestinationConfig parameter for given event source "
+                             "mapping type.")
+    assert "OnFailure" in error.hint
 
 
-def test_sqs_mapping_with_a_destination_is_rejected_pointing_at_the_queue_dlq():
-    rejects("InvalidParameterValueException", "Unsupported 'destinationConfig'",
-            "RedrivePolicy", "Configure the DLQ on the queue", source=SQS,
-            DestinationConfig={"OnFailure": {"Destination": arns.queue_arn("failed")}})
+def test_sqs_mapping_with_a_destination_is_rejected_and_the_hint_points_at_the_queue_dlq():
+    error = rejects("InvalidParameterValueException", source=SQS,
+                    DestinationConfig={"OnFailure": {"Destination": arns.queue_arn("failed")}})
+    assert error.message == ("Unsupported DestinationConfig parameter for given event source "
+                             "mapping type.")
+    assert "RedrivePolicy" in error.hint and "Configure the DLQ on the queue" in error.hint
 
 
 def test_destination_must_exist():

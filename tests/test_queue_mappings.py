@@ -162,8 +162,8 @@ def test_destination_config_is_rejected_for_sqs(lab):
                            DestinationConfig={"OnFailure": {
                                "Destination": arns.queue_arn("dest")}})
     assert err.value.code == "InvalidParameterValueException"
-    assert err.value.message.startswith(
-        "Unsupported 'destinationConfig' parameter for given event source mapping type")
+    assert err.value.message == (
+        "Unsupported DestinationConfig parameter for given event source mapping type.")
     assert lab.engine.mappings.all_rows() == []
 
 

@@ -58,7 +58,7 @@ def test_complete_file_loads_top_level_fields(complete):
     assert (complete.name, complete.seed, complete.profile) == ("complete-tour", 7, "classic")
     assert complete.start == "2024-05-01T09:00:00Z"
     assert complete.path == str(COMPLETE)
-    assert len(complete.steps) == 24
+    assert len(complete.steps) == 27
 
 
 def test_complete_file_records_resource_and_step_lines(complete):
@@ -71,11 +71,12 @@ def test_complete_file_records_resource_and_step_lines(complete):
 
 def test_complete_file_expect_returns_checks_in_file_order_with_lines(complete):
     expect = complete.steps[-1]
-    assert expect.kind == "expect" and expect.note == "all twelve checks"
+    assert expect.kind == "expect" and expect.note == "all sixteen checks"
     assert [c.kind for c in expect.args] == list(schema.CHECKS)
     assert expect.args[0] == Check("invocations",
-                                   {"function": "worker", "outcome": "error", "count": 2}, 122)
-    assert expect.args[-1].args["note"] == "read-only fields"
+                                   {"function": "worker", "outcome": "error", "count": 2}, 129)
+    state = next(c for c in expect.args if c.kind == "mapping_state")
+    assert state.args["note"] == "read-only fields"
 
 
 def test_function_defaults_are_applied():
@@ -147,7 +148,7 @@ def test_filter_pattern_written_as_yaml_becomes_json_text(complete):
 
 
 def test_hash_keys_written_as_numbers_stay_text(complete):
-    assert complete.steps[21].args["NewStartingHashKey"] == "85070591730234615865843651857942052864"
+    assert complete.steps[24].args["NewStartingHashKey"] == "85070591730234615865843651857942052864"
     assert complete.steps[4].args["Records"][0]["ExplicitHashKey"] == "12345"
 
 

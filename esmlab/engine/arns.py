@@ -63,3 +63,14 @@ def name_of(arn: str) -> str:
     if service == "dynamodb":
         return tail.split("/")[1] if "/" in tail else tail
     return tail
+
+
+def unqualified(arn: str) -> str:
+    """A function ARN without its version or alias qualifier."""
+    return ":".join(arn.split(":")[:7])
+
+
+def qualifier_of(arn: str) -> str | None:
+    """The version or alias of a qualified function ARN (None when unqualified)."""
+    parts = arn.split(":")
+    return parts[7] if len(parts) > 7 else None

@@ -701,7 +701,114 @@ def check_field(ctx: Context, check) -> CheckResult:
                    _value_text(got) if present else "absent")
 
 
+def _answer(ctx: Context, name: str) -> dict | None:
+    return ctx.player.answers.get(name)
+
+
+def _paths_text(paths: dict) -> str:
+    return ", ".join(f"{p} = {_value_text(v)}" for p, v in paths.items())
+
+
+def check_response(ctx: Context, check) -> CheckResult:
+    a = check.args
+    answer = _answer(ctx, a["of"])
+    if answer is None:
+        return _unusable(ctx, check, f"step {a['of']!r} has not been played yet")
+    response = answer["response"]
+    if response is None:
+        error = answer["error"]
+        why = f"it raised {error.code}: {error.message}" if error else "it answered nothing"
+        return _unusable(ctx, check, f"step {a['of']!r} has no response ({why})")
+    wrong: list[str] = []
+    got: dict[str, Any] = {}
+    for path, want in (a.get("fields") or {}).items():
+        value = dig(response, path)
+        got[path] = None if value is _MISSING else value
+        if value is _MISSING or value != want:
+            wrong.append(f"{path} = " + ("(absent)" if value is _MISSING else _value_text(value)))
+    for path in a.get("present") or []:
+        if dig(response, path) is _MISSING:
+            wrong.append(f"{path} absent")
+    for path in a.get("absent") or []:
+        value = dig(response, path)
+        if value is not _MISSING:
+            wrong.append(f"{path} present ({_value_text(value)})")
+    want_text = "; ".join(part for part in (
+        _paths_text(a.get("fields") or {}),
+        "present: " + ", ".join(a["present"]) if a.get("present") else "",
+        "absent: " + ", ".join(a["absent"]) if a.get("absent") else "") if part)
+    actual_text = "; ".join(wrong) if wrong else "all as expected"
+    expected = {k: a[k] for k in ("fields", "present", "absent") if k in a}
+    return _result(ctx, check, not wrong, expected, got, f"{a['of']}'s response: {want_text}",
+                   actual_text, [json.dumps(response, default=str)[:500]] if wrong else [])
+
+
+def check_error(ctx: Context, check) -> CheckResult:
+    a = check.args
+    answer = _answer(ctx, a["of"])
+    if answer is None:
+        return _unusable(ctx, check, f"step {a['of']!r} has not been played yet")
+    error = answer["error"]
+    want = {k: a[k] for k in ("code", "message", "status") if k in a}
+    if error is None:
+        return _result(ctx, check, False, want, None, f"{a['of']} to raise an error",
+                       "it succeeded")
+    got = {"code": error.code, "message": error.message, "status": error.status}
+    wrong = [k for k in want if got[k] != want[k]]
+    expected_text = f"{a['of']} raised " + ", ".join(f"{k} {want[k]!r}" for k in want)
+    actual_text = ", ".join(f"{k} {got[k]!r}" for k in (wrong or want))
+    if error.hint:
+        actual_text += f" (lab hint: {error.hint})"
+    return _result(ctx, check, not wrong, want, got, expected_text, actual_text)
+
+
+def check_appearances(ctx: Context, check) -> CheckResult:
+    a = check.args
+    wanted = normal_key(a["record"])
+    hits = [inv for inv in ctx.matching(a) if inv["status"] != "throttled"
+            and any(normal_key(r.key) == wanted for r in records_of(inv))]
+    return _result(ctx, check, bound_ok(a, len(hits)), bound_text(a), len(hits),
+                   f"{a['record']!r} in {bound_text(a)} payload(s)", str(len(hits)),
+                   [_inv_text(i, ctx) for i in _cap(hits)])
+
+
+def _field_value(ctx: Context, ref: dict) -> tuple[Any, str]:
+    """The value a FIELD_REF points at (or _MISSING) and words for where it is."""
+    nth = ref.get("nth", 1)
+    if ref["of"] == "response":
+        answer = _answer(ctx, ref.get("step") or "")
+        where = f"the response of step {ref.get('step')!r}"
+        docs = [answer["response"]] if answer and answer["response"] is not None else []
+        nth = 1
+    elif ref["of"] == "invocation":
+        docs = [i["event"] for i in ctx.matching(ref) if i.get("event") is not None]
+        where = f"invocation {nth}'s event"
+    else:
+        docs = [r["body"] for r in failure_records(ctx, ref["name"])] if ref.get("name") else []
+        where = f"record {nth} in {ref.get('name')}"
+    if nth > len(docs):
+        return _MISSING, f"{ref['path']} of {where} (which does not exist)"
+    return dig(docs[nth - 1], ref["path"]), f"{ref['path']} of {where}"
+
+
+def check_compare(ctx: Context, check) -> CheckResult:
+    a = check.args
+    left, left_where = _field_value(ctx, a["left"])
+    right, right_where = _field_value(ctx, a["right"])
+    equal = a.get("relation", "equal") == "equal"
+    found = left is not _MISSING and right is not _MISSING
+    ok = found and ((left == right) == equal)
+    shown = [("absent" if v is _MISSING else _value_text(v)) for v in (left, right)]
+    return _result(ctx, check, ok, a.get("relation", "equal"), shown,
+                   f"{left_where} {'=' if equal else '!='} {right_where}",
+                   f"{shown[0]} and {shown[1]}")
+
+
 CHECKERS: dict[str, Callable[[Context, Any], CheckResult]] = {
+    "response": check_response,
+    "error": check_error,
+    "appearances": check_appearances,
+    "compare": check_compare,
     "field": check_field,
     "invocations": check_invocations,
     "invocation": check_invocation,

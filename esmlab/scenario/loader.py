@@ -57,6 +57,7 @@ class Step:
     index: int  # 1-based position in steps
     note: str | None
     fails_with: str | None = None  # the AWS error the step is meant to raise
+    name: str | None = None  # `as:` - the name its response or error is read by
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Scenario:
     resources: dict
     steps: list[Step]
     lines: dict  # {("mappings", 0): 14, ...}: line of each resources entry
+    evidence: dict | None = None  # a conformance case's evidence block
 
 
 class _Loader(yaml.SafeLoader):
@@ -110,7 +112,8 @@ def load_scenario_text(text: str, path: str = "<text>") -> Scenario:
         raise _yaml_error(path, error) from None
     return Scenario(path=path, name=data["name"], title=data["title"], see=data["see"],
                     seed=data["seed"], profile=data["profile"], start=data.get("start"),
-                    resources=data["resources"], steps=data["steps"], lines=validator.lines)
+                    resources=data["resources"], steps=data["steps"], lines=validator.lines,
+                    evidence=data.get("evidence"))
 
 
 def _yaml_error(path: str, error: yaml.YAMLError) -> ScenarioError:
@@ -460,8 +463,11 @@ class _Validator:
             args = self.value(rule.spec, value_node, kind)
         options = {key: self.value(option, found[key][1], f"{where}.{key}")
                    for key, option in S.STEP_OPTIONS.items() if key in found}
+        if "as" in options:
+            self.declare("step", options["as"], found["as"][1])
         return Step(kind=kind, args=args, line=self.line_of(node), index=index,
-                    note=options.get("note"), fails_with=options.get("fails_with"))
+                    note=options.get("note"), fails_with=options.get("fails_with"),
+                    name=options.get("as"))
 
 
 def _is_null(node: Node) -> bool:

@@ -66,9 +66,12 @@ class StepError:
     message: str
     where: str                # "file:line"
     traceback: str | None = None  # for errors that are not AWS's or the lab's (engine bugs)
+    status: int | None = None     # the HTTP status of an AWS error
+    hint: str | None = None       # the lab's advice, shown beside AWS's message
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.code}: {self.message}"
+        text = f"{self.where}: {self.code}: {self.message}"
+        return text + (f" (lab hint: {self.hint})" if self.hint else "")
 
 
 @dataclass
@@ -190,6 +193,7 @@ class Player:
         self._journal_id = latest[0]["id"] if latest else 0
         self._invocations_seen = self._count_invocations()
         self._position = 0                 # steps played so far
+        self.answers: dict[str, dict] = {}  # `as:` name -> {"response", "error"}
 
     @classmethod
     def new(cls, scenario, path: str | Path) -> "Player":
@@ -312,12 +316,15 @@ class Player:
             args["duration"] = _duration_model(entry["duration"])
         self.lab.do("create_function", **args)
 
-    def _create_mapping(self, entry: dict) -> str:
+    def _create_mapping(self, entry: dict, result: StepResult | None = None) -> str:
         mapping_id = entry.get("id") or function_name_of(
             entry.get("FunctionName") or entry["FunctionArn"])
         params = {k: v for k, v in entry.items() if k != "id"}
-        params["EventSourceArn"] = self._stream_of_table(params.get("EventSourceArn"))
+        if "EventSourceArn" in params:
+            params["EventSourceArn"] = self._stream_of_table(params["EventSourceArn"])
         made = self.lab.do("create_mapping", params=params, label=mapping_id)
+        if result is not None:
+            result.result = made
         uuid = made["UUID"]
         self.refs[mapping_id] = uuid
         self.labels[uuid] = self.lab.mapping(uuid)["label"]
@@ -370,6 +377,9 @@ class Player:
                           fails_with=step.fails_with)
         self._finish(result)
         self.results.append(result)
+        if step.name:
+            self.answers[step.name] = {"response": result.result,
+                                       "error": result.raised or result.error}
         if result.error is not None:
             self.stopped = True
         return result
@@ -400,7 +410,8 @@ class Player:
                 action()
         except AwsError as exc:
             lab.engine.load()
-            error = StepError(exc.code, exc.message, self.where(line_of()))
+            error = StepError(exc.code, exc.message, self.where(line_of()), status=exc.status,
+                              hint=getattr(exc, "hint", None))
         except LabError as exc:
             lab.engine.load()
             error = StepError("LabError", str(exc), self.where(line_of()))
@@ -419,7 +430,8 @@ class Player:
                            or fails_with in f"{error.code}: {error.message}"):
             result.raised = error
             result.summary = (result.summary + "; " if result.summary else "") + \
-                f"refused as expected: {error.code}: {error.message}"
+                f"refused as expected: {error.code}: {error.message}" + \
+                (f" (lab hint: {error.hint})" if error.hint else "")
             return
         result.ok = False
         result.error = error
@@ -496,18 +508,25 @@ class Player:
             lab.do("update_function", **args)
             result.summary = f"update function {args['FunctionName']}"
         elif kind == "create_mapping":
-            uuid = self._create_mapping(a)
+            uuid = self._create_mapping(a, result)
             result.summary = f"create mapping {self.labels[uuid]}"
         elif kind == "update_mapping":
             params = {k: v for k, v in a.items() if k != "id"}
-            lab.do("update_mapping", ref=self.mapping_ref(a["id"]), params=params)
+            result.result = lab.do("update_mapping", ref=self.mapping_ref(a["id"]), params=params)
             result.summary = f"update mapping {a['id']}: " + ", ".join(params)
+        elif kind == "get_mapping":
+            result.result = lab.engine.mappings.get(self.mapping_ref(a))
+            result.summary = f"get mapping {a}"
+        elif kind == "list_mappings":
+            result.result = lab.engine.mappings.list_response(**a)
+            result.summary = "list mappings" + (" (" + ", ".join(
+                f"{k} {v}" for k, v in a.items()) + ")" if a else "")
         elif kind in ("enable_mapping", "disable_mapping"):
             enabled = kind == "enable_mapping"
             lab.do("update_mapping", ref=self.mapping_ref(a), params={"Enabled": enabled})
             result.summary = f"{'enable' if enabled else 'disable'} mapping {a}"
         elif kind == "delete_mapping":
-            lab.do("delete_mapping", ref=self.mapping_ref(a))
+            result.result = lab.do("delete_mapping", ref=self.mapping_ref(a))
             result.summary = f"delete mapping {a}"
         elif kind == "set_queue_attributes":
             lab.do("set_queue_attributes", QueueName=a["QueueName"], Attributes=a["Attributes"])

@@ -197,6 +197,7 @@ QUEUE = Ref(("queue",))
 STREAM = Ref(("stream",))
 TABLE = Ref(("table",))
 MAPPING = Ref(("mapping",))
+STEP_NAME = Ref(("step",))  # a step named with `as:` earlier in the file
 
 
 def req(spec: Spec) -> Key:
@@ -355,7 +356,8 @@ UPDATABLE_MAPPING_KEYS = {
 }
 
 CREATE_ONLY_MAPPING_KEYS = {
-    "EventSourceArn": req(STR),
+    # Optional in the API model: AWS itself answers a missing one.
+    "EventSourceArn": opt(STR),
     "FunctionArn": opt(FUNCTION),
     "StartingPosition": opt(Enum(("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"))),
     "StartingPositionTimestamp": opt(Anything("scalar")),
@@ -419,6 +421,16 @@ def bound(*keys: str, default: tuple[str, Any] | None = ("at_least", 1)) -> Grou
 
 COUNTS = {"count": opt(NATURAL), "at_least": opt(NATURAL), "at_most": opt(NATURAL)}
 
+# One value somewhere the checks can read, for `compare`: inside the nth
+# matching invocation's event (`of: invocation`), the nth record that reached
+# a destination (`of: destination`, with `name`), or the response of a named
+# step (`of: response`, with `step`); `path` is dotted, list indexes numbers.
+FIELD_REF = Map({
+    "of": req(Enum(("invocation", "destination", "response"))), "nth": opt(COUNT, 1),
+    "function": opt(FUNCTION), "mapping": opt(MAPPING),
+    "name": opt(Ref(("queue", "topic", "bucket"))), "step": opt(STEP_NAME), "path": req(STR),
+}, what="a field reference")
+
 CHECKS: dict[str, Map] = {
     "invocations": check({
         "function": opt(FUNCTION), "mapping": opt(MAPPING), "outcome": opt(OUTCOME), **COUNTS,
@@ -468,6 +480,28 @@ CHECKS: dict[str, Map] = {
     }),
     "mapping_state": check({
         "mapping": req(MAPPING), "State": opt(STR), "LastProcessingResult": opt(STR),
+    }),
+    # What an API call answered: the response of the step named `of` (a step
+    # with `as: NAME`). `fields` maps dotted paths to the exact values wanted;
+    # `present` / `absent` list paths that must (not) be there.
+    "response": check({
+        "of": req(STEP_NAME), "fields": opt(MapOf(Anything("any"))),
+        "present": opt(ListOf(STR)), "absent": opt(ListOf(STR)),
+    }, Group(("fields", "present", "absent"), exclusive=False, required=True)),
+    # The AWS error the step named `of` raised (it has `fails_with`): its exact
+    # code (exception name), message (AWS's text, whole) and HTTP status.
+    "error": check({
+        "of": req(STEP_NAME), "code": opt(STR), "message": opt(STR), "status": opt(Int(100, 599)),
+    }, Group(("code", "message", "status"), exclusive=False, required=True)),
+    # In how many payloads (invocations that reached the function) a record
+    # appeared; `record` is its identity as in `invocation.records`.
+    "appearances": check({
+        "record": req(STR), "function": opt(FUNCTION), "mapping": opt(MAPPING), **COUNTS,
+    }, bound("count", "at_least", "at_most", default=None)),
+    # Two values compared: each side a FIELD_REF (see below).
+    "compare": check({
+        "left": req(FIELD_REF), "right": req(FIELD_REF),
+        "relation": opt(Enum(("equal", "different")), "equal"),
     }),
 }
 
@@ -532,6 +566,11 @@ STEPS: dict[str, Key] = {
     "enable_mapping": req(MAPPING),
     "disable_mapping": req(MAPPING),
     "delete_mapping": req(MAPPING),
+    # Read-only calls, for their answer (name it with `as:` and check it with
+    # `expect: response`). A mapping is named by its id in the file or a UUID.
+    "get_mapping": req(STR),
+    "list_mappings": opt(Map({"EventSourceArn": opt(STR), "FunctionName": opt(STR)},
+                             what="a map"), {}),
     "set_queue_attributes": req(Map({"QueueName": req(QUEUE), "Attributes": req(QUEUE_ATTRIBUTES)},
                                     what="a map")),
     "split_shard": req(Map({
@@ -573,15 +612,36 @@ STEP_OPTIONS: dict[str, Spec] = {
     # The AWS error this step is meant to raise (e.g. InvalidParameterValueException,
     # or text found in "Code: message"): the step then passes when it fails so.
     "fails_with": STR,
+    # A name for what the step answered (its response, or the error a
+    # `fails_with` step raised), read by the `response` and `error` checks.
+    "as": Str(r"[A-Za-z_][\w-]*", what="a name like 'created'"),
 }
 
 # --- the file ----------------------------------------------------------------
+
+# A conformance case (scenarios/conformance/) says which recorded AWS rule it
+# shows and where the evidence is: `source` is the reference's tag (REC-LS:
+# LocalStack's AWS-validated snapshots; REC-N: the stackd emulator's native
+# AWS captures; D: AWS documentation; API: the service model), `where` a
+# "<project>:<path>" or an AWS documentation URL, `follows` which one the lab
+# follows where a recording and the docs disagree.
+EVIDENCE = Map(
+    {
+        "rule": req(STR),
+        "source": req(Enum(("REC-LS", "REC-N", "D", "API"))),
+        "where": req(STR),
+        "follows": opt(Enum(("recording", "docs"))),
+        "note": opt(STR),
+    },
+    what="an evidence block",
+)
 
 SCENARIO = Map(
     {
         "name": req(Str(r"[a-z0-9]+(-[a-z0-9]+)*", what="a lowercase-hyphen id like 'sqs-dlq'")),
         "title": req(STR),
         "see": req(STR),
+        "evidence": opt(EVIDENCE),
         "seed": opt(INT, 1),
         "profile": opt(Enum(("current", "classic")), "current"),
         "start": opt(Timestamp()),

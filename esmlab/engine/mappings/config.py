@@ -155,6 +155,12 @@ def validate_create(params: dict, source: SourceInfo | None,
     "StartingPositionTimestamp not in the future" check."""
     request = _create_request(params)
     _check_model(request)
+    # The order AWS checks in (recorded, reference 8.5): the source ARN is
+    # named, no OnSuccess destination, the function exists, the source exists.
+    if not request.get("EventSourceArn"):
+        raise invalid("Unrecognized event source.",  # AWS wording
+                      hint="name the queue, stream or DynamoDB stream in EventSourceArn")
+    _check_no_on_success(request.get("DestinationConfig"))
     if function is None:
         raise _function_not_found(request["FunctionName"])
     if source is None:
@@ -363,9 +369,16 @@ def _camel(name: str) -> str:
 # ---------------------------------------------------------- missing things
 
 def _function_not_found(ref: str) -> AwsError:
-    # A name, a partial ARN (123456789012:function:name) or a full ARN.
-    arn = ref if ref.startswith("arn:") else arns.function_arn(ref.split("function:")[-1])
-    return AwsError("ResourceNotFoundException", f"Function not found: {arn}", status=404)
+    # AWS wording (recorded): a 400, not a 404, and the function is not named.
+    return invalid("Function does not exist", hint=f"no function named {ref!r} exists in the lab")
+
+
+def _check_no_on_success(given: dict | None) -> None:
+    if isinstance(given, dict) and ((given.get("OnSuccess") or {}).get("Destination")):
+        raise invalid("Unsupported DestinationConfig parameter for given event source "
+                      "mapping type.",  # AWS wording
+                      hint="Kinesis and DynamoDB mappings take only an OnFailure destination; "
+                           "SQS mappings take none (the DLQ is set on the queue)")
 
 
 def _source_not_found(arn: str | None) -> AwsError:
@@ -374,11 +387,11 @@ def _source_not_found(arn: str | None) -> AwsError:
         # AWS wording: Lambda reports the SQS error it got while reading.
         return invalid("Error occurred while ReceiveMessage. SQS Error Code: "
                        "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: "
-                       "The specified queue does not exist or you do not have access to it.")
+                       "The specified queue does not exist.")  # AWS wording (recorded)
     if service in STREAM_KINDS:
-        return invalid(f"Stream not found: {arn}")  # AWS wording
-    # Lab wording: the lab knows only these four source kinds.
-    return invalid("Unrecognized event source, must be kinesis, dynamodb stream or sqs.")
+        return invalid(f"Stream not found: {arn}")  # AWS wording (recorded)
+    return invalid("Unrecognized event source.",  # AWS wording
+                   hint="the lab's sources are SQS queues, Kinesis streams and DynamoDB streams")
 
 
 # ------------------------------------------------------ starting position
@@ -545,13 +558,14 @@ def _check_no_queue_destination(given: dict | None) -> None:
     named = [part for part in ("OnSuccess", "OnFailure")
              if ((given or {}).get(part) or {}).get("Destination")]
     if named:
-        # AWS wording, then the lab's explanation of where the DLQ belongs.
-        raise invalid("Unsupported 'destinationConfig' parameter for given event "
-                      "source mapping type. An SQS event source mapping has no "
-                      "on-failure destination: failed messages go back to the queue "
-                      "and, after maxReceiveCount receives, SQS moves them to the "
-                      "dead-letter queue named in the source queue's RedrivePolicy. "
-                      "Configure the DLQ on the queue, not on the mapping.")
+        # AWS wording for OnSuccess (recorded); OnFailure on a queue gets the
+        # same text (lab choice: no recording of it was found).
+        raise invalid("Unsupported DestinationConfig parameter for given event source "
+                      "mapping type.",
+                      hint="An SQS event source mapping has no on-failure destination: "
+                           "failed messages go back to the queue and, after maxReceiveCount "
+                           "receives, SQS moves them to the dead-letter queue named in the "
+                           "source queue's RedrivePolicy. Configure the DLQ on the queue.")
 
 
 def _check_visibility(source: SourceInfo, function: FunctionInfo) -> None:
@@ -574,10 +588,7 @@ def _check_stream(config: dict, request: dict, destination_kind) -> None:
 
 
 def _check_destinations(given: dict, destination_kind) -> None:
-    if (given.get("OnSuccess") or {}).get("Destination"):
-        raise invalid("Unsupported DestinationConfig parameter for given event source "
-                      "mapping type. Kinesis and DynamoDB event source mappings support "
-                      "only an OnFailure destination.")  # AWS wording + lab hint
+    _check_no_on_success(given)
     target = (given.get("OnFailure") or {}).get("Destination")
     if target:
         _check_destination(target, destination_kind(target))

@@ -42,9 +42,10 @@ class Mappings:
             "transition_reason, last_result, last_modified_ms, runtime FROM mappings "
             "WHERE uuid=? OR label=? ORDER BY uuid=? DESC LIMIT 1", (ref, ref, ref)).fetchone()
         if row is None:
+            # AWS wording (recorded): nothing appended, the UUID is not repeated.
             raise AwsError("ResourceNotFoundException",
-                           f"The resource you requested does not exist. (Service: Lambda, "
-                           f"Status Code: 404, Request ID: {ref})", 404)
+                           "The resource you requested does not exist.", 404,
+                           hint=f"no mapping has the UUID or label {ref!r}")
         keys = ("uuid", "label", "function", "source_arn", "source_kind", "config", "state",
                 "transition_reason", "last_result", "last_modified_ms", "runtime")
         m = dict(zip(keys, row))
@@ -92,8 +93,30 @@ class Mappings:
     def get(self, ref: str) -> dict:
         return self.describe(self._row(ref))
 
-    def list(self) -> list[dict]:
-        return [self.describe(m) for m in self.all_rows()]
+    def list(self, EventSourceArn: str | None = None,
+             FunctionName: str | None = None) -> list[dict]:
+        """ListEventSourceMappings: the filters are exact (a source ARN, a
+        function name or ARN, qualified or not); a filter naming nothing
+        that exists matches nothing, without an error (reference 8.5)."""
+        rows = self.all_rows()
+        if EventSourceArn is not None:
+            rows = [m for m in rows if m["source_arn"] == EventSourceArn]
+        if FunctionName is not None:
+            rows = [m for m in rows if self._names_function(m, FunctionName)]
+        return [self.describe(m) for m in rows]
+
+    def list_response(self, **filters) -> dict:
+        """The ListEventSourceMappings response body."""
+        return {"EventSourceMappings": self.list(**filters)}
+
+    def _names_function(self, m: dict, ref: str) -> bool:
+        arn = m["config"].get("FunctionArn", "")
+        if ref.startswith("arn:"):
+            return ref == arn or ref == arns.unqualified(arn)
+        name, _, qualifier = ref.partition(":")
+        if name != m["function"]:
+            return False
+        return not qualifier or arn.endswith(f":{qualifier}")
 
     # -- the source and function a request names ------------------------------
 
