@@ -1,9 +1,16 @@
 """The command line: `esmlab` opens the lab on ./lab.db; subcommands play
-scenarios, manage snapshots and print summaries."""
+scenarios, manage snapshots, copy the lab and print summaries.
+
+Whatever the arguments, the user gets a sentence and a non-zero exit code,
+never a traceback: argparse's errors are reworded, and every error the lab,
+the file system or SQLite can raise is caught in `main`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -12,35 +19,47 @@ from esmlab.errors import AwsError, LabError
 DEFAULT_LAB = "lab.db"
 
 
+class UsageError(Exception):
+    """Arguments that parse but do not make sense together."""
+
+
 def open_or_create(path: str | Path):
-    """Open the lab at `path`, creating it with the starter lab on first run."""
+    """Open the lab at `path`, creating it with the starter lab when nothing
+    is there yet (no file, or an empty one)."""
     from esmlab.lab import Lab
     from esmlab.starter import build_starter
+    from esmlab.store import inspect_lab_file
 
     path = Path(path)
-    if path.exists() and path.stat().st_size > 0:
-        return Lab.open(path), False
-    lab = Lab.create(path, name=path.stem)
-    build_starter(lab)
-    return lab, True
+    if inspect_lab_file(str(path), must_exist=False) is None:
+        return Lab.create(path, name=path.stem, setup=build_starter), True
+    return Lab.open(path), False
+
+
+def _lab_path(args) -> str:
+    return args.lab or DEFAULT_LAB
 
 
 def _info(args) -> int:
     from esmlab.lab import Lab
     from esmlab.summary import print_summary
 
-    path = Path(args.lab or DEFAULT_LAB)
-    if args.lab:
-        lab = Lab.open(path)
+    if args.file and args.lab and args.file != args.lab:
+        raise UsageError(f"two lab files given ({args.file} and --lab {args.lab}); give one")
+    path = Path(args.file or _lab_path(args))
+    if not (args.file or args.lab) and not path.exists():
+        lab, _ = open_or_create(path)   # first run in this folder: the starter lab
     else:
-        lab, _ = open_or_create(path)
-    print_summary(lab)
-    lab.close()
+        lab = Lab.open(path, readonly=True)
+    try:
+        print_summary(lab)
+    finally:
+        lab.close()
     return 0
 
 
 def _ui(args) -> int:
-    path = args.lab or DEFAULT_LAB
+    path = _lab_path(args)
     lab, created = open_or_create(path)
     try:
         from esmlab.tui.app import run_app
@@ -110,43 +129,89 @@ def _conformance(args) -> int:
     return 1 if failed else 0
 
 
+def _describe_snapshot(lab, s: dict) -> str:
+    from esmlab.engine.payloads import iso
+    since = (s["saved_at_ms"] - lab.engine.start_ms) / 1000
+    return f"saved at T+{since:g} s ({iso(s['saved_at_ms'])}), {s['commands']} commands"
+
+
+def _describe_commands(lab, commands: list[dict]) -> str:
+    first, last = (c["at_ms"] - lab.engine.start_ms for c in (commands[0], commands[-1]))
+    names = sorted({c["name"] for c in commands})
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    span = f"at T+{first / 1000:g} s" if first == last else \
+        f"from T+{first / 1000:g} s to T+{last / 1000:g} s"
+    return f"{len(commands)} command(s) {span} ({shown})"
+
+
 def _snapshot(args) -> int:
     from esmlab.lab import Lab
 
-    lab = Lab.open(args.lab or DEFAULT_LAB)
+    if args.action != "list" and not args.name:
+        raise UsageError(f"snapshot {args.action} needs a NAME "
+                         f"(esmlab snapshot {args.action} NAME)")
+    if args.action == "list":
+        lab = Lab.open(_lab_path(args), readonly=True)
+        try:
+            for s in lab.snapshots():
+                print(f"{s['name']}\t{_describe_snapshot(lab, s)}")
+        finally:
+            lab.close()
+        return 0
+    lab = Lab.open(_lab_path(args))
     try:
+        existing = {s["name"]: s for s in lab.snapshots()}
         if args.action == "save":
+            old = existing.get(args.name)
+            if old is not None and not args.force:
+                raise UsageError(
+                    f"a snapshot named {args.name} already exists ({_describe_snapshot(lab, old)}); "
+                    f"nothing was saved. `esmlab snapshot save {args.name} --force` replaces it")
             lab.save_snapshot(args.name)
-            print(f"saved snapshot {args.name}")
+            replaced = f" (replaced the one {_describe_snapshot(lab, old)})" if old else ""
+            print(f"saved snapshot {args.name}{replaced}")
         elif args.action == "restore":
+            if args.name not in existing:
+                raise LabError(f"no snapshot named {args.name!r}" + _known(existing))
+            dropped = lab.unsaved_commands()
             lab.restore_snapshot(args.name)
             print(f"restored snapshot {args.name}")
-        elif args.action == "delete":
+            if dropped:
+                print(f"dropped {_describe_commands(lab, dropped)}: no snapshot held them "
+                      "(save one before restoring to keep such work)", file=sys.stderr)
+        else:
+            if args.name not in existing:
+                raise LabError(f"no snapshot named {args.name!r}" + _known(existing))
             lab.delete_snapshot(args.name)
             print(f"deleted snapshot {args.name}")
-        else:
-            from esmlab.engine.payloads import iso
-            for s in lab.snapshots():
-                since = (s["saved_at_ms"] - lab.engine.start_ms) / 1000
-                print(f"{s['name']}\tT+{since:g} s ({iso(s['saved_at_ms'])})\t"
-                      f"{s['commands']} commands")
     finally:
         lab.close()
     return 0
+
+
+def _known(existing: dict) -> str:
+    return f"; the lab has: {', '.join(sorted(existing))}" if existing else \
+        "; the lab has no snapshots"
 
 
 def _export(args) -> int:
     from esmlab.lab import Lab
     from esmlab.scenario.export import export_event, export_scenario
 
-    lab = Lab.open(args.lab or DEFAULT_LAB)
+    if args.what == "event" and args.invocation is None:
+        raise UsageError("export event needs an invocation id, e.g. esmlab export event 17 "
+                         "(the screen shows the ids)")
+    if args.what == "scenario" and args.invocation is not None:
+        raise UsageError("export scenario takes no id (use --name to name the scenario)")
+    lab = Lab.open(_lab_path(args), readonly=True)
     try:
         if args.what == "scenario":
-            print(export_scenario(lab, name=args.name or Path(lab.path).stem), end="")
+            text = export_scenario(lab, name=args.name or Path(lab.path).stem)
         else:
-            print(export_event(lab, int(args.invocation)), end="")
+            text = export_event(lab, args.invocation)
     finally:
         lab.close()
+    print(text, end="")
     return 0
 
 
@@ -161,33 +226,76 @@ def _import(args) -> int:
                       args.scenario, interactive=sys.stdin.isatty() and not args.no_input)
 
 
+def _copy(args) -> int:
+    from esmlab.lab import Lab
+
+    lab = Lab.open(_lab_path(args), readonly=True)
+    try:
+        lab.copy(args.target)
+    finally:
+        lab.close()
+    print(f"copied {lab.path} (with its -wal) to {args.target}: one self-contained file")
+    return 0
+
+
+# -- arguments -----------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one sentence naming the command."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _invocation_id(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an invocation id: give a whole number, e.g. 17")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="esmlab", description=(
+    # --lab is accepted before or after any subcommand (`esmlab --lab X info`,
+    # `esmlab info --lab X`): SUPPRESS keeps a subcommand from resetting it.
+    lab_option = _Parser(add_help=False)
+    lab_option.add_argument("--lab", default=argparse.SUPPRESS, metavar="FILE",
+                            help="the lab file (default ./lab.db)")
+    p = _Parser(prog="esmlab", description=(
         "A terminal lab for AWS Lambda event source mappings. With no command, "
         "opens the lab in ./lab.db (created with a starter lab on first run)."))
-    p.add_argument("--lab", help="the lab file (default ./lab.db)")
-    sub = p.add_subparsers(dest="command")
-    info = sub.add_parser("info", help="print a summary of a lab file")
-    info.add_argument("lab", nargs="?", help="the lab file (default ./lab.db)")
-    sub.add_parser("lessons", help="list the lesson library (play one: esmlab play NAME)")
-    play = sub.add_parser("play", help="play scenario files (or lessons by name) headless")
+    p.add_argument("--lab", default=None, metavar="FILE", help="the lab file (default ./lab.db)")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    info = sub.add_parser("info", parents=[lab_option], help="print a summary of a lab file")
+    info.add_argument("file", nargs="?", metavar="LAB", help="the lab file (default ./lab.db)")
+    sub.add_parser("lessons", parents=[lab_option],
+                   help="list the lesson library (play one: esmlab play NAME)")
+    play = sub.add_parser("play", parents=[lab_option],
+                          help="play scenario files (or lessons by name) headless; with --lab, "
+                               "keep the lab in that new file")
     play.add_argument("files", nargs="+", help="scenario files, or lesson names from "
                                                "`esmlab lessons`")
-    play.add_argument("--lab", help="keep the lab in this file (default: a temporary lab)")
     play.add_argument("--report", choices=("rich", "json"), default="rich")
     play.add_argument("--quiet", action="store_true", help="print only the verdicts")
-    conf = sub.add_parser("conformance", help="play the conformance cases and list each "
-                                              "rule, its evidence and the result")
+    conf = sub.add_parser("conformance", parents=[lab_option],
+                          help="play the conformance cases and list each rule, its evidence and "
+                               "the result")
     conf.add_argument("--json", action="store_true", help="print the table as JSON")
-    snap = sub.add_parser("snapshot", help="save, list, restore or delete snapshots")
+    snap = sub.add_parser("snapshot", parents=[lab_option],
+                          help="save, list, restore or delete snapshots")
     snap.add_argument("action", choices=("save", "list", "restore", "delete"))
     snap.add_argument("name", nargs="?")
-    exp = sub.add_parser("export", help="export the lab as a scenario, or an invocation's event")
+    snap.add_argument("--force", action="store_true", help="save over a snapshot of that name")
+    exp = sub.add_parser("export", parents=[lab_option],
+                         help="export the lab as a scenario, or an invocation's event")
     exp.add_argument("what", choices=("scenario", "event"))
-    exp.add_argument("invocation", nargs="?", help="invocation id (for 'event')")
+    exp.add_argument("invocation", nargs="?", type=_invocation_id,
+                     help="invocation id (for 'event')")
     exp.add_argument("--name", help="scenario name (for 'scenario')")
-    cmp = sub.add_parser("compare", help="play a lesson as written and with changed settings, "
-                                         "side by side")
+    copy = sub.add_parser("copy", parents=[lab_option],
+                          help="write the lab (with its -wal file) as one self-contained file")
+    copy.add_argument("target", metavar="FILE", help="the new file (must not exist)")
+    cmp = sub.add_parser("compare", parents=[lab_option],
+                         help="play a lesson as written and with changed settings, side by side")
     cmp.add_argument("lesson", help="a lesson name from `esmlab lessons`, or a scenario file")
     cmp.add_argument("--set", action="append", metavar="PATH=VALUE",
                      help="a changed setting, e.g. mappings.orders.BatchSize=5, "
@@ -205,18 +313,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+HANDLERS = {None: _ui, "info": _info, "play": _play, "snapshot": _snapshot,
+            "export": _export, "lessons": _lessons, "copy": _copy, "compare": _compare,
+            "import": _import, "conformance": _conformance}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {None: _ui, "info": _info, "play": _play, "snapshot": _snapshot,
-                "export": _export, "lessons": _lessons, "compare": _compare, "import": _import}
-    handlers["conformance"] = _conformance
-    if args.command == "snapshot" and args.action != "list" and not args.name:
-        print("esmlab snapshot: a NAME is needed", file=sys.stderr)
-        return 2
     try:
-        return handlers[args.command](args)
-    except (AwsError, LabError) as exc:
+        return HANDLERS[args.command](args)
+    except (AwsError, LabError, UsageError) as exc:
         print(f"esmlab: {exc}", file=sys.stderr)
         if getattr(exc, "hint", None):  # the lab's advice, beside AWS's message
             print(f"esmlab: lab hint: {exc.hint}", file=sys.stderr)
-        return 2
+    except sqlite3.Error as exc:
+        print(f"esmlab: the lab file could not be used: {exc}", file=sys.stderr)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"esmlab: {exc.strerror or exc}{where}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("esmlab: interrupted; the lab holds every command that finished", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: still a sentence, the traceback only on request
+        if os.environ.get("ESMLAB_DEBUG"):
+            raise
+        print(f"esmlab: internal error ({type(exc).__name__}: {exc}); this is a bug in esmlab. "
+              "Run again with ESMLAB_DEBUG=1 to see where.", file=sys.stderr)
+    return 2

@@ -32,4 +32,27 @@ def invalid(message: str, hint: str | None = None) -> AwsError:
 
 
 class LabError(Exception):
-    """A problem with the lab file itself (version, corruption), not an AWS error."""
+    """A lab-level refusal (a bad lab command, setting or file), not an AWS error."""
+
+
+class LabFileError(LabError):
+    """The lab file cannot be used as asked: not a lab, damaged, from a newer
+    esmlab, read-only, busy, or the disk is full. The message is one sentence
+    for the user; nothing was written to the file. A screen catches this one
+    class to show the sentence and keep running."""
+
+
+class LabDamaged(LabFileError):
+    """The file is not an SQLite database or SQLite cannot read it."""
+
+
+class LabReadOnly(LabFileError):
+    """The file (or its folder) cannot be written: it can still be read."""
+
+
+class LabBusy(LabFileError):
+    """Another process held the lab's write lock past the busy timeout."""
+
+
+class LabDiskFull(LabFileError):
+    """SQLite could not grow the lab file; the command was rolled back."""

@@ -9,17 +9,25 @@ mechanism gives snapshots, rewind and "export my session as a scenario".
 
 from __future__ import annotations
 
+import glob
 import json
+import math
+import os
+import secrets
+import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from esmlab.engine.world import DEFAULT_START_MS, Engine
-from esmlab.errors import LabError
-from esmlab.store import Store
+from esmlab.errors import LabDamaged, LabDiskFull, LabError, LabFileError
+from esmlab.store import Store, file_error, inspect_lab_file, process_alive, session_name
 
 # Timers that keep running while nothing a user would wait for is pending.
 BACKGROUND_KINDS = ("stream.trim", "queue.expire")
 DEFAULT_IDLE_LIMIT_MS = 3_600_000
+# The clock's range ends where ISO-8601 times (4-digit years) do, far inside
+# SQLite's 64-bit integers: 9999-12-31T23:59:59.999Z.
+MAX_CLOCK_MS = 253_402_300_799_999
 
 
 # -- commands: name -> how to apply it to an engine ---------------------------------
@@ -160,32 +168,97 @@ class Lab:
     def __init__(self, store: Store):
         self.store = store
         self.engine = Engine(store)
+        # Another process committed: catch up before acting (see Store.transaction).
+        store.on_external_change = lambda: self.engine.load()
 
     # -- opening ---------------------------------------------------------------------
 
     @classmethod
     def create(cls, path: str | Path, *, name: str = "lab", seed: int = 1,
-               profile: str = "current", start_ms: int = DEFAULT_START_MS) -> "Lab":
+               profile: str = "current", start_ms: int = DEFAULT_START_MS,
+               setup: Callable[["Lab"], None] | None = None) -> "Lab":
+        """Make a new lab at `path`, which must hold nothing yet (no file, or an
+        empty one), run `setup` on it (e.g. the starter lab) and open it. The lab
+        is built in a hidden file beside `path` and renamed into place only when
+        complete, so a crash or a full disk never leaves a half-made lab there."""
         path = Path(path)
-        if path.exists() and path.stat().st_size > 0:
-            raise LabError(f"{path} already exists")
-        store = Store(path)
-        with store.transaction():
-            Engine.initialise(store, name=name, seed=seed, profile=profile, start_ms=start_ms)
-            store.set_meta("initial", json.dumps({"name": name, "seed": seed, "profile": profile,
-                                                  "start_ms": start_ms}))
-        return cls(store)
+        if inspect_lab_file(str(path), must_exist=False) is not None:
+            raise LabFileError(f"{path} already exists")
+        _remove_abandoned_builds(path)
+        tmp = str(path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new"))
+        try:
+            open(tmp, "x").close()      # the user's umask applies, as for any file they make
+        except OSError as exc:
+            raise LabFileError(f"cannot make a lab at {path}: {exc.strerror or exc}") from None
+        try:
+            store = Store(tmp)
+            with store.transaction():
+                Engine.initialise(store, name=name, seed=seed, profile=profile,
+                                  start_ms=start_ms)
+                store.set_meta("initial", json.dumps({"name": name, "seed": seed,
+                                                      "profile": profile, "start_ms": start_ms}))
+            lab = cls(store)
+            try:
+                if setup is not None:
+                    setup(lab)
+                store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all in the main file
+            finally:
+                lab.close()
+            _check_complete(tmp)
+            _move_into_place(Path(tmp), path)
+        except sqlite3.Error as exc:
+            raise _about(file_error(tmp, exc) or LabFileError(f"cannot make a lab at {tmp}: {exc}"),
+                         tmp, path) from None
+        except LabFileError as exc:
+            raise _about(exc, tmp, path) from None
+        finally:
+            for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
+                Path(leftover).unlink(missing_ok=True)
+        return cls.open(path)
 
     @classmethod
-    def open(cls, path: str | Path) -> "Lab":
+    def open(cls, path: str | Path, *, readonly: bool = False) -> "Lab":
+        """Open an existing lab. `readonly=True` (info, export, viewers) never
+        takes the write lock and cannot change the file."""
         path = Path(path)
-        if not path.exists():
-            raise LabError(f"no lab at {path}")
-        store = Store(path)
-        if store.get_meta("initial") is None:
+        store = Store(path, readonly=readonly, create=False,
+                      session=None if readonly else session_name())
+        try:
+            initial = store.get_meta("initial")
+        except BaseException:
             store.close()
-            raise LabError(f"{path} is not an esmlab lab file")
+            raise
+        if initial is None:
+            store.close()
+            raise LabFileError(f"{path} is an unfinished lab: the run that made it stopped before "
+                               "the lab was complete, so it holds nothing; delete it and run "
+                               "esmlab again")
         return cls(store)
+
+    def sync(self) -> bool:
+        """Catch up with another process's commits (a screen calls this before
+        it draws); True if there were any."""
+        if self.store._depth or not self.store.changed_elsewhere():
+            return False
+        self.engine.load()
+        return True
+
+    def copy(self, target: str | Path) -> None:
+        """Write this lab (its -wal included) as one self-contained file."""
+        self.store.copy_to(target)
+
+    def unsaved_commands(self) -> list[dict]:
+        """The lab's latest commands that no snapshot holds (what a restore
+        would lose): those after the longest prefix it shares with a snapshot."""
+        current = self.commands()
+        kept = 0
+        for (text,) in self.store.conn.execute("SELECT commands FROM snapshots"):
+            saved = json.loads(text)
+            n = 0
+            while n < min(len(saved), len(current)) and saved[n] == current[n]:
+                n += 1
+            kept = max(kept, n)
+        return current[kept:]
 
     def close(self) -> None:
         self.store.close()
@@ -209,9 +282,9 @@ class Lab:
         (AwsError, LabError) rolls everything back: the lab is unchanged."""
         if name not in COMMANDS:
             raise LabError(f"unknown command {name!r}")
-        at = self.engine.now_ms
         try:
-            with self.store.transaction():
+            with self.store.transaction():  # first catches up with other processes' commits
+                at = self.engine.now_ms
                 self._truncate_future()
                 result = COMMANDS[name](self.engine, args)
                 self.store.conn.execute(
@@ -247,13 +320,33 @@ class Lab:
         return self.do("step", count=count)
 
     def advance(self, seconds: float) -> int:
-        return self.do("advance_to", until_ms=self.engine.now_ms + int(round(seconds * 1000)))
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
+                or not math.isfinite(seconds):
+            raise LabError(f"advance needs a number of seconds, not {seconds!r}")
+        return self.advance_ms(int(round(seconds * 1000)))
 
+    # The clock commands are relative to the clock as it stands when they run:
+    # the outer transaction first catches up with another process's commits.
     def advance_ms(self, ms: int) -> int:
-        return self.do("advance_to", until_ms=self.engine.now_ms + int(ms))
+        with self.store.transaction():
+            return self.do("advance_to", until_ms=self._later(ms, "advance"))
 
     def run_until_idle(self, limit_ms: int = DEFAULT_IDLE_LIMIT_MS) -> str:
-        return self.do("run_until_idle", until_ms=self.engine.now_ms + int(limit_ms))
+        with self.store.transaction():
+            return self.do("run_until_idle", until_ms=self._later(limit_ms, "run_until_idle"))
+
+    def _later(self, ms: int, what: str) -> int:
+        """now + ms, within the clock's range (ISO-8601 times end in year 9999)."""
+        ms = int(ms)
+        if ms < 0:
+            raise LabError(f"{what} needs a duration of 0 or more, not {ms} ms: the clock only "
+                           "moves forward (rewind goes back)")
+        if self.engine.now_ms + ms > MAX_CLOCK_MS:
+            from esmlab.engine.payloads import iso
+            raise LabError(f"{what} of {ms:,} ms would take the clock past {iso(MAX_CLOCK_MS)}, "
+                           f"the last time the lab can show; the clock stays at "
+                           f"{iso(self.engine.now_ms)}")
+        return self.engine.now_ms + ms
 
     # resources and traffic (AWS's names)
     def create_function(self, FunctionName: str, **kw) -> dict:
@@ -479,3 +572,46 @@ class Lab:
             "commands": count("commands"), "journal": count("journal"),
             "invocations": count("invocations"), "pending_timers": e.agenda.size(),
         }
+
+
+def _move_into_place(built: Path, path: Path) -> None:
+    """Rename the finished lab to `path` without replacing a lab another
+    process made there meanwhile (an empty file there is replaced)."""
+    if path.exists():
+        if path.stat().st_size:
+            raise LabFileError(f"{path} already exists")
+        os.replace(built, path)
+        return
+    try:
+        os.link(built, path)            # fails if `path` appeared: never overwrites
+    except FileExistsError:
+        raise LabFileError(f"{path} already exists") from None
+    except OSError:
+        os.replace(built, path)         # a file system without hard links
+
+
+def _remove_abandoned_builds(path: Path) -> None:
+    """Hidden half-built labs left beside `path` by a process that died."""
+    for built in path.parent.glob(f".{glob.escape(path.name)}.*-*.new"):
+        pid = built.name[len(path.name) + 2:].split("-")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            for leftover in (built, Path(f"{built}-wal"), Path(f"{built}-shm")):
+                leftover.unlink(missing_ok=True)
+
+
+def _check_complete(built: str) -> None:
+    """The built lab is whole before it is renamed: its WAL was folded in
+    (a full disk can stop that silently at close) and it is as long as its
+    header says."""
+    wal = Path(built + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        raise LabDiskFull(f"the disk holding {built} is full")
+    inspect_lab_file(built, must_exist=True)
+
+
+def _about(exc: LabFileError, built: str, path: Path) -> LabFileError:
+    """A failure while building a new lab, told about the path the user gave."""
+    if isinstance(exc, (LabDiskFull, LabDamaged)):
+        return LabDiskFull(f"the disk holding {path} is full: the new lab was not made and "
+                           "nothing was left behind; free some space and try again")
+    return type(exc)(str(exc).replace(built, str(path)))

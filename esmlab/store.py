@@ -4,17 +4,30 @@ Every public Lab call runs inside `Store.transaction()`, so the file holds
 either the state before the call or the state after it, never a half-written
 mix, even if the process is killed (WAL journal + one BEGIN IMMEDIATE ...
 COMMIT per call).
+
+A file is inspected through a read-only connection before anything writes to
+it, so a file esmlab refuses (not SQLite, damaged, someone else's database, a
+newer esmlab's lab) is left byte for byte as it was. Several processes may
+open one lab: a writer notices another connection's commits (PRAGMA
+data_version) at the start of each transaction and reloads its in-memory
+state first; readers open the file read-only and never take the write lock.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 import sqlite3
+import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlite_utils
 
-from esmlab.errors import LabError
+from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 
 SCHEMA_VERSION = 2
 
@@ -124,6 +137,13 @@ CREATE TABLE IF NOT EXISTS sink_items (
     id INTEGER PRIMARY KEY, sink TEXT NOT NULL, at_ms INTEGER NOT NULL, key TEXT,
     body TEXT NOT NULL, reason TEXT);
 CREATE INDEX IF NOT EXISTS sink_items_sink ON sink_items (sink, id);
+
+-- The processes that have the lab open for writing (not lab state: never
+-- replayed, snapshotted or exported), so a refused writer can say who holds
+-- the lab. `since` is wall-clock UTC, the one wall-clock value in the file.
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL,
+    command TEXT NOT NULL, since TEXT NOT NULL);
 """ + """
 -- Version 2. Each invocation's aws_request_id, and what a user's handler
 -- wrote (CloudWatch events: the START/END/REPORT lines are built from the
@@ -142,27 +162,79 @@ STATE_TABLES = (
     "mappings", "lanes", "sinks", "sink_items", "invocation_logs",
 )
 
-# version -> SQL that brings a lab from version-1 to version.
+# version -> SQL that brings a lab from version-1 to version. A new table,
+# index or view needs no migration: add it to SCHEMA (always with IF NOT
+# EXISTS) and every lab that lacks it gets it when it is next opened for
+# writing. A new column, or a changed table or view, needs SCHEMA_VERSION + 1
+# and an entry here.
 MIGRATIONS: dict[int, str] = {
     2: SCHEMA[SCHEMA.index("-- Version 2."):],
 }
 
+BUSY_TIMEOUT_MS = 5000
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_OBJECT = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX|VIEW|TRIGGER)\s+IF\s+NOT\s+EXISTS\s+(\w+)",
+                     re.IGNORECASE)
+
 
 class Store:
-    """One open lab file."""
+    """One open lab file (or a new one at a path that holds nothing yet).
 
-    def __init__(self, path: str | Path):
+    `readonly=True` opens it read-only (SQLite's mode=ro): such a store never
+    takes the write lock, never blocks a writer, and cannot change the file.
+    `session` (e.g. "esmlab snapshot save x") is recorded while a writer has
+    the lab open, so another process it blocks can name it.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True,
+                 session: str | None = None):
         self.path = str(path)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db = sqlite_utils.Database(conn)
-        self.conn = conn
-        conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode is still atomic and consistent after a crash;
-        # only the last commits may be lost on power failure, not corrupted.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=5000")
+        self.readonly = readonly
         self._depth = 0
-        self._prepare()
+        self._session_id: int | None = None
+        self._data_version: int | None = None
+        # Called at the start of a write transaction when another connection
+        # committed since this one last looked (the Lab reloads its engine).
+        self.on_external_change = None
+        if self.path != ":memory:":
+            version = inspect_lab_file(self.path, must_exist=readonly or not create)
+            if version is None and (readonly or not create):
+                raise LabFileError(nothing_there_message(self.path))
+            if readonly and _needs_upgrade(self.path, version):
+                _upgrade_if_writable(self.path)
+            if not readonly and version is not None and not _writable(self.path):
+                raise LabReadOnly(readonly_message(self.path))
+        try:
+            self.conn = self._connect()
+            self.db = sqlite_utils.Database(self.conn)
+            if not readonly:
+                self._prepare()
+                if session is not None:
+                    self._register(session)
+            self._data_version = self._read_data_version()
+        except sqlite3.Error as exc:
+            self._close_quietly()
+            raise file_error(self.path, exc) or LabFileError(f"cannot use {self.path}: {exc}") \
+                from None
+        except BaseException:
+            self._close_quietly()
+            raise
+
+    # -- opening ---------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            conn = connect_readonly(self.path, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn = conn
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if not self.readonly:
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode is still atomic and consistent after a crash;
+            # only the last commits may be lost on power failure, not corrupted.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
 
     def _prepare(self) -> None:
         with self.transaction():
@@ -175,46 +247,92 @@ class Store:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
                 return
             self._migrate(int(version))
+            self._add_missing_objects()
 
     def _migrate(self, version: int) -> None:
         if version > SCHEMA_VERSION:
-            raise LabError(
-                f"{self.path} was written by a newer esmlab (lab schema version {version}); "
-                f"this esmlab reads lab schema versions up to {SCHEMA_VERSION}. "
-                "Upgrade esmlab to open it.")
+            raise LabFileError(newer_message(self.path, version))
         for target in range(version + 1, SCHEMA_VERSION + 1):
             for statement in _statements(MIGRATIONS.get(target, "")):
                 self.conn.execute(statement)
             self.set_meta("schema_version", str(target))
+
+    def _add_missing_objects(self) -> None:
+        """Create the SCHEMA tables, indexes and views this lab lacks (a lab
+        made before another part of esmlab added one)."""
+        have = {name for (name,) in self.conn.execute("SELECT name FROM sqlite_master")}
+        for statement in _statements(SCHEMA):
+            match = _OBJECT.search(statement)
+            if match and match.group(1) not in have:
+                self.conn.execute(statement)
+
+    # -- who has the lab open --------------------------------------------------------
+
+    def _register(self, command: str) -> None:
+        host = socket.gethostname()
+        since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+        with self.transaction():
+            stale = [(i,) for i, pid, h in self.conn.execute("SELECT id, pid, host FROM sessions")
+                     if h == host and not process_alive(pid)]
+            self.conn.executemany("DELETE FROM sessions WHERE id=?", stale)
+            self._session_id = self.conn.execute(
+                "INSERT INTO sessions (pid, host, command, since) VALUES (?, ?, ?, ?)",
+                (os.getpid(), host, command, since)).lastrowid
+
+    def holders(self) -> list[str]:
+        """The other live processes that have this lab open for writing, in words."""
+        try:
+            rows = list(self.conn.execute("SELECT id, pid, host, command, since FROM sessions"))
+        except sqlite3.Error:
+            return []
+        here = socket.gethostname()
+        return [f"pid {pid}{'' if host == here else ' on ' + host}: `{command}`, open since {since}"
+                for i, pid, host, command, since in rows
+                if i != self._session_id and (host != here or process_alive(pid))]
+
+    # -- other processes' commits ----------------------------------------------------
+
+    def _read_data_version(self) -> int:
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed_elsewhere(self) -> bool:
+        """True once after another connection committed to the file."""
+        version = self._read_data_version()
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        return True
+
+    # -- transactions ----------------------------------------------------------------
 
     @contextmanager
     def transaction(self):
         """BEGIN IMMEDIATE ... COMMIT. A nested call is a SAVEPOINT, so a
         failing inner call is undone on its own and the outer one decides."""
         if self._depth:
-            name = f"sp{self._depth}"
-            self.conn.execute(f"SAVEPOINT {name}")
-            self._depth += 1
-            try:
-                yield self
-            except BaseException:
-                self.conn.execute(f"ROLLBACK TO {name}")
-                self.conn.execute(f"RELEASE {name}")
-                raise
-            finally:
-                self._depth -= 1
-            self.conn.execute(f"RELEASE {name}")
+            yield from _savepoint(self)
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        if self.readonly:
+            raise LabReadOnly(readonly_message(self.path, opened_readonly=True))
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise file_error(self.path, exc, self) or exc from None
         self._depth = 1
         try:
+            if self.changed_elsewhere() and self.on_external_change is not None:
+                self.on_external_change()
             yield self
-        except BaseException:
-            self._depth = 0
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            error = file_error(self.path, exc, self) if isinstance(exc, sqlite3.Error) else None
+            if error is not None:
+                raise error from exc
             raise
-        self._depth = 0
-        self.conn.execute("COMMIT")
+        finally:
+            self._depth = 0
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -230,9 +348,238 @@ class Store:
         for table in STATE_TABLES:
             self.conn.execute(f"DELETE FROM {table}")
 
+    def copy_to(self, target: str | Path) -> None:
+        """Write the whole lab, WAL included, into one self-contained file
+        (SQLite's online backup: consistent even while others write)."""
+        target = Path(target)
+        if target.exists():
+            raise LabFileError(f"{target} already exists; choose a new file name for the copy")
+        if not target.parent.is_dir():
+            raise LabFileError(f"cannot write {target}: the folder {target.parent} does not exist")
+        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+        try:
+            out = sqlite3.connect(partial)
+            try:
+                self.conn.backup(out)
+                out.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
+                out.execute("DELETE FROM sessions")        # nobody has the copy open
+                out.commit()
+            finally:
+                out.close()
+            os.replace(partial, target)
+        except (OSError, sqlite3.Error) as exc:
+            partial.unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.Error):
+                raise file_error(str(target), exc) or LabFileError(
+                    f"cannot write {target}: {exc}") from None
+            raise LabFileError(f"cannot write {target}: {exc.strerror or exc}") from None
+
     def close(self) -> None:
+        if self._session_id is not None:
+            try:
+                self.conn.execute("DELETE FROM sessions WHERE id=?", (self._session_id,))
+            except sqlite3.Error:
+                pass  # a stale row is skipped by holders() once this pid is gone
+            self._session_id = None
         self.conn.close()
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
+
+
+def _savepoint(store: Store):
+    name = f"sp{store._depth}"
+    store.conn.execute(f"SAVEPOINT {name}")
+    store._depth += 1
+    try:
+        yield store
+    except BaseException:
+        if store.conn.in_transaction:
+            store.conn.execute(f"ROLLBACK TO {name}")
+            store.conn.execute(f"RELEASE {name}")
+        raise
+    finally:
+        store._depth -= 1
+    store.conn.execute(f"RELEASE {name}")
 
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _writable(path: str) -> bool:
+    """The file and its folder (where SQLite keeps the -wal and -shm files)."""
+    return os.access(path, os.W_OK) and os.access(Path(path).parent, os.W_OK)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+def session_name() -> str:
+    """How this process was started, for the sessions table (`esmlab info x.db`)."""
+    args = sys.argv[1:]
+    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if prog in ("__main__.py", "cli.py"):
+        prog = "esmlab"
+    return " ".join([prog, *args])[:200]
+
+
+# -- looking at a file before writing to it -----------------------------------------------
+
+def connect_readonly(path: str, **kw) -> sqlite3.Connection:
+    """A connection that cannot write. A lab in WAL mode is read through its
+    -shm file; where that cannot be made (a read-only folder or file system,
+    so nobody can be writing) the file is read as immutable instead."""
+    uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
+    shm = Path(path + "-shm")
+    if not shm.exists() and not os.access(Path(path).parent, os.W_OK) \
+            and not Path(path + "-wal").exists():
+        uri += "&immutable=1"
+    return sqlite3.connect(uri, uri=True, **kw)
+
+
+def inspect_lab_file(path: str, *, must_exist: bool) -> int | None:
+    """The lab schema version of the file at `path`, or None when there is
+    nothing there yet (no file, an empty file, an SQLite file with no tables).
+    Raises a LabFileError, having written nothing, for anything else."""
+    p = Path(path)
+    if p.is_dir():
+        raise LabFileError(f"{path} is a folder, not a lab file")
+    if not p.exists():
+        if not p.parent.is_dir():
+            raise LabFileError(f"cannot open {path}: the folder {p.parent} does not exist")
+        if must_exist:
+            raise LabFileError(f"no lab at {path}")
+        return None
+    try:
+        with open(p, "rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise LabFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not header:
+        return None
+    if not header.startswith(_SQLITE_HEADER):
+        raise LabDamaged(f"{path} is not a lab file: it is not an SQLite database "
+                         "(esmlab left it unchanged)")
+    _check_length(p, header)
+    try:
+        conn = connect_readonly(path)
+        try:
+            tables = [n for (n,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+            version = conn.execute("SELECT value FROM meta WHERE key='schema_version'"
+                                   ).fetchone() if "meta" in tables else None
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise file_error(path, exc) or LabDamaged(f"{path} cannot be read ({exc})") from None
+    if not tables:
+        return None
+    if version is None or not str(version[0]).isdigit():
+        listed = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise LabFileError(f"{path} is an SQLite database but not an esmlab lab (its tables: "
+                           f"{listed}); esmlab left it unchanged")
+    version = int(version[0])
+    if version > SCHEMA_VERSION:
+        raise LabFileError(newer_message(path, version))
+    return version
+
+
+def _check_length(p: Path, header: bytes) -> None:
+    """A file shorter than its own header says was cut off (a partial copy or
+    download). Only checked without a -wal file: a checkpoint interrupted by a
+    crash may leave the main file short until the WAL is replayed."""
+    if len(header) < 100:
+        raise LabDamaged(f"{p} is damaged: the file is cut off ({len(header)} bytes, shorter than "
+                         "an SQLite header); restore it from a copy")
+    wal = Path(str(p) + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96]
+    size = p.stat().st_size
+    if valid and pages and size < pages * page_size:
+        raise LabDamaged(f"{p} is damaged: the file is cut off ({size:,} of {pages * page_size:,} "
+                         "bytes); restore it from a copy")
+
+
+def nothing_there_message(path: str) -> str:
+    p = Path(path)
+    if not p.exists():
+        return f"no lab at {path}"
+    what = "an empty file" if p.stat().st_size == 0 else "an empty SQLite database"
+    return (f"{path} is {what}, not a lab; esmlab left it unchanged "
+            f"(`esmlab --lab {path}` makes a new lab there)")
+
+
+def _needs_upgrade(path: str, version: int) -> bool:
+    if version < SCHEMA_VERSION:
+        return True
+    conn = connect_readonly(path)
+    try:
+        have = {n for (n,) in conn.execute("SELECT name FROM sqlite_master")}
+    finally:
+        conn.close()
+    return any(m.group(1) not in have for m in map(_OBJECT.search, _statements(SCHEMA)) if m)
+
+
+def _upgrade_if_writable(path: str) -> None:
+    """A reader of an older lab first brings it up to date when it may write
+    (a one-off, short write); a lab it may not write is read as it is."""
+    try:
+        Store(path).close()
+    except (LabReadOnly, LabBusy):
+        pass
+
+
+# -- SQLite's errors as sentences -----------------------------------------------------------
+
+def newer_message(path: str, version: int) -> str:
+    return (f"{path} was written by a newer esmlab (lab schema version {version}); "
+            f"this esmlab reads lab schema versions up to {SCHEMA_VERSION}. "
+            "Upgrade esmlab to open it.")
+
+
+def readonly_message(path: str, opened_readonly: bool = False) -> str:
+    if opened_readonly:
+        return (f"{path} is open read-only here (esmlab info and export only read); "
+                "nothing was changed")
+    return (f"{path} is read-only: esmlab can show it (esmlab info, esmlab export) but not change "
+            "it; make the file and its folder writable, or copy it (esmlab copy)")
+
+
+def file_error(path: str, exc: sqlite3.Error, store: Store | None = None) -> LabFileError | None:
+    """The sentence a user gets for an SQLite error about the lab file, or
+    None when the error is not about the file (a bug's bad SQL keeps its own)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        holders = store.holders() if store is not None else []
+        who = f" ({'; '.join(holders)})" if holders else ""
+        return LabBusy(f"{path} is busy: another esmlab process{who} is changing it and did not "
+                       f"finish within {BUSY_TIMEOUT_MS // 1000} s; nothing was changed here. "
+                       "Try again when it has finished.")
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return LabDiskFull(f"the disk holding {path} is full: the last command was not saved and "
+                           "the lab is as it was before it; free some space and try again")
+    if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return LabReadOnly(readonly_message(path))
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text \
+            or "not a database" in text:
+        return LabDamaged(f"{path} is damaged ({text}); esmlab cannot use it. "
+                          "Restore it from a copy")
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM", "SQLITE_AUTH")) \
+            or "unable to open" in text or "disk I/O" in text:
+        return LabFileError(f"cannot use {path}: {text}")
+    return None
