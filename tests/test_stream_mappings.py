@@ -467,6 +467,11 @@ def test_on_failure_destination_receives_the_kinesis_failure_record(lab, kind):
     items = delivered(lab, kind)
     assert len(items) == 1
     body = items[0]["body"]
+    if kind == "sns":
+        # a topic delivers an SNS notification whose Message is the record (8.2)
+        assert body["Type"] == "Notification" and body["TopicArn"] == dest
+        assert UUID.match(body["MessageId"]) and ISO_MS.match(body["Timestamp"])
+        body = json.loads(body["Message"])
     shard = first["ShardId"]
     expected_keys = ["requestContext", "responseContext", "version", "timestamp",
                      "KinesisBatchInfo"] + (["payload"] if kind == "s3" else [])

@@ -243,3 +243,81 @@ def test_function_error_back_off_gives_8_invocations_within_a_60_s_record_age(la
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
     assert record["requestContext"]["approximateInvokeCount"] == 8
     assert "responseContext" not in record
+
+
+# -- 8.2 tumbling windows and SNS -------------------------------------------------------------
+
+def test_a_failed_final_window_invoke_writes_a_record_with_time_window_info(lab, tmp_path,
+                                                                            monkeypatch):
+    (tmp_path / "final_fails.py").write_text(textwrap.dedent("""
+        def handler(event, context):
+            if event["isFinalInvokeForWindow"]:
+                raise RuntimeError("cannot close the window")
+            return {"state": {"n": len(event["Records"])}}
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("final_fails", None)
+    lab.do("create_bucket", Bucket="fails")
+    lab.create_function("f", Timeout=3)
+    lab.set_behaviour("f", mode="handler", handler="final_fails:handler")
+    lab.create_stream("s")
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=S,
+                       StartingPosition="TRIM_HORIZON", TumblingWindowInSeconds=30,
+                       MaximumRetryAttempts=0,
+                       DestinationConfig={"OnFailure": {"Destination": arns.bucket_arn("fails")}})
+    lab.advance(0.5)
+    put_all(lab, ["a"])
+    lab.advance(300)
+    [item] = lab.engine.sinks.items("fails")
+    body = item["body"]
+    final = [i for i in invs(lab) if i["event"]["isFinalInvokeForWindow"]][-1]["event"]
+    assert body["KinesisBatchInfo"] == {"shardId": final["shardId"], "streamArn": S}
+    assert body["timeWindowInfo"] == {"window": final["window"],
+                                      "isFinalInvokeForWindow": True,
+                                      "isWindowTerminatedEarly": False}
+    assert json.loads(body["payload"]) == final
+    assert body["responseContext"]["functionError"] == "Unhandled"
+
+
+def test_an_sns_destination_delivers_a_notification_whose_message_is_the_record(lab):
+    lab.do("create_topic", Name="fails")
+    setup(lab, behaviour={"mode": "fail"}, dest=False, MaximumRetryAttempts=0,
+          DestinationConfig={"OnFailure": {"Destination": arns.topic_arn("fails")}})
+    put_all(lab, ["x"])
+    lab.run_until_idle()
+    [item] = lab.engine.sinks.items("fails")
+    note = item["body"]
+    assert list(note)[:5] == ["Type", "MessageId", "TopicArn", "Message", "Timestamp"]
+    assert note["Type"] == "Notification" and note["TopicArn"] == arns.topic_arn("fails")
+    record = json.loads(note["Message"])
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["KinesisBatchInfo"]["batchSize"] == 1
+
+
+# -- 8.5 LastProcessingResult --------------------------------------------------------------
+
+def test_last_processing_result_texts_follow_aws(lab):
+    lab.create_stream("s")
+    put_all(lab, ["old"])
+    lab.advance(120)
+    setup_args = dict(behaviour={"mode": "fail"}, MaximumRecordAgeInSeconds=60,
+                      MaximumRetryAttempts=0)
+    lab.create_function("f", Timeout=3)
+    lab.set_behaviour("f", **setup_args.pop("behaviour"))
+    lab.create_queue("dest")
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=S,
+                       StartingPosition="TRIM_HORIZON",
+                       DestinationConfig={"OnFailure": {"Destination": arns.queue_arn("dest")}},
+                       **setup_args)
+    assert lab.mapping("m")["last_result"] == "No records processed"
+    lab.run_until_idle()
+    # the record expired before any invocation: still nothing processed
+    assert invs(lab) == [] and len(records_at_dest(lab)) == 1
+    assert lab.mapping("m")["last_result"] == "No records processed"
+    put_all(lab, ["x"])
+    lab.run_until_idle()
+    assert lab.mapping("m")["last_result"] == "PROBLEM: Function call failed"
+    lab.set_behaviour("f", mode="succeed")
+    put_all(lab, ["y"])
+    lab.run_until_idle()
+    assert lab.mapping("m")["last_result"] == "OK"

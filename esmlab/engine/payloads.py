@@ -394,6 +394,14 @@ def window_event(
     }
 
 
+def time_window_info(window_event: dict) -> dict:
+    """A failure record's timeWindowInfo: the window fields of the failed
+    window invocation's event (recorded on AWS, reference 8.2)."""
+    return {"window": window_event["window"],
+            "isFinalInvokeForWindow": window_event["isFinalInvokeForWindow"],
+            "isWindowTerminatedEarly": window_event["isWindowTerminatedEarly"]}
+
+
 # --- on-failure destination record ------------------------------------------------
 
 
@@ -410,8 +418,9 @@ def failure_record(
     stream_arn: str,
     records: list[dict],
     payload_event: dict | None = None,
+    time_window: dict | None = None,
 ) -> dict:
-    """The invocation record sent to an on-failure destination (reference 4.6).
+    """The invocation record sent to an on-failure destination (reference 4.6, 8.2).
 
     source_kind is "kinesis" (-> KinesisBatchInfo) or "dynamodb" (->
     DDBStreamBatchInfo). Sequence range and arrival times come from the first
@@ -420,19 +429,22 @@ def failure_record(
     "payload" (the compact JSON of payload_event) is for S3 destinations only:
     pass payload_event just for those.
 
-    UNCERTAIN (reference 7 #4): condition "RecordAgeExceeded" for max-age
-    discards is observed, not documented; when no invocation happened
-    (last_response None) responseContext is omitted.
+    time_window is the failed batch's window block, as the window event
+    carries it: {"window": {...}, "isFinalInvokeForWindow": ...,
+    "isWindowTerminatedEarly": ...}; it goes out as "timeWindowInfo". A
+    final window invoke has no records: its batch info then holds only
+    shardId and streamArn (recorded on AWS, reference 8.2).
+    last_response None omits responseContext (RecordAgeExceeded, or no
+    invocation happened).
     """
     batch_key = _BATCH_INFO_KEY.get(source_kind)
     if batch_key is None:
         raise ValueError(f"no failure record for {source_kind!r}: kinesis and dynamodb only")
     if condition not in _CONDITIONS:
         raise ValueError(f"unknown failure condition {condition!r}")
-    if not records:
+    if not records and time_window is None:
         raise ValueError("a failure record describes at least one record")
     arrival = iso if source_kind == "kinesis" else iso_s
-    first, last = records[0], records[-1]
 
     out = {
         "requestContext": {
@@ -446,15 +458,21 @@ def failure_record(
         out["responseContext"] = dict(last_response)
     out["version"] = "1.0"
     out["timestamp"] = iso(timestamp_ms)
-    out[batch_key] = {
-        "shardId": shard_id,
-        "startSequenceNumber": record_sequence(first),
-        "endSequenceNumber": record_sequence(last),
-        "approximateArrivalOfFirstRecord": arrival(record_arrival_ms(first)),
-        "approximateArrivalOfLastRecord": arrival(record_arrival_ms(last)),
-        "batchSize": len(records),
-        "streamArn": stream_arn,
-    }
+    if records:
+        first, last = records[0], records[-1]
+        out[batch_key] = {
+            "shardId": shard_id,
+            "startSequenceNumber": record_sequence(first),
+            "endSequenceNumber": record_sequence(last),
+            "approximateArrivalOfFirstRecord": arrival(record_arrival_ms(first)),
+            "approximateArrivalOfLastRecord": arrival(record_arrival_ms(last)),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        }
+    else:
+        out[batch_key] = {"shardId": shard_id, "streamArn": stream_arn}
+    if time_window is not None:
+        out["timeWindowInfo"] = dict(time_window)
     if payload_event is not None:
         out["payload"] = json.dumps(payload_event, separators=_COMPACT)
     return out

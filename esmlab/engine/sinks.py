@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 from esmlab.engine import arns
+from esmlab.engine.payloads import iso
 from esmlab.errors import AwsError
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -50,12 +52,17 @@ class Sinks:
         return row[0] if row else None
 
     def deliver(self, arn: str, body: dict, *, key: str | None, reason: str) -> bool:
-        """Send a failure record; False (and DestinationDeliveryFailures) if it cannot land."""
+        """Send a failure record; False (and DestinationDeliveryFailures) if it cannot land.
+        A topic holds what a subscriber receives: an SNS notification whose
+        Message is the record (recorded on AWS, reference 8.2)."""
         kind = self.kind_of_arn(arn)
         text = json.dumps(body, separators=(",", ":"))
         if kind == "sqs":
             self.engine.queues.send(self.engine.queues.name_for_arn(arn), text)
             return True
+        if kind == "sns":
+            text = json.dumps(sns_notification(arn, text, self.engine.rng.uuid(),
+                                               self.engine.now_ms), separators=(",", ":"))
         if kind in ("sns", "s3"):
             name = arns.name_of(arn)
             self.conn.execute(
@@ -78,3 +85,25 @@ class Sinks:
         return self.conn.execute("SELECT count(*) FROM sink_items WHERE sink=?", (name,)).fetchone()[0]
 
 
+
+
+def sns_notification(topic_arn: str, message: str, message_id: str, at_ms: int) -> dict:
+    """The JSON an SNS subscriber receives for one published message, with
+    SNS's field names and order. The lab does not sign messages: Signature
+    is a placeholder and the URLs point at the lab's region; the lab has no
+    subscriptions, so the one in UnsubscribeURL is named after the topic."""
+    region = topic_arn.split(":")[3]
+    subscription = uuid.uuid5(uuid.NAMESPACE_URL, topic_arn)
+    return {
+        "Type": "Notification",
+        "MessageId": message_id,
+        "TopicArn": topic_arn,
+        "Message": message,
+        "Timestamp": iso(at_ms),
+        "SignatureVersion": "1",
+        "Signature": "ESMLAB-UNSIGNED",
+        "SigningCertURL": f"https://sns.{region}.amazonaws.com/"
+                          "SimpleNotificationService-esmlab.pem",
+        "UnsubscribeURL": f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe"
+                          f"&SubscriptionArn={topic_arn}:{subscription}",
+    }

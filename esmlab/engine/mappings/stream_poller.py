@@ -495,6 +495,8 @@ class StreamPoller:
                 event_records, shard_id=shard, stream_arn=m["source_arn"],
                 window_start_ms=tw["start"], window_end_ms=tw["end"], state=tw["state"],
                 final=bool(seg.get("final")), terminated_early=False)
+            # Kept for a failure record: AWS's carries the window (8.2).
+            seg["window_event"] = {k: v for k, v in event.items() if k != "Records"}
         else:
             event = payloads.stream_event(event_records)
         first = records[0]["seq"] if records else None
@@ -753,7 +755,8 @@ class StreamPoller:
     def _discard(self, m, shard, rows, seg, condition, why, inv=None) -> None:
         e = self.engine
         c = m["config"]
-        if not rows:
+        window = seg.get("window_event")
+        if not rows and window is None:
             return
         dest = ((c.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         event_records = [self._event_record(m, shard, r) for r in rows]
@@ -772,7 +775,8 @@ class StreamPoller:
                 condition=condition, approximate_invoke_count=count,
                 last_response=last, timestamp_ms=e.now_ms, source_kind=m["source_kind"],
                 shard_id=shard, stream_arn=m["source_arn"], records=event_records,
-                payload_event=payloads.stream_event(event_records) if kind == "s3" else None)
+                payload_event=self._payload_event(event_records, window) if kind == "s3" else None,
+                time_window=payloads.time_window_info(window) if window else None)
             key = payloads.s3_failure_key(m["uuid"], shard, e.now_ms, e.rng.uuid()) \
                 if kind == "s3" else None
             if e.sinks.deliver(dest, body, key=key, reason=condition):
@@ -783,11 +787,20 @@ class StreamPoller:
                 e.journal.metric(m["function"], "DestinationDeliveryFailures", 1)
         else:
             e.journal.metric(m["label"], "DroppedEventCount", len(rows))
+        what = (f"{len(rows)} record(s) {rows[0]['seq']}..{rows[-1]['seq']} on {shard} are"
+                if rows else f"the final invoke of the tumbling window on {shard} is")
         e.log("batch.discarded", m["label"],
-              f"{len(rows)} record(s) {rows[0]['seq']}..{rows[-1]['seq']} on {shard} are "
-              f"discarded because {why}, {where}; the shard moves on",
+              f"{what} discarded because {why}, {where}; the shard moves on",
               subject=shard, data={"condition": condition, "count": len(rows),
                                    "destination": dest})
+
+    @staticmethod
+    def _payload_event(event_records: list[dict], window: dict | None) -> dict:
+        """The S3 failure record's payload: the failed invocation's event
+        (for a tumbling window, the window event)."""
+        if window is None:
+            return payloads.stream_event(event_records)
+        return dict(window, Records=event_records)
 
     @staticmethod
     def _last_response(seg: dict, inv: dict | None) -> dict | None:
