@@ -217,17 +217,21 @@ def test_a_changed_batch_gets_a_new_request_id(lab, handlers):
     assert all(UUID.match(r) for r in handlers.SEEN)
 
 
-def test_request_ids_come_from_the_labs_generator(lab, tmp_path):
+def test_request_ids_are_uuids_derived_from_the_labs_seed(tmp_path):
     from esmlab.lab import Lab
 
-    def run(path):
-        other = Lab.create(path, seed=7)
+    def run(path, seed):
+        other = Lab.create(path, seed=seed)
         setup(other, behaviour={"mode": "fail"}, MaximumRetryAttempts=1, dest=False)
         put_all(other, ["x"])
         other.run_until_idle()
-        return [i["detail"]["request_id"] for i in invs(other)]
+        ids = [i["detail"]["request_id"] for i in invs(other)]
+        other.close()
+        return ids
 
-    assert run(tmp_path / "a.db") == run(tmp_path / "b.db")
+    same = run(tmp_path / "a.db", 7)
+    assert same == run(tmp_path / "b.db", 7) and all(UUID.match(r) for r in same)
+    assert same != run(tmp_path / "c.db", 8)
 
 
 # -- retry timing ------------------------------------------------------------------------------

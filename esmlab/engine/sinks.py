@@ -61,8 +61,10 @@ class Sinks:
             self.engine.queues.send(self.engine.queues.name_for_arn(arn), text)
             return True
         if kind == "sns":
-            text = json.dumps(sns_notification(arn, text, self.engine.rng.uuid(),
-                                               self.engine.now_ms), separators=(",", ":"))
+            # MessageId hashed, not drawn, so older labs replay identically.
+            message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}#{self.engine.seed}#{text}"))
+            text = json.dumps(sns_notification(arn, text, message_id, self.engine.now_ms),
+                              separators=(",", ":"))
         if kind in ("sns", "s3"):
             name = arns.name_of(arn)
             self.conn.execute(

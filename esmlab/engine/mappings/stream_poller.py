@@ -15,6 +15,7 @@ what "the shard is blocked" means.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from esmlab.engine import payloads
@@ -70,6 +71,16 @@ def next_poll(now: int, period: int, phase: int) -> int:
 def _preview(items) -> str:
     """The first records of a batch as a reader would name them."""
     return "[" + ", ".join(repr(it.text[:40]) for it in items) + "]"
+
+
+def batch_request_id(seed: int, *parts) -> str:
+    """A batch's request id: a version-4-shaped UUID hashed from the lab's
+    seed and what names the batch (mapping, lane, first and last record,
+    the instant it was first sent). Hashed, not drawn from the generator,
+    so labs made before request ids existed replay to the same journal."""
+    h = hashlib.sha256("|".join(map(str, (seed, *parts))).encode()).hexdigest()[:32]
+    h = h[:12] + "4" + h[13:16] + "89ab"[int(h[16], 16) % 4] + h[17:]
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def retry_delay(attempts: int) -> int:
@@ -506,7 +517,8 @@ class StreamPoller:
         # One request id per batch: a retry of the unchanged batch reuses it,
         # a changed batch (a suffix, a bisected half) starts with none (8.1).
         if not seg.get("rid"):
-            seg["rid"] = e.rng.uuid()
+            seg["rid"] = batch_request_id(e.seed, m["uuid"], shard, n, first, last,
+                                          len(records), e.now_ms)
         inv_id, throttled = e.functions.invoke(
             m["function"], event, self._items(m, records), mapping=m["uuid"],
             source=f"{shard}#{n}", attempt=seg["invokes"] + 1, detail=detail,
@@ -766,7 +778,8 @@ class StreamPoller:
             last = None if condition == "RecordAgeExceeded" else self._last_response(seg, inv)
             # requestId: the last failed invocation's request id (reference
             # 8.1); records too old before any invocation get a new one.
-            request_id = seg.get("rid") or e.rng.uuid()
+            request_id = seg.get("rid") or batch_request_id(
+                e.seed, m["uuid"], shard, rows[0]["seq"] if rows else None, condition, e.now_ms)
             # RecordAgeExceeded counts at least 1, even with no invocation (8.2).
             count = seg["invokes"] if condition != "RecordAgeExceeded" else max(seg["invokes"], 1)
             body = payloads.failure_record(
