@@ -325,3 +325,63 @@ def test_last_processing_result_texts_follow_aws(lab):
     put_all(lab, ["y"])
     lab.run_until_idle()
     assert lab.mapping("m")["last_result"] == "OK"
+
+
+# -- 8.3 tumbling-window admission ------------------------------------------------------------
+
+def _tumbling_request(**extra):
+    p = {"FunctionName": "f", "EventSourceArn": S, "StartingPosition": "TRIM_HORIZON",
+         "TumblingWindowInSeconds": 60}
+    p.update(extra)
+    return p
+
+
+def test_tumbling_windows_refuse_parallelization_factor_above_1(lab):
+    from esmlab.errors import AwsError
+    lab.create_function("f")
+    lab.create_stream("s")
+    with pytest.raises(AwsError) as err:
+        lab.create_mapping(**_tumbling_request(ParallelizationFactor=2))
+    assert err.value.code == "InvalidParameterValueException"
+    assert err.value.message == ("Parallelization factor must be equal to 1 when tumbling "
+                                      "window period is configured")
+    m = lab.create_mapping(label="m", FunctionName="f", EventSourceArn=S,
+                           StartingPosition="TRIM_HORIZON", ParallelizationFactor=10)
+    with pytest.raises(AwsError):
+        lab.update_mapping(m["UUID"], TumblingWindowInSeconds=1)
+
+
+def test_tumbling_windows_refuse_filters_but_accept_an_empty_filter_list(lab):
+    from esmlab.errors import AwsError
+    lab.create_function("f")
+    lab.create_stream("s")
+    pattern = {"Filters": [{"Pattern": json.dumps({"data": {"kind": ["a"]}})}]}
+    with pytest.raises(AwsError) as err:
+        lab.create_mapping(**_tumbling_request(FilterCriteria=pattern))
+    assert err.value.code == "InvalidParameterValueException"
+    m = lab.create_mapping(**_tumbling_request(FilterCriteria={"Filters": []}))
+    assert "FilterCriteria" not in m
+
+
+def test_window_state_over_1_mb_terminates_the_window_early(lab, tmp_path, monkeypatch):
+    (tmp_path / "big_state.py").write_text(textwrap.dedent("""
+        def handler(event, context):
+            if event["isFinalInvokeForWindow"]:
+                return {"state": {}}
+            return {"state": {"blob": "x" * (1024 * 1024 + 64)}}
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("big_state", None)
+    lab.create_function("f", Timeout=3)
+    lab.set_behaviour("f", mode="handler", handler="big_state:handler")
+    lab.create_stream("s")
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=S,
+                       StartingPosition="TRIM_HORIZON", TumblingWindowInSeconds=60)
+    lab.advance(0.5)
+    put_all(lab, ["a"])
+    lab.advance(5)
+    events = [i["event"] for i in invs(lab)]
+    assert [(e["isFinalInvokeForWindow"], e["isWindowTerminatedEarly"]) for e in events] == [
+        (False, False), (True, True)]
+    assert events[1]["Records"] == [] and len(events[1]["state"]["blob"]) > 1024 * 1024
+    assert lab.journal(kind="window.terminated_early")

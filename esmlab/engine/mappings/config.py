@@ -585,6 +585,21 @@ def _check_stream(config: dict, request: dict, destination_kind) -> None:
     given = request.get("DestinationConfig")
     if given is not None:
         _check_destinations(given, destination_kind)
+    _check_tumbling(config)
+
+
+def _check_tumbling(config: dict) -> None:
+    """Tumbling windows admit neither parallel lanes nor filters (recorded
+    on AWS, reference 8.3). {"Filters": []} means no filter: accepted."""
+    if not config.get("TumblingWindowInSeconds"):
+        return
+    if config.get("ParallelizationFactor", 1) > 1:
+        raise invalid("Parallelization factor must be equal to 1 when tumbling window "
+                      "period is configured")  # AWS wording (recorded)
+    if (config.get("FilterCriteria") or {}).get("Filters"):
+        # Lab wording: the recordings show the refusal, not AWS's text.
+        raise invalid("FilterCriteria cannot be used when tumbling window period is "
+                      "configured")
 
 
 def _check_destinations(given: dict, destination_kind) -> None:

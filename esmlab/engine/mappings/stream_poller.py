@@ -33,6 +33,7 @@ THROTTLE_RETRY_MS = 1000
 # at 60 s a shard blocked for a day still costs only ~1,440 invocations.
 RETRY_BASE_MS, RETRY_MAX_MS = 250, 60_000
 WINDOW_IDLE_MS = 120_000    # tumbling window: wait up to 2 min for new records
+WINDOW_STATE_LIMIT = 1024 * 1024   # a window's state above 1 MB ends it early (reference 1.7)
 
 
 # An upper bound of a Kinesis event record's bytes besides its data and
@@ -505,7 +506,7 @@ class StreamPoller:
             event = payloads.window_event(
                 event_records, shard_id=shard, stream_arn=m["source_arn"],
                 window_start_ms=tw["start"], window_end_ms=tw["end"], state=tw["state"],
-                final=bool(seg.get("final")), terminated_early=False)
+                final=bool(seg.get("final")), terminated_early=bool(seg.get("early")))
             # Kept for a failure record: AWS's carries the window (8.2).
             seg["window_event"] = {k: v for k, v in event.items() if k != "Records"}
         else:
@@ -642,13 +643,28 @@ class StreamPoller:
         if tw is not None:
             if seg.get("final"):
                 st["tw"] = None
+                state_text = json.dumps(response.get("state"))
+                if len(state_text) > 200:
+                    state_text = state_text[:200] + f"... ({len(state_text):,} bytes)"
                 e.log("window.closed", m["label"], f"the tumbling window "
                       f"{payloads.iso(tw['start'])}..{payloads.iso(tw['end'])} on {shard} closed: "
-                      f"final invoke succeeded with state {json.dumps(response.get('state'))}; "
+                      f"final invoke succeeded with state {state_text}; "
                       "the state is dropped", subject=shard)
             else:
                 tw["state"] = response.get("state") or {}
         new_checkpoint = seg["end"] or checkpoint
+        if tw is not None and not seg.get("final") and \
+                payloads.event_size(tw["state"]) > WINDOW_STATE_LIMIT:
+            # The state passed 1 MB: AWS ends the window at once with a final
+            # invoke marked isWindowTerminatedEarly (reference 8.3).
+            st["pending"].append({"ids": [], "end": new_checkpoint, "attempts": 0, "invokes": 0,
+                                  "final": True, "early": True,
+                                  "reason": "the window's state passed the 1 MB limit"})
+            e.log("window.terminated_early", m["label"],
+                  f"the state returned for the tumbling window {payloads.iso(tw['start'])} on "
+                  f"{shard} is {payloads.event_size(tw['state']):,} bytes, over the 1 MB limit: "
+                  "the window ends early with a final invoke (isWindowTerminatedEarly)",
+                  subject=shard)
         e.log("batch.succeeded", m["label"],
               f"invocation {inv['id']} succeeded; checkpoint on {shard} moves to {new_checkpoint}"
               + (" and the next batch may start" if not st["pending"] else
