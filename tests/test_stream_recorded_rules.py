@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import textwrap
 
 import pytest
