@@ -132,6 +132,8 @@ COMMANDS: dict[str, Any] = {
         a["QueueName"], a["ReceiptHandle"], a["VisibilityTimeout"]),
     "create_stream": lambda e, a: e.streams.create(a["StreamName"], a.get("ShardCount", 1),
                                                    a.get("RetentionPeriodHours", 24)),
+    "update_max_record_size": lambda e, a: e.streams.set_max_record_size(
+        a["StreamName"], a["MaxRecordSizeInKiB"]),
     "set_retention": lambda e, a: e.streams.set_retention(a["StreamName"],
                                                           a["RetentionPeriodHours"]),
     "put_record": lambda e, a: e.streams.put_record(a["StreamName"], a["PartitionKey"],
@@ -373,6 +375,11 @@ class Lab:
                       RetentionPeriodHours: int = 24) -> None:
         return self.do("create_stream", StreamName=StreamName, ShardCount=ShardCount,
                        RetentionPeriodHours=RetentionPeriodHours)
+
+    def update_max_record_size(self, StreamName: str, MaxRecordSizeInKiB: int) -> None:
+        """Kinesis UpdateMaxRecordSize (by stream name)."""
+        return self.do("update_max_record_size", StreamName=StreamName,
+                       MaxRecordSizeInKiB=MaxRecordSizeInKiB)
 
     def put_record(self, StreamName: str, PartitionKey: str, Data: str, **kw) -> dict:
         return self.do("put_record", StreamName=StreamName, PartitionKey=PartitionKey,

@@ -87,6 +87,10 @@ CREATE TABLE IF NOT EXISTS streams (
     next_seq INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'ACTIVE',
     routing TEXT NOT NULL DEFAULT '[]', view_type TEXT);
 CREATE INDEX IF NOT EXISTS streams_arn ON streams (arn);
+-- Kinesis stream settings beyond the streams row (MaxRecordSizeInKiB): a
+-- stream without a row has AWS's defaults.
+CREATE TABLE IF NOT EXISTS stream_settings (
+    name TEXT PRIMARY KEY, max_record_kib INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS shards (
     stream TEXT NOT NULL, shard_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     parent TEXT, adjacent_parent TEXT, hash_start TEXT NOT NULL, hash_end TEXT NOT NULL,
@@ -157,7 +161,7 @@ CREATE TABLE IF NOT EXISTS invocation_logs (
 # command log, handler results and snapshots are the lab's history and
 # survive a reset.
 STATE_TABLES = (
-    "agenda", "journal", "metrics", "queues", "messages", "dedup", "streams",
+    "agenda", "journal", "metrics", "queues", "messages", "dedup", "streams", "stream_settings",
     "shards", "records", "tables", "items", "functions", "invocations",
     "mappings", "lanes", "sinks", "sink_items", "invocation_logs",
 )

@@ -386,3 +386,35 @@ def test_window_state_over_1_mb_terminates_the_window_early(lab, tmp_path, monke
         (False, False), (True, True)]
     assert events[1]["Records"] == [] and len(events[1]["state"]["blob"]) > 1024 * 1024
     assert lab.journal(kind="window.terminated_early")
+
+
+# -- 8.1 Kinesis records over the 6 MB invoke cap ----------------------------------------------
+
+@pytest.mark.parametrize("retries", [0, 2])
+def test_a_record_over_the_6_mb_invoke_cap_never_reaches_the_function_and_uses_up_retries(
+        lab, retries):
+    setup(lab, BatchSize=1, MaximumRetryAttempts=retries)
+    lab.update_max_record_size("s", 10240)
+    big, after = put_all(lab, ["x" * (7 * 1024 * 1024), "small"])
+    lab.run_until_idle()
+    # only the next record reached the function
+    assert [payload_texts(i) for i in invs(lab)] == [["small"]]
+    assert len(lab.journal(kind="invoke.refused")) == retries + 1
+    [record] = records_at_dest(lab)
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == retries + 1
+    assert "responseContext" not in record
+    assert record["KinesisBatchInfo"]["startSequenceNumber"] == big
+
+
+def test_max_record_size_in_kib_bounds_what_a_stream_takes(lab):
+    from esmlab.errors import AwsError
+    lab.create_stream("s")
+    with pytest.raises(AwsError) as err:
+        lab.put_record("s", "k", "x" * (1024 * 1024 + 1))
+    assert err.value.code == "ValidationException"
+    with pytest.raises(AwsError):
+        lab.update_max_record_size("s", 10241)
+    lab.update_max_record_size("s", 2048)
+    lab.put_record("s", "k", "x" * (2 * 1024 * 1024))
+    assert lab.engine.streams.info("s")["max_record_kib"] == 2048

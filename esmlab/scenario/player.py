@@ -281,6 +281,9 @@ class Player:
             lab.do("create_stream", StreamName=entry["StreamName"],
                    ShardCount=entry.get("ShardCount", 1),
                    RetentionPeriodHours=entry.get("RetentionPeriodHours", 24))
+            if entry.get("MaxRecordSizeInKiB"):
+                lab.do("update_max_record_size", StreamName=entry["StreamName"],
+                       MaxRecordSizeInKiB=entry["MaxRecordSizeInKiB"])
             return "stream"
         if kind == "tables":
             self._create_table(entry)
@@ -569,10 +572,13 @@ class Player:
         (only when the step gives `count`)."""
         field_name = "Data" if kind == "put_record" else "MessageBody"
         count = a.get("count")
-        args = {k: v for k, v in a.items() if k != "count"}
+        pad = a.get("pad_to_kib")
+        args = {k: v for k, v in a.items() if k not in ("count", "pad_to_kib")}
         for n in range(1, (count or 1) + 1):
             if count is not None:
                 args[field_name] = template(a[field_name], n)
+            if pad:
+                args[field_name] = args[field_name].ljust(pad * 1024, ".")
             result.result = self.lab.do(kind, **args)
         total = count or 1
         if kind == "put_record":

@@ -301,6 +301,7 @@ STREAM_RESOURCE = Map(
         "StreamName": req(STR),
         "ShardCount": opt(Int(min=1), 1),
         "RetentionPeriodHours": opt(Int(24, 8760), 24),
+        "MaxRecordSizeInKiB": opt(Int(1024, 10240)),
     },
     what="a stream", kind="stream", name_key="StreamName",
 )
@@ -528,6 +529,8 @@ STEPS: dict[str, Key] = {
     "put_record": req(Map({
         "StreamName": req(STREAM), "PartitionKey": req(STR), "Data": req(STR),
         "ExplicitHashKey": opt(Text()), "count": opt(COUNT),
+        # lab key: Data padded with "." to this many KiB (large records)
+        "pad_to_kib": opt(COUNT),
     }, what="a map")),
     "put_records": req(Map({
         "StreamName": req(STREAM),

@@ -267,6 +267,9 @@ class StreamPoller:
             checkpoint, records = self._drop_expired(m, shard, checkpoint, st, seg, records)
             if not records and not seg.get("final"):
                 continue  # the batch was settled without invoking; read on
+            if seg.get("oversized"):
+                self._refuse_oversized(m, shard, n, checkpoint, st, seg, records)
+                return
             self._invoke(m, shard, n, checkpoint, st, seg, records)
             return
         else:
@@ -323,6 +326,15 @@ class StreamPoller:
                     if event_record is None:
                         event_record = self._event_record(m, shard, rec)
                     rsize = payloads.record_size(event_record)
+                if rsize > size_limit and not batch:
+                    # One record over the 6 MB invoke cap (Kinesis records go up to
+                    # 10 MiB): a batch of its own that cannot be sent (reference 8.1).
+                    st["window_from"] = None
+                    self._filtered(m, shard, filtered, kept=1)
+                    return checkpoint, {"ids": [rec["id"]], "end": rec["seq"], "attempts": 0,
+                                        "invokes": 0, "oversized": rsize,
+                                        "reason": "the record alone makes the invoke payload "
+                                                  "exceed 6 MB"}
                 if size + rsize > size_limit and batch:
                     reason = "the 6 MB payload limit"
                     break
@@ -496,6 +508,25 @@ class StreamPoller:
                 text = json.dumps(rec["detail"], sort_keys=True)
             items.append(Item(rec["seq"], text, rec["partition_key"], None))
         return items
+
+    def _refuse_oversized(self, m, shard, n, checkpoint, st, seg, records) -> None:
+        """A record too large for a synchronous invoke: the function is never
+        called, yet every attempt uses up MaximumRetryAttempts; when they are
+        used up the record is discarded as RetryAttemptsExhausted with no
+        responseContext, and the next record is delivered (recorded, 8.1)."""
+        e = self.engine
+        seg["invokes"] += 1   # approximateInvokeCount counts these attempts
+        bytes_ = payloads.EMPTY_EVENT_BYTES + seg["oversized"] - 1
+        e.log("invoke.refused", m["label"],
+              f"record {records[0]['seq']} on {shard} would make the invoke payload "
+              f"{bytes_:,} bytes, over the 6 MB ({payloads.MAX_PAYLOAD_BYTES:,} bytes) limit of a "
+              f"synchronous invocation: {m['function']} never receives it, and the attempt "
+              "counts against MaximumRetryAttempts", subject=shard,
+              data={"size": bytes_, "attempt": seg["invokes"]})
+        checkpoint = self._count_failure(m, None, shard, n, st, seg,
+                                         "the batch that cannot be sent") or checkpoint
+        self.save_lane(m["uuid"], shard, n, checkpoint, st)
+        self._wake_lane(m, shard, n, st["retry_at"] or e.now_ms)
 
     def _invoke(self, m, shard, n, checkpoint, st, seg, records) -> None:
         e = self.engine

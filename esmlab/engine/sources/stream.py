@@ -66,7 +66,9 @@ from esmlab.engine.arns import ACCOUNT, REGION, stream_arn, table_stream_arn
 from esmlab.errors import AwsError
 
 HASH_KEY_MAX = (1 << 128) - 1
-MAX_DATA_BYTES = 1024 * 1024           # a record's data blob, 1 MiB
+MAX_DATA_BYTES = 1024 * 1024           # a record's data blob by default, 1 MiB
+# MaxRecordSizeInKiB: a stream may take records up to 10 MiB (Kinesis, 2025).
+MIN_RECORD_KIB, MAX_RECORD_KIB = 1024, 10240
 MAX_PUT_RECORDS = 500                  # records per PutRecords call
 MAX_PUT_RECORDS_BYTES = 5 * 1024 * 1024
 HOUR_MS = 3_600_000
@@ -151,7 +153,8 @@ def _as_bytes(data, where: str) -> bytes:
                    "Member must be a blob (bytes, or text stored as UTF-8)")
 
 
-def _check_record(partition_key, data: bytes, explicit_hash_key, prefix: str = "") -> int | None:
+def _check_record(partition_key, data: bytes, explicit_hash_key, prefix: str = "",
+                  max_bytes: int = MAX_DATA_BYTES) -> int | None:
     """Shape checks of one record (ValidationException); returns the explicit hash key as int."""
     if not isinstance(partition_key, str) or not partition_key:
         raise _validation(partition_key if isinstance(partition_key, str) else "null",
@@ -160,11 +163,11 @@ def _check_record(partition_key, data: bytes, explicit_hash_key, prefix: str = "
     if len(partition_key) > 256:
         raise _validation(partition_key, f"{prefix}partitionKey",
                           "Member must have length less than or equal to 256")
-    if len(data) > MAX_DATA_BYTES:
+    if len(data) > max_bytes:
         raise AwsError("ValidationException",
                        f"1 validation error detected: Value at '{prefix}data' failed to satisfy "
                        "constraint: Member must have length less than or equal to "
-                       f"{MAX_DATA_BYTES}")
+                       f"{max_bytes}")
     if explicit_hash_key is None:
         return None
     text = str(explicit_hash_key)
@@ -346,6 +349,29 @@ class Streams:
         self.trim(name)
         self._schedule_trim(name, hours * HOUR_MS, replace=True)
 
+    def max_record_bytes(self, name) -> int:
+        """The largest data blob the stream takes (MaxRecordSizeInKiB, default 1 MiB)."""
+        row = self.conn.execute("SELECT max_record_kib FROM stream_settings WHERE name=?",
+                                (name,)).fetchone()
+        return (row[0] if row else MIN_RECORD_KIB) * 1024
+
+    def set_max_record_size(self, name, kib) -> None:
+        """Kinesis UpdateMaxRecordSize: records up to `kib` KiB (1,024-10,240)."""
+        self._stream(name, kinesis_only=True)
+        if not isinstance(kib, int) or isinstance(kib, bool) or kib < MIN_RECORD_KIB:
+            raise _validation(kib, "maxRecordSizeInKiB",
+                              f"Member must have value greater than or equal to {MIN_RECORD_KIB}")
+        if kib > MAX_RECORD_KIB:
+            raise _validation(kib, "maxRecordSizeInKiB",
+                              f"Member must have value less than or equal to {MAX_RECORD_KIB}")
+        old = self.max_record_bytes(name) // 1024
+        self.conn.execute("INSERT OR REPLACE INTO stream_settings (name, max_record_kib) "
+                          "VALUES (?, ?)", (name, kib))
+        self.engine.log("stream.max_record_size", name,
+                        f"{name} now takes records up to {kib} KiB (MaxRecordSizeInKiB, was "
+                        f"{old}); a batch holding one over ~6 MB cannot be sent to a function",
+                        data={"from_kib": old, "to_kib": kib})
+
     # --- read models ----------------------------------------------------------------
 
     def info(self, name) -> dict:
@@ -359,6 +385,7 @@ class Streams:
         return {"name": row[0], "kind": row[1], "arn": row[2], "retention_ms": row[3],
                 "retention_hours": row[3] // HOUR_MS, "created_ms": row[4], "status": row[5],
                 "records_written": row[6], "view_type": row[7],
+                "max_record_kib": self.max_record_bytes(name) // 1024,
                 "open_shards": sum(1 for s in shards if s["open"]), "shards": shards}
 
     def name_for_arn(self, arn) -> str | None:
@@ -387,7 +414,8 @@ class Streams:
         is base64 of the same bytes).
         """
         data = _as_bytes(data, "data")
-        ehk = _check_record(partition_key, data, explicit_hash_key)
+        ehk = _check_record(partition_key, data, explicit_hash_key,
+                            max_bytes=self.max_record_bytes(name))
         row = self._stream(name, kinesis_only=True)
         h = ehk if ehk is not None else partition_hash(partition_key)
         (shard_id, seq), = self._write(row, [(partition_key, data, h, None, len(data))])
@@ -427,17 +455,18 @@ class Streams:
         md5 = hashlib.md5
         from_bytes = int.from_bytes
         total = 0
+        limit = self.max_record_bytes(name)
         for n, record in enumerate(records, 1):
             data = record.get("Data")
             pk = record.get("PartitionKey")
             if (type(data) is bytes and type(pk) is str and 0 < len(pk) <= 256
-                    and len(data) <= MAX_DATA_BYTES and record.get("ExplicitHashKey") is None):
+                    and len(data) <= limit and record.get("ExplicitHashKey") is None):
                 key = pk.encode()
                 h = from_bytes(md5(key).digest(), "big")
             else:  # the slow path names what is wrong, as AWS does
                 prefix = f"records.{n}.member."
                 data = _as_bytes(data, prefix + "data")
-                ehk = _check_record(pk, data, record.get("ExplicitHashKey"), prefix)
+                ehk = _check_record(pk, data, record.get("ExplicitHashKey"), prefix, limit)
                 key = pk.encode()
                 h = ehk if ehk is not None else partition_hash(pk)
             total += len(data) + len(key)
