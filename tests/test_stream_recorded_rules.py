@@ -418,3 +418,18 @@ def test_max_record_size_in_kib_bounds_what_a_stream_takes(lab):
     lab.update_max_record_size("s", 2048)
     lab.put_record("s", "k", "x" * (2 * 1024 * 1024))
     assert lab.engine.streams.info("s")["max_record_kib"] == 2048
+
+
+# -- audit against recorded events ---------------------------------------------------------------
+
+def test_dynamodb_size_bytes_match_the_recorded_events():
+    # LocalStack's AWS-validated DynamoDB ESM snapshots: SizeBytes 70, 32, 46, 20.
+    from esmlab.engine.payloads import item_size
+    s = lambda v: {"S": v}  # noqa: E731
+    assert item_size({"my_partition_key": s("hello world")}) + item_size(
+        {"binary_key": {"B": "Zm9vYmFy"}, "my_partition_key": s("hello world")}) == 70
+    keys = {"id": s("id_value")}
+    assert item_size(keys) + item_size({"id2": s("id2_value"), "id": s("id_value")}) == 32
+    assert item_size(keys) + item_size({"id2": s("id2_new_value"), "id": s("id_value")}) \
+        + item_size(keys) == 46
+    assert item_size(keys) + item_size(keys) == 20
