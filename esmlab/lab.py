@@ -18,6 +18,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable
 
+from esmlab.engine.clock import STEP_BUDGET
 from esmlab.engine.world import DEFAULT_START_MS, Engine
 from esmlab.errors import LabDamaged, LabDiskFull, LabError, LabFileError
 from esmlab.store import Store, file_error, inspect_lab_file, process_alive, session_name
@@ -64,9 +65,13 @@ def _advance_to(e: Engine, a: dict):
 
 
 def _step(e: Engine, a: dict):
+    """`count` steps. Without a budget (commands recorded before budgets
+    existed) each runs one whole instant; with one, each finishes the instant
+    in progress or starts the next, stopping after `budget` units of work."""
     ran = 0
+    budget = a.get("budget")
     for _ in range(a.get("count", 1)):
-        if not e.agenda.run_instant():
+        if not e.agenda.run_instant(budget):
             break
         ran += 1
     return ran
@@ -318,8 +323,26 @@ class Lab:
                 self.store.conn.execute("SELECT at_ms, name, args FROM commands ORDER BY seq")]
 
     # the clock
-    def step(self, count: int = 1) -> int:
-        return self.do("step", count=count)
+    def step(self, count: int = 1, budget: int | None = STEP_BUDGET) -> int:
+        """Run `count` steps; each does at most `budget` units of work
+        (None: each runs one whole instant). Returns the steps that ran."""
+        if budget is None:
+            return self.do("step", count=count)
+        return self.do("step", count=count, budget=budget)
+
+    def instant(self) -> dict:
+        """Where stepping stands in the current instant, for "instant
+        T+1m00s, part 3 of 9": `part` steps have worked on it; `done` when
+        nothing is due at it any more (then `parts` is exact; before that it
+        is an estimate from the timers still due now)."""
+        agenda = self.engine.agenda
+        at = agenda.now_ms
+        part = agenda.part if agenda.part_at == at else 0
+        pending = agenda.due_now()
+        done = pending == 0
+        estimate = part + (0 if done else -(-pending // STEP_BUDGET))
+        return {"at_ms": at, "part": part, "done": done, "pending_now": pending,
+                "parts_estimate": max(estimate, part)}
 
     def advance(self, seconds: float) -> int:
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \

@@ -213,6 +213,7 @@ class Functions:
         the attempt and the records).
         """
         now = self.engine.now_ms
+        self.engine.agenda.charge()  # one unit of a step's work budget (engine/clock.py)
         if request_id is not None:
             detail = dict(detail or {}, request_id=request_id)
         records_json = json.dumps([it.id for it in items])

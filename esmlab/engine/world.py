@@ -42,8 +42,11 @@ class Engine:
         self.account_concurrency = int(meta.get("account_concurrency", 1000))
         self.rng = LabRandom(int(meta.get("rng", LabRandom.from_seed(self.seed).state)))
         self.agenda = Agenda(self.conn, int(meta.get("now_ms", self.start_ms)))
-        self._flushed = {k: meta[k] for k in ("now_ms", "rng", "profile", "account_concurrency")
-                         if k in meta}
+        if "instant_part" in meta:
+            self.agenda.part_at, self.agenda.part = (int(v) for v in
+                                                     meta["instant_part"].split(":"))
+        self._flushed = {k: meta[k] for k in ("now_ms", "rng", "profile", "account_concurrency",
+                                              "instant_part") if k in meta}
         self.journal = Journal(self.conn, self.agenda)
         self._services()
 
@@ -75,6 +78,10 @@ class Engine:
         values = {"now_ms": str(self.agenda.now_ms), "rng": str(self.rng.state),
                   "profile": self.profile,
                   "account_concurrency": str(self.account_concurrency)}
+        if self.agenda.part_at is not None:
+            # Which step of the current instant the lab is at ("part 3"): a
+            # read for the screen, derived (replay rebuilds it).
+            values["instant_part"] = f"{self.agenda.part_at}:{self.agenda.part}"
         for key, value in values.items():
             if self._flushed.get(key) != value:
                 self.store.set_meta(key, value)

@@ -33,6 +33,12 @@ SCALE_PERIOD_MS = 60_000
 MIN_TARGET = 2
 IDLE_TARGET = 5
 THROTTLE_RETRY_MS = 1000
+# Batches one timer hands to the function before it leaves the rest of its
+# work to a timer that fires next (Agenda.schedule_first): a scale-up that
+# frees 300 slots becomes 300 small timers, so a step's work budget can stop
+# between them (engine/clock.py), and everything happens in the same order
+# as if the work had not been cut.
+DISPATCHES_PER_POLL = 1
 LOW_TRAFFIC_WAIT_MS = 20_000   # reference 2.1: may wait up to 20 s with a window
 RECORD_OVERHEAD_BYTES = 620    # record JSON without body (measured: 558) + separator
 
@@ -60,7 +66,7 @@ class QueuePoller:
         self._set_target(m, self._cap(m, m["runtime"]["target"]))
 
     def on_delete(self, m: dict) -> None:
-        for key in ("qpoll", "scale", "qretry"):
+        for key in ("qpoll", "qmore", "scale", "qretry", "qretry-more"):
             self.engine.agenda.cancel(f"{key}:{m['uuid']}")
 
     def wake_all(self, m: dict) -> None:
@@ -118,7 +124,11 @@ class QueuePoller:
         fifo = m["source_kind"] == "sqs-fifo"
         patterns = self._patterns(m)
         rt.setdefault("bytes", payloads.EMPTY_EVENT_BYTES)
+        busy_before = rt["busy"]
         while rt["busy"] < rt["target"] and rt.get("released_at") != e.now_ms:
+            if rt["busy"] - busy_before >= DISPATCHES_PER_POLL:
+                e.agenda.schedule_first("queue.poll", f"qmore:{m['uuid']}", m["uuid"])
+                return
             if rt["assembling"]:
                 reason = self._closed(m)
                 if reason:
@@ -315,10 +325,17 @@ class QueuePoller:
             return
         rt = m["runtime"]
         now = self.engine.now_ms
-        due = [t for t in rt["throttled"] if t["retry_at"] <= now]
-        rt["throttled"] = [t for t in rt["throttled"] if t["retry_at"] > now]
+        due_at = [i for i, t in enumerate(rt["throttled"]) if t["retry_at"] <= now]
+        taken = set(due_at[:DISPATCHES_PER_POLL])
+        due = [rt["throttled"][i] for i in sorted(taken)]
+        rt["throttled"] = [t for i, t in enumerate(rt["throttled"]) if i not in taken]
         for t in due:
             self._invoke(m, t["batch"], t["reason"], t["tries"])
+        if len(due_at) > len(taken):
+            # More retries due now: the next timer does them (DISPATCHES_PER_POLL).
+            self.engine.agenda.schedule_first("queue.retry", f"qretry-more:{uuid}", uuid)
+            self.mappings.save_runtime(m)
+            return
         if rt["throttled"]:
             nxt = min(t["retry_at"] for t in rt["throttled"])
             self.engine.agenda.schedule("queue.retry", f"qretry:{uuid}", nxt, uuid)

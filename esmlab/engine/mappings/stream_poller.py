@@ -99,6 +99,12 @@ class StreamPoller:
         self.conn = engine.conn
         self.mappings = mappings
         self._filters: dict[str, list] = {}
+        # Per mapping, the (shard, lane) pairs with a batch in flight: read
+        # once from `lanes.inflight`, then kept in step by save_lane, so
+        # ConcurrentExecutions after each invoke and completion is a len(),
+        # not a count over every lane (52 % of a 500-shard x 10 run). A
+        # rolled-back command reloads the engine and so drops this cache.
+        self._running: dict[str, set[tuple[str, int]]] = {}
         engine.agenda.on("shard.poll", self._poll_shard)
         engine.agenda.on("lane.poll", self._poll_lane)
 
@@ -115,6 +121,20 @@ class StreamPoller:
         self.conn.execute("UPDATE lanes SET checkpoint=?, state=?, inflight=? WHERE mapping=? "
                           "AND shard_id=? AND lane=?",
                           (checkpoint, json.dumps(state), state.get("inflight"), uuid, shard, lane))
+        running = self._running.get(uuid)
+        if running is not None:
+            if state.get("inflight"):
+                running.add((shard, lane))
+            else:
+                running.discard((shard, lane))
+
+    def _running_lanes(self, uuid: str) -> set[tuple[str, int]]:
+        running = self._running.get(uuid)
+        if running is None:
+            running = self._running[uuid] = set(self.conn.execute(
+                "SELECT shard_id, lane FROM lanes WHERE mapping=? AND inflight IS NOT NULL",
+                (uuid,)))
+        return running
 
     def lanes(self, uuid: str, shard: str | None = None) -> list[tuple]:
         sql = "SELECT shard_id, lane, checkpoint, state FROM lanes WHERE mapping=?"
@@ -164,6 +184,7 @@ class StreamPoller:
         for shard, _lane, checkpoint, state in self.lanes(m["uuid"]):
             by_shard.setdefault(shard, []).append((checkpoint, state))
         self.conn.execute("DELETE FROM lanes WHERE mapping=?", (m["uuid"],))
+        self._running.pop(m["uuid"], None)
         for shard, rows in by_shard.items():
             known = [c for c, _ in rows if c is not None]
             checkpoint = min(known) if len(known) == len(rows) else None
@@ -178,6 +199,7 @@ class StreamPoller:
                         f"{new_pf} lanes, restarted from the slowest lane's checkpoint")
 
     def on_delete(self, m: dict) -> None:
+        self._running.pop(m["uuid"], None)
         for shard, n, _, _ in self.lanes(m["uuid"]):
             self.engine.agenda.cancel(f"lane:{m['uuid']}:{shard}:{n}")
             self.engine.agenda.cancel(f"shard:{m['uuid']}:{shard}")
@@ -880,10 +902,8 @@ class StreamPoller:
         """ConcurrentExecutions of the mapping, recorded whenever it changes
         (a batch starts or ends), so the peak of open shards x
         ParallelizationFactor shows even when batches last under a second."""
-        running = self.conn.execute(
-            "SELECT count(*) FROM lanes WHERE mapping=? AND inflight IS NOT NULL",
-            (m["uuid"],)).fetchone()[0]
-        self.engine.journal.metric(m["label"], "ConcurrentExecutions", running)
+        self.engine.journal.metric(m["label"], "ConcurrentExecutions",
+                                   len(self._running_lanes(m["uuid"])))
 
     def sample(self, m: dict) -> bool:
         lanes = self.lanes(m["uuid"])

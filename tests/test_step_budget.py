@@ -1,0 +1,172 @@
+"""A step's work budget (engine/clock.py): a step stops after a bounded
+amount of work and the next step resumes the same instant; the lab's
+history is the same with or without the budget, whatever the lab."""
+
+import random
+
+import pytest
+
+from esmlab.engine import arns
+from esmlab.engine.clock import STEP_BUDGET
+from esmlab.lab import Lab
+
+BEHAVIOURS = [
+    {"mode": "succeed"}, {"mode": "fail"}, {"mode": "flaky", "probability": 0.3},
+    {"mode": "poison", "match": {"text": "7"}}, {"mode": "fail_first", "count": 3},
+    {"mode": "timeout", "match": {"text": "3"}},
+    {"mode": "partial", "match": {"text": "5"}},
+]
+
+
+def _world(lab: Lab, rng: random.Random) -> None:
+    """A random lab: queues (standard with a DLQ, FIFO), a stream with
+    lanes, functions of random speed, mappings with random settings."""
+    lab.do("set_account_concurrency", ConcurrentExecutions=rng.choice([120, 1000]))
+    for name in ("f", "g", "slow"):
+        lab.create_function(name, Timeout=120 if name == "slow" else 3, duration={
+            "fixed_ms": rng.choice([50, 300, 2000]) if name != "slow" else 70_000,
+            "per_record_ms": rng.choice([0, 10])})
+    lab.create_function("tight", ReservedConcurrentExecutions=rng.choice([1, 3]))
+    lab.create_queue("dlq")
+    lab.create_queue("q", {"VisibilityTimeout": str(rng.choice([5, 30, 200])), "RedrivePolicy": {
+        "deadLetterTargetArn": arns.queue_arn("dlq"), "maxReceiveCount": rng.choice([1, 3])}})
+    lab.create_queue("burst", {"VisibilityTimeout": "300"})
+    lab.create_queue("t", {"VisibilityTimeout": "60"})
+    lab.create_queue("e.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    lab.create_stream("s", ShardCount=rng.choice([1, 3]))
+    responses = ["ReportBatchItemFailures"] if rng.random() < 0.5 else []
+    lab.create_mapping(label="qm", FunctionName="f", EventSourceArn=arns.queue_arn("q"),
+                       BatchSize=rng.choice([1, 4, 10]), FunctionResponseTypes=responses)
+    lab.create_mapping(label="bm", FunctionName="slow", EventSourceArn=arns.queue_arn("burst"),
+                       BatchSize=1)
+    lab.create_mapping(label="tm", FunctionName="tight", EventSourceArn=arns.queue_arn("t"),
+                       BatchSize=1)
+    lab.create_mapping(label="fm", FunctionName="g", EventSourceArn=arns.queue_arn("e.fifo"),
+                       BatchSize=rng.choice([1, 3]))
+    lab.create_mapping(label="sm", FunctionName="g", EventSourceArn=arns.stream_arn("s"),
+                       StartingPosition="TRIM_HORIZON", BatchSize=rng.choice([2, 10]),
+                       ParallelizationFactor=rng.choice([1, 4]),
+                       MaximumRetryAttempts=rng.choice([1, 3]),
+                       BisectBatchOnFunctionError=rng.random() < 0.5,
+                       FunctionResponseTypes=responses)
+
+
+def _plan(rng: random.Random, n: int) -> list[tuple]:
+    """A random command sequence, decided before either lab runs."""
+    plan = []
+    for i in range(n):
+        pick = rng.randrange(10)
+        if pick == 0:
+            plan.append(("send_message_batch", {"QueueName": rng.choice(["q", "t"]), "Entries": [
+                {"Id": str(k), "MessageBody": f"m{i}-{rng.randrange(10)}"} for k in range(10)]}))
+        elif pick == 1:
+            plan.append(("burst", rng.choice([20, 40])))
+        elif pick == 2:
+            plan.append(("send_message", {"QueueName": "e.fifo", "MessageBody": f"e{i}",
+                                          "MessageGroupId": f"g{rng.randrange(4)}"}))
+        elif pick == 3:
+            plan.append(("put_records", {"StreamName": "s", "Records": [
+                {"PartitionKey": f"k{rng.randrange(12)}", "Data": f"d{i}-{rng.randrange(10)}"}
+                for _ in range(rng.choice([5, 30]))]}))
+        elif pick == 4:
+            plan.append(("set_behaviour", {"FunctionName": rng.choice("fg"),
+                                           "behaviour": rng.choice(BEHAVIOURS)}))
+        elif pick == 5:
+            plan.append(("advance", rng.choice([1_000, 30_000, 61_000])))
+        elif pick == 6:
+            plan.append(("run_until_idle", rng.choice([5_000, 70_000])))
+        else:
+            plan.append(("steps", rng.randrange(1, 8)))
+    return plan
+
+
+def _steps(lab: Lab, budget: int | None) -> None:
+    """One whole instant: one step without a budget, as many as it takes with one."""
+    while True:
+        ran = lab.step(budget=budget)
+        if not ran or budget is None or lab.instant()["done"]:
+            return
+
+
+def _run(path, seed: int, budget: int | None) -> Lab:
+    lab = Lab.create(path, seed=seed)
+    _world(lab, random.Random(seed))
+    _steps(lab, budget)
+    for name, arg in _plan(random.Random(seed * 7919 + 1), 30):
+        if name == "burst":
+            for b in range(arg // 10):
+                lab.send_message_batch("burst", [{"Id": str(k), "MessageBody": f"b{b}-{k}"}
+                                                 for k in range(10)])
+        elif name == "steps":
+            for _ in range(arg):
+                _steps(lab, budget)
+        elif name == "advance":
+            lab.advance_ms(arg)
+        elif name == "run_until_idle":
+            lab.run_until_idle(limit_ms=arg)
+        else:
+            lab.do(name, **arg)
+    lab.advance_ms(65_000)  # a scale-up minute: the instant with the most work
+    for _ in range(40):
+        _steps(lab, budget)
+    return lab
+
+
+def _history(lab: Lab) -> tuple:
+    return (lab.journal_signature(), lab.invocations(), lab.now_ms, lab.engine.rng.state,
+            list(lab.store.conn.execute("SELECT resource, name, at_ms, value FROM metrics "
+                                        "ORDER BY rowid")))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_step_budget_never_changes_the_history(tmp_path, seed):
+    unbudgeted = _history(_run(tmp_path / "none.db", seed, None))
+    for budget in (1, 3, STEP_BUDGET):
+        budgeted = _run(tmp_path / f"b{budget}.db", seed, budget)
+        assert _history(budgeted) == unbudgeted, f"budget {budget} changed the history"
+
+
+def test_a_scale_up_instant_is_split_into_parts_and_the_clock_waits(tmp_path):
+    lab = Lab.create(tmp_path / "lab.db")
+    lab.do("set_account_concurrency", ConcurrentExecutions=5000)
+    lab.create_function("f", Timeout=120, duration={"fixed_ms": 100_000, "per_record_ms": 0})
+    lab.create_queue("q", {"VisibilityTimeout": "400"})
+    for b in range(40):
+        lab.send_message_batch("q", [{"Id": str(k), "MessageBody": f"m{b}-{k}"}
+                                     for k in range(10)])
+    lab.create_mapping(FunctionName="f", EventSourceArn=arns.queue_arn("q"), BatchSize=1)
+    lab.step(budget=None)                 # Enabled: the first 5 batches start
+    uuid = lab.mapping("f")["uuid"]
+    scale_at = lab.engine.agenda.pending(f"scale:{uuid}")
+    lab.advance_ms(scale_at - lab.now_ms - 1)
+    before = len(lab.invocations())
+    at = scale_at
+    lab.step(budget=20)
+    first = lab.instant()
+    assert first["at_ms"] == at and first["part"] >= 1
+    parts = [first]
+    while not lab.instant()["done"]:
+        lab.step(budget=20)
+        parts.append(lab.instant())
+        assert lab.now_ms == at, "a part of an instant never moves the clock"
+    assert [p["part"] for p in parts] == list(range(first["part"], first["part"] + len(parts)))
+    assert parts[-1]["parts_estimate"] == parts[-1]["part"]
+    assert len(parts) > 5 and len(lab.invocations()) > before + 200
+
+
+def test_the_part_of_an_instant_survives_reopening_the_lab(tmp_path):
+    path = tmp_path / "lab.db"
+    lab = Lab.create(path)
+    lab.create_function("f", duration={"fixed_ms": 100_000, "per_record_ms": 0}, Timeout=120)
+    lab.create_queue("q", {"VisibilityTimeout": "300"})
+    lab.send_message_batch("q", [{"Id": str(k), "MessageBody": str(k)} for k in range(10)])
+    lab.create_mapping(FunctionName="f", EventSourceArn=arns.queue_arn("q"), BatchSize=1)
+    lab.step()
+    lab.step(budget=2)
+    seen = lab.instant()
+    assert not seen["done"]
+    lab.close()
+    again = Lab.open(path)
+    assert again.instant() == seen
+    again.rebuild()
+    assert again.instant() == seen
