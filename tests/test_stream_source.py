@@ -403,7 +403,7 @@ def test_records_older_than_retention_are_trimmed_by_the_timer_even_if_nobody_re
     assert trimmed[0]["data"]["count"] == 1
     assert "RetentionPeriodHours=24" in trimmed[0]["reason"]
     assert engine.streams.trimmed_seq("s", shard) == old
-    assert engine.streams.last_trimmed == [(shard, old)]
+    assert engine.streams.last_trimmed == {shard: (1, old)}
     # The timer re-arms for the next expiry, then stops when the stream is empty.
     engine.agenda.run_until(DEFAULT_START_MS + 25 * HOUR)
     assert count(engine, "SELECT count(*) FROM records") == 0
@@ -418,10 +418,13 @@ def test_trim_is_lazy_and_names_the_records_it_removed(engine):
     # read() never hands out an expired record, even before anyone trimmed.
     assert engine.streams.read("s", shard, None, 10) == []
     assert engine.streams.trim("s") == 6
-    assert sorted(engine.streams.last_trimmed) == sorted(
-        (w["ShardId"], w["SequenceNumber"]) for w in written)
+    expected = {}
+    for w in written:
+        n, top = expected.get(w["ShardId"], (0, ""))
+        expected[w["ShardId"]] = (n + 1, max(top, w["SequenceNumber"]))
+    assert engine.streams.last_trimmed == expected
     assert engine.streams.trim("s") == 0
-    assert engine.streams.last_trimmed == []
+    assert engine.streams.last_trimmed == {}
 
 
 def test_shorter_retention_trims_older_records_at_once(engine):

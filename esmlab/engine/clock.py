@@ -6,10 +6,17 @@ Timers are ordered by (due time, insertion order). Each timer has a unique
 key, so "poll shard 3 of mapping X" is scheduled at most once; scheduling
 it again keeps the earlier of the two due times.
 
+The agenda is the hottest state of a lab (a few timers are scheduled,
+looked up and fired per invocation), so it is kept in memory, read from the
+`agenda` table when the engine loads and written back once per command
+(`flush`, called by Engine.flush before COMMIT). A rolled-back command
+reloads the engine, so the memory never outlives a failed transaction;
+between commands the table holds exactly the pending timers.
+
 A step may be given a work budget: it stops between two timers once that
 much work is done and the next step resumes the same instant. Work is
-counted in units, one per timer fired and one per batch handed to a
-function (`charge`), never in wall time, so where a step stops is itself
+counted in units, one per timer fired and, for each batch handed to a
+function, one plus one per 10 records (`charge`), never in wall time, so where a step stops is itself
 deterministic. Because the budget only ever cuts *between* timers, the
 order in which timers fire, and so the journal, is the same with or
 without it; timers that could do a lot of work at once (an SQS poll that
@@ -20,6 +27,7 @@ work happens in the same order as if it had not been cut.
 
 from __future__ import annotations
 
+import heapq
 import json
 from typing import Any, Callable
 
@@ -37,6 +45,21 @@ class Agenda:
         self.work = 0                 # units done by this process (only differences matter)
         self.part_at: int | None = None  # the instant the last step worked on ...
         self.part = 0                 # ... and how many steps have worked on it
+        # key -> [due_ms, seq, kind, data as JSON text]; one heap of
+        # (due_ms, seq, key) per kind, with stale entries skipped on the way
+        # out (a timer moved earlier or cancelled leaves its old entry).
+        self._timers: dict[str, list] = {}
+        self._heaps: dict[str, list] = {}
+        self._dirty: set[str] = set()
+        for seq, due, kind, key, data in conn.execute(
+                "SELECT seq, due_ms, kind, key, data FROM agenda"):
+            self._timers[key] = [due, seq, kind, data]
+            self._heaps.setdefault(kind, []).append((due, seq, key))
+        for heap in self._heaps.values():
+            heapq.heapify(heap)
+        seqs = [t[1] for t in self._timers.values()]
+        self._next_seq = max(seqs, default=0) + 1
+        self._first_seq = min(seqs, default=1)
 
     def charge(self, units: int = 1) -> None:
         """Count work done inside a timer (a batch dispatched)."""
@@ -45,28 +68,32 @@ class Agenda:
     def on(self, kind: str, handler: Callable[[str, Any], None]) -> None:
         self.handlers[kind] = handler
 
+    # -- the timers ------------------------------------------------------------------
+
+    def _add(self, kind: str, key: str, due_ms: int, seq: int, payload: str | None) -> None:
+        self._timers[key] = [due_ms, seq, kind, payload]
+        heapq.heappush(self._heaps.setdefault(kind, []), (due_ms, seq, key))
+        self._dirty.add(key)
+
     def schedule(self, kind: str, key: str, due_ms: int, data: Any = None) -> None:
         """Add a timer; if `key` is already pending, keep the earlier due time."""
         due_ms = max(int(due_ms), self.now_ms)
-        row = self.conn.execute("SELECT due_ms FROM agenda WHERE key=?", (key,)).fetchone()
         payload = None if data is None else json.dumps(data)
-        if row is None:
-            self.conn.execute(
-                "INSERT INTO agenda (due_ms, kind, key, data) VALUES (?, ?, ?, ?)",
-                (due_ms, kind, key, payload))
-        elif due_ms < row[0]:
-            self.conn.execute(
-                "UPDATE agenda SET due_ms=?, data=? WHERE key=?", (due_ms, payload, key))
+        timer = self._timers.get(key)
+        if timer is None:
+            self._add(kind, key, due_ms, self._next_seq, payload)
+            self._next_seq += 1
+        elif due_ms < timer[0]:
+            self._add(timer[2], key, due_ms, timer[1], payload)
 
     def schedule_first(self, kind: str, key: str, data: Any = None) -> None:
         """Add a timer due now that fires before every other timer due now:
         the rest of a timer's work, cut into a timer of its own, then runs
         exactly where it would have run uncut."""
         self.cancel(key)
-        first = self.conn.execute("SELECT min(seq) FROM agenda").fetchone()[0]
-        self.conn.execute(
-            "INSERT INTO agenda (seq, due_ms, kind, key, data) VALUES (?, ?, ?, ?, ?)",
-            ((first or 1) - 1, self.now_ms, kind, key, None if data is None else json.dumps(data)))
+        self._first_seq -= 1
+        self._add(kind, key, self.now_ms, self._first_seq,
+                  None if data is None else json.dumps(data))
 
     def reschedule(self, kind: str, key: str, due_ms: int, data: Any = None) -> None:
         """Set a timer to exactly `due_ms`, replacing any pending one."""
@@ -74,26 +101,61 @@ class Agenda:
         self.schedule(kind, key, due_ms, data)
 
     def cancel(self, key: str) -> None:
-        self.conn.execute("DELETE FROM agenda WHERE key=?", (key,))
+        if self._timers.pop(key, None) is not None:
+            self._dirty.add(key)
 
     def pending(self, key: str) -> int | None:
-        row = self.conn.execute("SELECT due_ms FROM agenda WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
+        timer = self._timers.get(key)
+        return timer[0] if timer else None
+
+    def _top(self, kind: str) -> tuple | None:
+        """The live (due_ms, seq, key) at the head of one kind's heap."""
+        heap = self._heaps.get(kind)
+        while heap:
+            due, seq, key = heap[0]
+            timer = self._timers.get(key)
+            if timer is not None and timer[0] == due and timer[1] == seq:
+                return heap[0]
+            heapq.heappop(heap)
+        return None
+
+    def _first(self, skip: tuple[str, ...] = ()) -> tuple | None:
+        tops = [t for kind in self._heaps if kind not in skip
+                for t in (self._top(kind),) if t is not None]
+        return min(tops) if tops else None
 
     def next_due(self) -> int | None:
-        row = self.conn.execute("SELECT min(due_ms) FROM agenda").fetchone()
-        return row[0]
+        first = self._first()
+        return first[0] if first else None
 
     def next_due_except(self, kinds: tuple[str, ...]) -> int | None:
         """The earliest due time among timers not of `kinds` (e.g. the
         background housekeeping that should not count as activity)."""
-        row = self.conn.execute(
-            f"SELECT min(due_ms) FROM agenda WHERE kind NOT IN ({','.join('?' * len(kinds))})",
-            kinds).fetchone()
-        return row[0]
+        first = self._first(kinds)
+        return first[0] if first else None
 
     def size(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM agenda").fetchone()[0]
+        return len(self._timers)
+
+    def due_now(self) -> int:
+        return sum(1 for t in self._timers.values() if t[0] <= self.now_ms)
+
+    def flush(self) -> None:
+        """Write the timers changed since the last flush (or load)."""
+        if not self._dirty:
+            return
+        gone = [(k,) for k in self._dirty if k not in self._timers]
+        live = [(t[1], t[0], t[2], k, t[3]) for k in self._dirty
+                for t in (self._timers.get(k),) if t is not None]
+        if gone:
+            self.conn.executemany("DELETE FROM agenda WHERE key=?", gone)
+        if live:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO agenda (seq, due_ms, kind, key, data) "
+                "VALUES (?, ?, ?, ?, ?)", live)
+        self._dirty.clear()
+
+    # -- running -----------------------------------------------------------------------
 
     def run_instant(self, budget: int | None = None) -> bool:
         """Move to the next due instant (or stay in the one in progress) and
@@ -115,10 +177,6 @@ class Agenda:
         due = self.next_due()
         return due is None or due > self.now_ms
 
-    def due_now(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM agenda WHERE due_ms <= ?",
-                                 (self.now_ms,)).fetchone()[0]
-
     def run_until(self, until_ms: int) -> int:
         """Fire everything due up to `until_ms`, then set the clock there.
         Idle stretches are skipped, not looped over. Returns instants run."""
@@ -133,15 +191,13 @@ class Agenda:
         return instants
 
     def _fire_due(self, budget: int | None = None) -> None:
-        conn = self.conn
         limit = None if budget is None else self.work + max(1, budget)
         while limit is None or self.work < limit:
-            row = conn.execute(
-                "SELECT seq, kind, key, data FROM agenda WHERE due_ms <= ? "
-                "ORDER BY due_ms, seq LIMIT 1", (self.now_ms,)).fetchone()
-            if row is None:
+            first = self._first()
+            if first is None or first[0] > self.now_ms:
                 return
-            seq, kind, key, data = row
-            conn.execute("DELETE FROM agenda WHERE seq=?", (seq,))
+            key = first[2]
+            _, _, kind, data = self._timers.pop(key)
+            self._dirty.add(key)
             self.work += 1
             self.handlers[kind](key, None if data is None else json.loads(data))

@@ -64,6 +64,11 @@ class Functions:
         # this class, and a rolled-back call reloads the engine (and so this
         # cache), so it never disagrees with the table.
         self._cache: dict[str, tuple[dict, dict]] = {}
+        # Invocation count and running invocations per function: read once,
+        # kept here while a command runs (two of them change per invocation)
+        # and written back once per command by flush() (Engine.flush).
+        self._tallies: dict[str, list[int]] | None = None
+        self._changed: set[str] = set()
         engine.agenda.on("invoke.done", self._done)
 
     # -- configuration ---------------------------------------------------
@@ -84,6 +89,8 @@ class Functions:
         behaviour = check_behaviour(behaviour or {"mode": "succeed"})
         self.conn.execute("INSERT INTO functions (name, config, behaviour) VALUES (?, ?, ?)",
                           (name, json.dumps(config), json.dumps(behaviour)))
+        if self._tallies is not None:
+            self._tallies[name] = [0, 0]
         self.engine.log("function.created", name,
                         f"function {name} created: Timeout {config['Timeout']} s, "
                         f"behaviour {describe_behaviour(behaviour)}")
@@ -167,14 +174,29 @@ class Functions:
             return name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
         return name_or_arn
 
+    def _counts(self) -> dict[str, list[int]]:
+        """name -> [invocations, running]."""
+        if self._tallies is None:
+            self._tallies = {n: [i, r] for n, i, r in self.conn.execute(
+                "SELECT name, invocations, running FROM functions")}
+        return self._tallies
+
+    def flush(self) -> None:
+        if self._changed:
+            counts = self._counts()
+            self.conn.executemany("UPDATE functions SET invocations=?, running=? WHERE name=?",
+                                  [(*counts[n], n) for n in sorted(self._changed)])
+            self._changed.clear()
+
     def running(self, name: str) -> int:
-        return self.conn.execute("SELECT running FROM functions WHERE name=?", (name,)).fetchone()[0]
+        return self._counts()[name][1]
 
     def summary(self, name: str) -> dict:
         row = self.conn.execute(
             "SELECT config, behaviour, invocations, running FROM functions WHERE name=?",
             (name,)).fetchone()
         config, behaviour, invocations, running = row
+        invocations, running = self._counts().get(name, (invocations, running))
         return {"config": json.loads(config), "behaviour": json.loads(behaviour),
                 "invocations": invocations, "running": running}
 
@@ -189,7 +211,7 @@ class Functions:
                 return "ReservedFunctionConcurrentInvocationLimitExceeded"
             return None
         total_reserved = unreserved_running = 0
-        for other, running_other in self.conn.execute("SELECT name, running FROM functions"):
+        for other, (_, running_other) in self._counts().items():
             other_reserved = self.config(other)["ReservedConcurrentExecutions"]
             if other_reserved is None:
                 unreserved_running += running_other
@@ -213,7 +235,10 @@ class Functions:
         the attempt and the records).
         """
         now = self.engine.now_ms
-        self.engine.agenda.charge()  # one unit of a step's work budget (engine/clock.py)
+        # A step's work budget (engine/clock.py): one unit per batch and one
+        # per 10 records in it, so a step holds about as many records whether
+        # batches are of 10 SQS messages or 100 Kinesis records.
+        self.engine.agenda.charge(1 + len(items) // 10)
         if request_id is not None:
             detail = dict(detail or {}, request_id=request_id)
         records_json = json.dumps([it.id for it in items])
@@ -239,9 +264,11 @@ class Functions:
              event_json, json.dumps(detail) if detail else None, request_id))
         inv_id = cur.lastrowid
         self.engine.journal.metric(name, "Invocations", 1)
-        count = self.conn.execute(
-            "UPDATE functions SET invocations = invocations + 1, running = running + 1 "
-            "WHERE name=? RETURNING invocations", (name,)).fetchone()[0]
+        tally = self._counts()[name]
+        tally[0] += 1
+        tally[1] += 1
+        self._changed.add(name)
+        count = tally[0]
         outcome = self._decide(name, config, event, event_json, items, count, inv_id, request_id)
         end = now + outcome.duration_ms
         if outcome.logs or outcome.init_logs:
@@ -304,7 +331,8 @@ class Functions:
         name, mapping, source, start, end, attempt, size, response, error, detail = row
         result = json.loads(response)
         self.conn.execute("UPDATE invocations SET status=? WHERE id=?", (result["status"], inv_id))
-        self.conn.execute("UPDATE functions SET running = running - 1 WHERE name=?", (name,))
+        self._counts()[name][1] -= 1
+        self._changed.add(name)
         # Function metrics (reference 1.10): Duration of every invocation that
         # ran, Errors for exceptions and timeouts (throttles are in Throttles).
         self.engine.journal.metric(name, "Duration", end - start)

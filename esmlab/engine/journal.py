@@ -21,6 +21,10 @@ class Journal:
         # after a command, so they are written in one executemany per command
         # (Engine.flush) or before anything reads the metrics table.
         self._metrics: list[tuple] = []
+        # (resource, name) -> time of its latest sample: read from the table
+        # once, then kept by metric() (time only moves forward, so the latest
+        # sample written is the latest there is).
+        self._last: dict[tuple[str, str], int | None] = {}
 
     def log(self, kind: str, resource: str, reason: str, subject: str | None = None,
             data: Any = None) -> None:
@@ -31,7 +35,19 @@ class Journal:
              None if data is None else json.dumps(data, separators=(",", ":"))))
 
     def metric(self, resource: str, name: str, value: float) -> None:
-        self._metrics.append((self.clock.now_ms, resource, name, value))
+        now = self.clock.now_ms
+        self._metrics.append((now, resource, name, value))
+        self._last[(resource, name)] = now
+
+    def last_sample_ms(self, resource: str, name: str) -> int | None:
+        """When the series was last sampled (None: never), without a query
+        after the first."""
+        key = (resource, name)
+        if key not in self._last:
+            self.flush_metrics()
+            self._last[key] = self.conn.execute(
+                "SELECT max(at_ms) FROM metrics WHERE resource=? AND name=?", key).fetchone()[0]
+        return self._last[key]
 
     def flush_metrics(self) -> None:
         if self._metrics:

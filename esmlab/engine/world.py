@@ -75,6 +75,10 @@ class Engine:
         """Write the buffered metric samples and the scalars that changed
         since the last flush (or load)."""
         self.journal.flush_metrics()
+        self.agenda.flush()
+        functions = getattr(self, "functions", None)  # (unit tests build bare engines)
+        if functions is not None:
+            functions.flush()
         values = {"now_ms": str(self.agenda.now_ms), "rng": str(self.rng.state),
                   "profile": self.profile,
                   "account_concurrency": str(self.account_concurrency)}

@@ -278,6 +278,9 @@ class Mappings:
     def on_stream_write(self, stream: str, shard_id: str, at_ms: int) -> None:
         self.streams.on_write(stream, shard_id, at_ms)
 
+    def on_stream_writes(self, stream: str, shard_ids: list[str], at_ms: int) -> None:
+        self.streams.on_write(stream, shard_ids, at_ms)
+
     def on_stream_reshard(self, stream: str) -> None:
         self.streams.on_reshard(stream)
 
@@ -298,12 +301,9 @@ class Mappings:
         most once a virtual second. Samples follow events instead of a
         ticking timer, so a shard blocked for a day costs one sample per
         retry, not 86,400."""
-        # The last sample time is read from the metrics table (indexed), not
-        # kept in memory, so a reopened lab samples exactly as a running one
-        # would.
-        self.engine.journal.flush_metrics()
-        last = self.conn.execute(
-            "SELECT max(at_ms) FROM metrics WHERE resource=? AND name=?",
-            (m["label"], "ConcurrentExecutions")).fetchone()[0]
+        # The last sample time comes from the metrics table (read once per
+        # series, then kept by the journal), so a reopened lab samples exactly
+        # as a running one would.
+        last = self.engine.journal.last_sample_ms(m["label"], "ConcurrentExecutions")
         if last is None or self.engine.now_ms - last >= 1000:
             self.poller(m).sample(m)

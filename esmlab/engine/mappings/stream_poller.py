@@ -224,7 +224,7 @@ class StreamPoller:
             self.engine.agenda.schedule("shard.poll", f"shard:{m['uuid']}:{shard}",
                                         self.engine.now_ms, {"uuid": m["uuid"], "shard": shard})
 
-    def on_write(self, stream: str, shard: str, at_ms: int) -> None:
+    def on_write(self, stream: str, shard: str | list[str], at_ms: int) -> None:
         # No in-memory "a poll is already coming" shortcut: it went stale when
         # a write landed while the mapping was still Creating (no poll was
         # scheduled, yet later writes were skipped). The agenda keeps the
@@ -236,10 +236,12 @@ class StreamPoller:
         if row is None:
             return
         period = POLL_MS[row[0]]
-        due = next_poll(now, period, poll_phase(shard, period))
-        for uuid, state in self.conn.execute(
-                "SELECT uuid, state FROM mappings WHERE source_arn=?", (row[1],)).fetchall():
-            if state == "Enabled":
+        enabled = [uuid for uuid, state in self.conn.execute(
+            "SELECT uuid, state FROM mappings WHERE source_arn=?", (row[1],)).fetchall()
+            if state == "Enabled"]
+        for shard in [shard] if isinstance(shard, str) else shard:
+            due = next_poll(now, period, poll_phase(shard, period))
+            for uuid in enabled:
                 self.engine.agenda.schedule("shard.poll", f"shard:{uuid}:{shard}", due,
                                             {"uuid": uuid, "shard": shard})
 

@@ -52,6 +52,7 @@ MAX_VISIBILITY_S = 43_200                   # 12 hours
 # 1 MiB in 2025; a SendMessageBatch request may carry up to that in total.
 MAX_BATCH_BYTES = 1_048_576
 MAX_MESSAGE_ATTRIBUTES = 10
+EXPIRE_CHUNK = 50_000                       # rows per DELETE when retention expires messages
 
 # Attribute -> (min, max) for the whole-number attributes.
 _NUMERIC = {
@@ -985,20 +986,27 @@ class Queues:
                 else oldest + retention_ms
             return 0
         self._expiry_floor.pop(name, None)
-        rows = conn.execute("SELECT message_id, group_id FROM messages WHERE queue = ? AND "
-                            "enqueued_ms <= ?", (name, cutoff)).fetchall()
-        conn.execute("DELETE FROM messages WHERE queue = ? AND enqueued_ms <= ?", (name, cutoff))
-        self._adjust_total(name, -(len(rows)))
+        # In SQL and in chunks: a million expired messages never come into
+        # Python; the journal names the first 100.
+        where = "FROM messages WHERE queue = ? AND enqueued_ms <= ?"
+        count = conn.execute(f"SELECT count(*) {where}", (name, cutoff)).fetchone()[0]
+        ids = [r[0] for r in conn.execute(
+            f"SELECT message_id {where} ORDER BY enqueued_ms, id LIMIT 100", (name, cutoff))]
+        groups = {r[0] for r in conn.execute(f"SELECT DISTINCT group_id {where}",
+                                             (name, cutoff))} if info.fifo else set()
+        while conn.execute(f"DELETE FROM messages WHERE id IN (SELECT id {where} LIMIT ?)",
+                           (name, cutoff, EXPIRE_CHUNK)).rowcount == EXPIRE_CHUNK:
+            pass
+        self._adjust_total(name, -count)
         if info.fifo:
-            self._promote_heads(name, {r[1] for r in rows})
-        ids = [r[0] for r in rows]
+            self._promote_heads(name, groups)
         self.engine.log(
             "sqs.expired", name,
-            f"{_plural(len(rows), 'message')} deleted from {name}: older than "
+            f"{_plural(count, 'message')} deleted from {name}: older than "
             f"MessageRetentionPeriod {info.retention_seconds} s (counted from when each "
             "entered the queue)",
-            data={"count": len(ids), "message_ids": ids[:100]})
-        return len(rows)
+            data={"count": count, "message_ids": ids})
+        return count
 
     def _adjust_total(self, name: str, delta: int) -> None:
         # Only a cached total is adjusted: an uncached one is counted afresh

@@ -76,6 +76,7 @@ MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
 DEFAULT_RETENTION_HOURS = 24
 DYNAMODB_RETENTION_HOURS = 24
+TRIM_CHUNK = 50_000                    # rows per DELETE when retention trims
 SHARD_LIMIT = 500                      # default open-shard quota per account in us-east-1
 DDB_SEQ_BASE = 10 ** 20
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST",
@@ -189,7 +190,7 @@ class Streams:
         self.engine = engine
         self.conn = engine.conn
         # (shard_id, seq) of the records removed by the last trim() call.
-        self.last_trimmed: list[tuple[str, str]] = []
+        self.last_trimmed: dict[str, tuple[int, str]] = {}
         self._routes: dict[str, tuple[list[int], list[str], list[int]]] = {}
         engine.agenda.on("stream.trim", self._on_trim_timer)
 
@@ -534,6 +535,12 @@ class Streams:
 
     def _notify_writes(self, name: str, touched: dict[str, str]) -> None:
         mappings = getattr(self.engine, "mappings", None)
+        many = getattr(mappings, "on_stream_writes", None)
+        if many is not None:
+            # One wake-up per call (PutRecords touches many shards): the
+            # mappings look the stream up once, not once per shard.
+            many(name, list(touched), self.engine.now_ms)
+            return
         hook = getattr(mappings, "on_stream_write", None)
         if hook is None:
             return
@@ -740,25 +747,28 @@ class Streams:
     def trim(self, name) -> int:
         """Delete records older than the stream's retention; return how many.
 
-        `last_trimmed` becomes the (shard_id, seq) of exactly those records.
+        Done in SQL, in chunks of TRIM_CHUNK rows, so a million expired
+        records never come into Python (flat memory): the per-shard counts
+        and last sequence numbers are aggregated by SQLite.
+        `last_trimmed` becomes {shard_id: (count, up_to_seq)} of this trim.
         """
         row = self._stream(name)
         retention_ms = row[3]
         cutoff = self.engine.now_ms - retention_ms
         conn = self.conn
-        gone = conn.execute(
-            "SELECT shard_id, seq FROM records WHERE stream=? AND arrival_ms<=? "
-            "ORDER BY arrival_ms, seq", (name, cutoff)).fetchall()
-        self.last_trimmed = [(r[0], r[1]) for r in gone]
-        if not gone:
+        per_shard = {sid: [n, top] for sid, n, top in conn.execute(
+            "SELECT shard_id, count(*), max(seq) FROM records WHERE stream=? AND arrival_ms<=? "
+            # shards in the order their first expired record arrived (as the
+            # journal always named them)
+            "GROUP BY shard_id ORDER BY min(arrival_ms), min(seq)", (name, cutoff))}
+        self.last_trimmed = {sid: (n, top) for sid, (n, top) in per_shard.items()}
+        if not per_shard:
             return 0
-        conn.execute("DELETE FROM records WHERE stream=? AND arrival_ms<=?", (name, cutoff))
-        per_shard: dict[str, list] = {}
-        for shard_id, seq in gone:
-            entry = per_shard.setdefault(shard_id, [0, seq])
-            entry[0] += 1
-            if seq > entry[1]:
-                entry[1] = seq
+        total = sum(n for n, _ in per_shard.values())
+        while conn.execute(
+                "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE stream=? AND "
+                "arrival_ms<=? LIMIT ?)", (name, cutoff, TRIM_CHUNK)).rowcount == TRIM_CHUNK:
+            pass
         conn.executemany(
             "UPDATE shards SET trimmed = trimmed + ?, "
             "trimmed_seq = CASE WHEN trimmed_seq IS NULL OR trimmed_seq < ? THEN ? "
@@ -769,12 +779,12 @@ class Streams:
                 else f"RetentionPeriodHours={hours}")
         self.engine.log(
             "stream.trimmed", name,
-            f"{len(gone)} record(s) trimmed from {name}: they are older than the stream's "
+            f"{total} record(s) trimmed from {name}: they are older than the stream's "
             f"retention of {hours} h ({rule}); any reader that had not reached them lost them",
-            data={"count": len(gone), "retention_hours": hours,
+            data={"count": total, "retention_hours": hours,
                   "shards": {sid: {"count": n, "up_to_seq": top}
                              for sid, (n, top) in per_shard.items()}})
-        return len(gone)
+        return total
 
     def _schedule_trim(self, name: str, retention_ms: int, replace: bool = False) -> None:
         oldest = self.conn.execute("SELECT min(arrival_ms) FROM records WHERE stream=?",
