@@ -2,8 +2,14 @@
 
 Each benchmark runs the lab and, where there is one, a floor measured side by
 side in the same run (machines here are noisy: compare ratios, not seconds).
-Results go to bench/results.json as a list of
-{name, esmlab_s, floor_s, ratio, ...}.
+Results go to bench/results.json as a list of rows, each with a stable `key`
+(sqs_api_100k, sqs_drain_100k, poison_24h, sqs_scale_1250, kinesis_64x10,
+kinesis_500x10, fifo_10000_groups, trim_1m, tui_1m, tui_500x10,
+tui_200k_invocations, moto_sqs), a readable `name` and its figures; the
+first row says how loaded the machine was. Targets (issue 11): ratio_raw
+<= 1.5 and ratio_memory <= 3 for the drain, every slowest_step_s <= 0.025,
+key_to_frame_ms <= 50, bytes_per_message <= 300, poison_24h <= 0.1 s,
+trim_1m <= 0.5 s with flat memory.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -103,22 +111,38 @@ def sqs_engine(n: int) -> float:
     return elapsed
 
 
+def _used_bytes(lab: Lab) -> int:
+    """Bytes of the lab file in use (pages minus free pages), after folding
+    the WAL into it: what the lab keeps, whatever the file's free space."""
+    conn = lab.store.conn
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    return (pages - free) * conn.execute("PRAGMA page_size").fetchone()[0]
+
+
 def drain_queue(n: int) -> dict:
     """A standard-queue mapping drains n messages through a succeeding handler."""
     lab = Lab.create(_tmp("drain.db"))
     lab.create_function("f", duration={"fixed_ms": 100, "per_record_ms": 0})
     lab.create_queue("q")
+    lab.create_mapping(FunctionName="f", EventSourceArn=arns.queue_arn("q"), BatchSize=10,
+                       Enabled=False)
+    lab.run_until_idle()
+    base = _used_bytes(lab)
     for b in range(n // 10):
         with lab.store.transaction():
             lab.engine.queues.send_batch("q", [{"Id": str(k), "MessageBody": f"m{b}-{k}"}
                                                for k in range(10)])
-    lab.create_mapping(FunctionName="f", EventSourceArn=arns.queue_arn("q"), BatchSize=10)
+    lab.update_mapping("f", Enabled=True)
     _settle()
     start = time.perf_counter()
     lab.run_until_idle(limit_ms=24 * 3600_000)
     elapsed = time.perf_counter() - start
     assert lab.engine.queues.counts("q")["total"] == 0
-    return {"esmlab_s": elapsed, "virtual_s": (lab.now_ms - lab.engine.start_ms) / 1000}
+    return {"esmlab_s": elapsed, "virtual_s": (lab.now_ms - lab.engine.start_ms) / 1000,
+            "invocations": len(lab.invocations(limit=10**9)),
+            "bytes_per_message": round((_used_bytes(lab) - base) / n, 1)}
 
 
 def _next_foreground(lab: Lab) -> int | None:
@@ -154,11 +178,11 @@ def trim_step(lab: Lab) -> float:
     return time.perf_counter() - t
 
 
-def kinesis_parallel(records: int) -> dict:
-    """64 shards, ParallelizationFactor 10, records through a succeeding handler."""
+def kinesis_parallel(shards: int, records: int) -> dict:
+    """`shards` shards, ParallelizationFactor 10, records through a succeeding handler."""
     lab = Lab.create(_tmp("kin.db"))
     lab.create_function("f", duration={"fixed_ms": 50, "per_record_ms": 0})
-    lab.create_stream("s", ShardCount=64)
+    lab.create_stream("s", ShardCount=shards)
     lab.create_mapping(FunctionName="f", EventSourceArn=arns.stream_arn("s"),
                        StartingPosition="TRIM_HORIZON", ParallelizationFactor=10, BatchSize=100)
     lab.step()
@@ -168,7 +192,107 @@ def kinesis_parallel(records: int) -> dict:
     total, steps, slowest = slowest_step(lab, 24 * 3600_000)
     virtual = (lab.now_ms - lab.engine.start_ms) / 1000
     return {"esmlab_s": total, "steps": steps, "slowest_step_s": slowest,
-            "virtual_s": virtual, "retention_trim_step_s": trim_step(lab)}
+            "virtual_s": virtual, "invocations": len(lab.invocations(limit=10**9)),
+            "retention_trim_step_s": trim_step(lab)}
+
+
+def fifo_groups(groups: int, per_group: int = 3) -> dict:
+    """A FIFO queue with `groups` message groups of `per_group` messages each,
+    drained by a mapping (BatchSize 10) stepping until idle."""
+    lab = Lab.create(_tmp("fifo.db"))
+    lab.create_function("f", duration={"fixed_ms": 100, "per_record_ms": 0})
+    lab.create_queue("q.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+    sent = 0
+    for k in range(per_group):
+        for g0 in range(0, groups, 10):
+            with lab.store.transaction():
+                lab.engine.queues.send_batch("q.fifo", [
+                    {"Id": str(i), "MessageBody": f"g{g}-{k}", "MessageGroupId": f"g{g}"}
+                    for i, g in enumerate(range(g0, min(g0 + 10, groups)))])
+            sent += min(10, groups - g0)
+    lab.create_mapping(FunctionName="f", EventSourceArn=arns.queue_arn("q.fifo"), BatchSize=10)
+    total, steps, slowest = slowest_step(lab, 24 * 3600_000)
+    assert lab.engine.queues.counts("q.fifo")["total"] == 0
+    return {"esmlab_s": total, "steps": steps, "slowest_step_s": slowest, "messages": sent,
+            "invocations": len(lab.invocations(limit=10**9))}
+
+
+TRIM_CHILD = """
+import json, sys, time, resource
+sys.path.insert(0, sys.argv[1])
+from esmlab.lab import Lab
+def rss_mb(field):
+    for line in open('/proc/self/status'):
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+    return None
+lab = Lab.open(sys.argv[2])
+lab.advance_ms(lab.engine.agenda.next_due() - lab.now_ms - 1)
+before = rss_mb('VmRSS:')
+start = time.perf_counter()
+lab.step(budget=None)
+elapsed = time.perf_counter() - start
+left = lab.store.conn.execute('SELECT count(*) FROM records').fetchone()[0]
+print(json.dumps({'esmlab_s': elapsed, 'rss_before_mb': before, 'peak_rss_mb': rss_mb('VmHWM:'),
+                  'records_left': left}))
+"""
+
+
+def trim_floor(records: int) -> float:
+    """The floor of a trim: one plain DELETE of the same rows from the lab's
+    own `records` table and indexes (esmlab.store.SCHEMA), plain sqlite3."""
+    from esmlab.store import SCHEMA
+    conn = sqlite3.connect(_tmp("trimfloor.db"), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO records (stream, shard_id, seq, partition_key, data, arrival_ms, size, "
+        "detail, khash) VALUES ('s', ?, ?, ?, ?, 0, ?, NULL, ?)",
+        ((f"shardId-{i % 4:012d}", f"{i:056d}", f"k{i % 1000}", f"r{i}".encode(), 8, i * 7919)
+         for i in range(records)))
+    conn.execute("COMMIT")
+    _settle()
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.execute("DELETE FROM records WHERE stream='s' AND arrival_ms <= 0")
+    conn.execute("COMMIT")
+    return time.perf_counter() - start
+
+
+def trim_records(records: int) -> dict:
+    """Retention deletes `records` Kinesis records at one instant (4 shards,
+    no mapping). The lab is built, then the trim step runs in a fresh
+    process so its peak memory (VmHWM) is the trim's, not the build's."""
+    import shutil
+    path = _tmp("trim.db")
+    lab = Lab.create(path)
+    lab.create_stream("s", ShardCount=4)
+    done = 0
+    t = time.perf_counter()
+    while done < records:
+        with lab.store.transaction():
+            for _ in range(200):
+                if done >= records:
+                    break
+                lab.engine.streams.put_records("s", [
+                    {"PartitionKey": f"k{(done + i) % 1000}", "Data": f"r{done + i}"}
+                    for i in range(min(500, records - done))])
+                done += min(500, records - done)
+            lab.engine.flush()   # the trim timer is written with the records
+    build = time.perf_counter() - t
+    lab.close()
+    out = subprocess.run([sys.executable, "-c", TRIM_CHILD, str(HERE.parent), str(path)],
+                         capture_output=True, text=True, check=True)
+    shutil.rmtree(path.parent, ignore_errors=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["floor_s"] = trim_floor(records)
+    result["ratio"] = result["esmlab_s"] / result["floor_s"]
+    result["growth_mb"] = round(result["peak_rss_mb"] - result["rss_before_mb"], 1)
+    return {**result, "records": records, "build_s": round(build, 1)}
 
 
 def poison_until_expiry() -> dict:
@@ -208,6 +332,19 @@ def scale_to_1250() -> dict:
             "target": m["runtime"]["target"], "peak": m["runtime"]["peak"]}
 
 
+def machine_load() -> dict:
+    """How busy the machine was: the figures of one run are comparable with
+    each other (ratios), not with another machine's."""
+    one, five, fifteen = os.getloadavg()
+    start = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):   # a plain Python loop: how fast this machine is right now
+        total += i
+    return {"key": "machine", "name": "machine load when the run started",
+            "cpus": os.cpu_count(), "loadavg_1m": one, "loadavg_5m": five,
+            "loadavg_15m": fifteen, "python_loop_1m_s": time.perf_counter() - start}
+
+
 def moto_sample(n: int) -> float | None:
     """moto doing the same send/receive/delete loop with boto3 (n messages)."""
     try:
@@ -243,52 +380,83 @@ class _Results(list):
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
-    parser.add_argument("--only", help="run one benchmark by name prefix")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a quick look)")
+    parser.add_argument("--only", help="run the benchmarks whose key starts with this")
     args = parser.parse_args()
-    n = 10_000 if args.quick else 100_000
+    quick = args.quick
+    n = 10_000 if quick else 100_000
     results = _Results()
+    results.append(machine_load())
 
-    def want(name):
-        return not args.only or name.startswith(args.only)
+    def want(key):
+        return not args.only or key.startswith(args.only)
 
-    if want("sqs"):
+    def row(key, name, **figures):
+        results.append({"key": key, "name": name, **({"quick": True} if quick else {}),
+                        **figures})
+
+    if want("sqs_api"):
         floor = sqs_floor(n)
         eng = sqs_engine(n)
-        results.append({"name": f"sqs send/receive/delete {n} (batches of 10)",
-                        "esmlab_s": eng, "floor_s": floor, "ratio": eng / floor})
-    if want("drain"):
-        floor = sqs_floor(n)
+        row("sqs_api_100k", f"SQS send/receive/delete {n} (batches of 10) vs plain sqlite3",
+            esmlab_s=eng, floor_s=floor, ratio=eng / floor)
+    if want("sqs_drain"):
+        from floor_memory import drain as memory_drain
+        raw = sqs_floor(n)
+        memory = memory_drain(n)
         d = drain_queue(n)
-        results.append({"name": f"drain {n} messages through a standard-queue mapping",
-                        **d, "floor_s": floor, "ratio": d["esmlab_s"] / floor})
-    if want("kinesis"):
-        k = kinesis_parallel(20_000 if args.quick else 200_000)
-        results.append({"name": "kinesis 64 shards x PF10 through a succeeding handler", **k,
-                        "floor_s": None, "ratio": None})
+        row("sqs_drain_100k", f"drain {n} messages through a standard-queue mapping",
+            **d, floor_raw_s=raw, floor_memory_s=memory,
+            ratio_raw=d["esmlab_s"] / raw, ratio_memory=d["esmlab_s"] / memory)
     if want("poison"):
         p = poison_until_expiry()
-        results.append({"name": "poison record blocks a shard until 24 h retention", **p,
-                        "floor_s": None, "ratio": None})
-    if want("scale"):
+        row("poison_24h", "a poison record blocks a shard until 24 h retention (wall s)", **p)
+    if want("sqs_scale"):
         s = scale_to_1250()
-        results.append({"name": "SQS scale-up to 1,250 with a slow handler", **s,
-                        "floor_s": None, "ratio": None})
-    if want("moto"):
-        # Last: moto leaves a great many objects behind.
-        floor = sqs_floor(n)
-        m = moto_sample(1000)
-        if m is not None:
-            results.append({"name": "moto send/receive/delete 1000 (scaled to n)",
-                            "esmlab_s": None, "moto_s_sample": m, "moto_s_scaled": m * n / 1000,
-                            "floor_s": floor, "ratio": m * n / 1000 / floor})
+        row("sqs_scale_1250", "SQS scale-up to 1,250 with a slow handler (budgeted steps)", **s)
+    if want("kinesis_64"):
+        k = kinesis_parallel(64, 20_000 if quick else 200_000)
+        row("kinesis_64x10", "Kinesis 64 shards x ParallelizationFactor 10", **k)
+    if want("kinesis_500"):
+        k = kinesis_parallel(500, 10_000 if quick else 100_000)
+        row("kinesis_500x10", "Kinesis 500 shards x ParallelizationFactor 10", **k)
+    if want("fifo"):
+        f = fifo_groups(1_000 if quick else 10_000)
+        row("fifo_10000_groups", "FIFO queue with 10,000 message groups x 3 messages", **f)
+    if want("trim"):
+        t = trim_records(100_000 if quick else 1_000_000)
+        row("trim_1m", "retention trims 1M Kinesis records at one instant", **t)
     if want("tui"):
         try:
-            from esmlab.tui.bench import measure
-            results.append({"name": "TUI on a lab with 1M records", **measure(None),
-                            "floor_s": None, "ratio": None})
+            from esmlab.tui import bench as tui_bench
         except ImportError as exc:
+            tui_bench = None
             print(f"(TUI benchmark skipped: {exc})")
+        frames = getattr(tui_bench, "key_to_frame", None)
+        for key, case in (("tui_1m", "records_1m"), ("tui_500x10", "lanes_500x10"),
+                          ("tui_200k_invocations", "invocations_200k")):
+            if frames is None or (quick and key != "tui_1m"):
+                continue
+            r = frames(case, presses=5 if quick else 10)
+            row(key, f"TUI key press to the next frame ({case}, worst panel)",
+                key_to_frame_ms=r.get("max_ms"), **r)
+        if tui_bench is not None and frames is None:
+            row("tui_1m", "TUI on a lab with 1M records (refresh after a step)",
+                **tui_bench.measure(None))
+    if want("moto"):
+        # Last: moto leaves a great many objects behind. Its SQS is quadratic
+        # in the queue's length, so the curve is reported, not one point scaled.
+        curve = {}
+        for size in ((100, 1_000) if quick else (100, 1_000, 2_000)):
+            m = moto_sample(size)
+            if m is None:
+                break
+            curve[str(size)] = {"moto_s": m, "per_message_ms": m / size * 1000}
+        if curve:
+            row("moto_sqs", "moto send/receive/delete in batches of 10 (boto3, in process)",
+                curve=curve)
+        else:
+            row("moto_sqs", "moto send/receive/delete", skipped="moto or boto3 is not installed")
     return 0
 
 
