@@ -9,6 +9,7 @@ records costs the same to look at as a small one.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from datetime import datetime, timezone
 
@@ -16,6 +17,9 @@ from datetime import datetime, timezone
 # walking a million index entries on every refresh.
 BACKLOG_CAP = 10_000
 SERIES_POINTS = 120
+# A lane's backlog count stops here (a lane's rows are every factor-th row of
+# the shard's index, so the cap bounds the index entries read per lane).
+LANE_BACKLOG_CAP = 1000
 
 
 def iso(ms: int) -> str:
@@ -179,37 +183,66 @@ def _rec(r) -> dict:
     return {"id": rid, "seq": seq, "key": pk, "arrival_ms": arrival}
 
 
-def stream_ordering(lab, stream: str, per_lane: int = 24, done: int = 4) -> dict:
+def lane_count(lab, stream: str) -> int:
+    """How many lanes (shard x ParallelizationFactor lane) the stream's
+    mappings have, for the Ordering panel's pager."""
+    uuids = [m["uuid"] for m in _stream_mappings(lab).get(stream, [])]
+    if not uuids:
+        return 0
+    return lab.store.conn.execute(
+        f"SELECT count(*) FROM lanes WHERE mapping IN ({','.join('?' * len(uuids))})",
+        uuids).fetchone()[0]
+
+
+def _lane_page(conn, uuid: str, offset: int, limit: int) -> list[tuple]:
+    return [(s, n, c, json.loads(st)) for s, n, c, st in conn.execute(
+        "SELECT shard_id, lane, checkpoint, state FROM lanes WHERE mapping=? "
+        "ORDER BY shard_id, lane LIMIT ? OFFSET ?", (uuid, limit, offset))]
+
+
+def _lane_records(conn, stream: str, shard: str, lane: int, factor: int, where: str,
+                  order: str, args: tuple, limit: int) -> list[dict]:
+    """A lane's records in SQL: khash % factor is the lane, read from the
+    records_shard index, so a ParallelizationFactor 10 lane costs what a
+    shard costs."""
+    lane_sql, lane_args = ("AND khash % ? = ? ", (factor, lane)) if factor > 1 else ("", ())
+    return [_rec(r) for r in conn.execute(
+        f"SELECT id, seq, partition_key, arrival_ms FROM records WHERE stream=? AND "
+        f"shard_id=? AND {where} {lane_sql}ORDER BY seq {order} LIMIT ?",
+        (stream, shard, *args, *lane_args, limit))]
+
+
+def stream_ordering(lab, stream: str, per_lane: int = 24, done: int = 4,
+                    lane_offset: int = 0, lane_limit: int = 16) -> dict:
     """Per mapping, per shard and lane: the last few processed records, the
-    batch being (re)tried, the records waiting behind it, the checkpoint."""
+    batch being (re)tried, the records waiting behind it, the checkpoint.
+    Only a page of lanes is read (`lane_offset`, `lane_limit`), each with
+    its own bounded queries: a 500-shard x ParallelizationFactor 10 stream
+    costs what its page costs."""
     e = lab.engine
     conn = lab.store.conn
     now = e.now_ms
-    shards = e.streams.shards(stream)
     out_mappings = []
+    total = 0
     for m in _stream_mappings(lab).get(stream, []):
         pf = m["config"].get("ParallelizationFactor", 1)
+        n_lanes = conn.execute("SELECT count(*) FROM lanes WHERE mapping=?",
+                               (m["uuid"],)).fetchone()[0]
+        total += n_lanes
         rows = []
-        for shard, n, ckpt, st in _lanes(lab, m):
-            prev = [_rec(r) for r in conn.execute(
-                "SELECT id, seq, partition_key, arrival_ms FROM records WHERE stream=? AND "
-                "shard_id=? AND seq<=? ORDER BY seq DESC LIMIT ?",
-                (stream, shard, ckpt or "", done))][::-1]
-            waiting = [_rec(r) for r in conn.execute(
-                "SELECT id, seq, partition_key, arrival_ms FROM records WHERE stream=? AND "
-                "shard_id=? AND seq>? ORDER BY seq LIMIT ?",
-                (stream, shard, ckpt or "", per_lane * max(pf, 1)))]
-            if pf > 1:
-                from esmlab.engine.mappings.stream_poller import lane_of
-                prev = [r for r in prev if lane_of(r["key"], pf) == n]
-                waiting = [r for r in waiting if lane_of(r["key"], pf) == n]
-            waiting = waiting[:per_lane]
+        for shard, n, ckpt, st in _lane_page(conn, m["uuid"], lane_offset, lane_limit):
+            ckpt_arg = (ckpt or "",)
+            prev = _lane_records(conn, stream, shard, n, pf, "seq<=?", "DESC", ckpt_arg,
+                                 done)[::-1]
+            waiting = _lane_records(conn, stream, shard, n, pf, "seq>?", "", ckpt_arg,
+                                    per_lane)
             pending = st.get("pending") or []
             batch_ids = set(pending[0]["ids"]) if pending else set()
             for r in waiting:
                 r["in_batch"] = r["id"] in batch_ids
             attempts = pending[0].get("attempts", 0) if pending else 0
             retry_at = st.get("retry_at")
+            lane_sql = " AND khash % ? = ?" if pf > 1 else ""
             rows.append({
                 "shard_id": shard, "lane": n, "checkpoint": ckpt, "done": prev,
                 "waiting": waiting, "batch_size": len(batch_ids),
@@ -218,12 +251,15 @@ def stream_ordering(lab, stream: str, per_lane: int = 24, done: int = 4) -> dict
                 "retry_in_ms": (retry_at - now) if retry_at and retry_at > now else None,
                 "blocked_for_ms": (now - st["blocked_since"]) if st.get("blocked_since") else None,
                 "backlog": _capped_count(conn, "SELECT 1 FROM records WHERE stream=? AND "
-                                         "shard_id=? AND seq>?", (stream, shard, ckpt or "")),
+                                         "shard_id=? AND seq>?" + lane_sql,
+                                         (stream, shard, ckpt or "",
+                                          *((pf, n) if pf > 1 else ())), LANE_BACKLOG_CAP),
             })
         out_mappings.append({"label": m["label"], "function": m["function"],
-                             "state": m["state"], "factor": pf, "lanes": rows})
-    return {"stream": stream, "shards": [s["shard_id"] for s in shards],
-            "mappings": out_mappings}
+                             "state": m["state"], "factor": pf, "lanes": rows,
+                             "lane_total": n_lanes})
+    return {"stream": stream, "mappings": out_mappings, "lane_offset": lane_offset,
+            "lane_limit": lane_limit, "lane_total": total}
 
 
 def queue_ordering(lab, queue: str, offset: int = 0, limit: int = 50) -> dict:
@@ -313,7 +349,21 @@ def _batch_title(m: dict, records: tuple) -> str:
         "…" if len(records) > 3 else "")
 
 
-# -- scaling --------------------------------------------------------------------------------
+# -- scaling and metrics --------------------------------------------------------------------
+
+# How a sample row becomes a chart point: a gauge keeps its last value per
+# bucket (and holds between samples), a counter is summed per bucket.
+GAUGES = ("ConcurrentExecutions", "ConcurrencyTarget", "IteratorAge",
+          "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible")
+EVENT_COUNTS = ("PolledEventCount", "FilteredOutEventCount", "InvokedEventCount",
+                "FailedInvokeEventCount", "DeletedEventCount", "DroppedEventCount",
+                "OnFailureDestinationDeliveredEventCount")
+SAMPLE_CAP = 5000          # rows read per series for one chart, newest first
+CHART_BUCKETS = 60
+MARK_KINDS = {"mapping.scaled_up": "scale-up", "mapping.scaled_down": "scale-down",
+              "batch.retry": "back-off after an error", "invoke.throttled": "throttle",
+              "batch.failed": "error"}
+
 
 def series(lab, resource: str, name: str, points: int = SERIES_POINTS) -> list[tuple[int, float]]:
     rows = lab.store.conn.execute(
@@ -322,31 +372,172 @@ def series(lab, resource: str, name: str, points: int = SERIES_POINTS) -> list[t
     return rows[::-1]
 
 
-def scaling(lab, mapping: str) -> dict:
+def _window(lab, resources: list[tuple[str, str]], now: int) -> tuple[int, int]:
+    """The charts' time window: from the oldest of the last SERIES_POINTS
+    samples of the main series to now (at least a minute), in lab ms."""
+    conn = lab.store.conn
+    first = now
+    for res, name in resources:
+        row = conn.execute(
+            "SELECT min(at_ms) FROM (SELECT at_ms FROM metrics WHERE resource=? AND name=? "
+            "ORDER BY at_ms DESC LIMIT ?)", (res, name, SERIES_POINTS)).fetchone()
+        if row[0] is not None:
+            first = min(first, row[0])
+    return max(lab.engine.start_ms, min(first, now - 60_000)), max(now, lab.engine.start_ms + 1)
+
+
+def bucketed(lab, resource: str, name: str, window: tuple[int, int],
+             buckets: int = CHART_BUCKETS) -> dict:
+    """One series over the window as `buckets` points (x = bucket start, lab ms).
+    Gauges hold their last value; counters are summed per bucket, so a quiet
+    bucket is a real 0. {"x", "y", "last", "peak", "total", "samples"}; samples
+    0 means nothing was ever published in the window."""
+    lo, hi = window
+    width = max(1, (hi - lo) // buckets + 1)
+    gauge = name in GAUGES
+    conn = lab.store.conn
+    rows = conn.execute(
+        "SELECT at_ms, value FROM (SELECT at_ms, value FROM metrics WHERE resource=? AND "
+        "name=? AND at_ms>=? ORDER BY at_ms DESC LIMIT ?) ORDER BY at_ms",
+        (resource, name, lo, SAMPLE_CAP)).fetchall()
+    ys: list[float] = [0.0] * buckets
+    seen = [False] * buckets
+    for at, value in rows:
+        b = min(buckets - 1, (at - lo) // width)
+        if gauge:
+            ys[b] = value
+        else:
+            ys[b] += value
+        seen[b] = True
+    if gauge:
+        before = conn.execute(
+            "SELECT value FROM metrics WHERE resource=? AND name=? AND at_ms<? ORDER BY at_ms "
+            "DESC LIMIT 1", (resource, name, lo)).fetchone()
+        held = before[0] if before else 0.0
+        for i in range(buckets):
+            if seen[i]:
+                held = ys[i]
+            ys[i] = held
+    return {"x": [lo + i * width for i in range(buckets)], "y": ys,
+            "last": ys[-1] if rows or gauge else 0.0, "peak": max(ys, default=0.0),
+            "total": sum(v for _, v in rows), "samples": len(rows),
+            "capped": len(rows) >= SAMPLE_CAP}
+
+
+def chart_marks(lab, mapping: str, function: str, window: tuple[int, int],
+                limit: int = 200) -> list[dict]:
+    """Events worth a mark on the charts (scale-up, back-off after an error,
+    throttle, shard blocked), newest `limit` in the window, oldest first."""
+    kinds = list(MARK_KINDS)
+    rows = lab.store.conn.execute(
+        f"SELECT at_ms, kind, resource, subject FROM journal WHERE resource IN (?, ?) AND "
+        f"kind IN ({','.join('?' * len(kinds))}) AND at_ms>=? ORDER BY id DESC LIMIT ?",
+        (mapping, function, *kinds, window[0], limit)).fetchall()
+    out = []
+    for at, kind, _, subject in rows[::-1]:
+        what = MARK_KINDS[kind]
+        if kind == "batch.retry" and subject and subject.startswith("shardId-"):
+            what = "shard blocked"
+        out.append({"at_ms": at, "kind": kind, "what": what, "subject": subject})
+    return out
+
+
+def scaling(lab, mapping: str, buckets: int = CHART_BUCKETS) -> dict:
+    """What the Scaling panel draws for one mapping: the scaling profile in
+    force and its numbers, the limits, and bucketed series over one window.
+    Every query is bounded (indexed ranges, LIMITs), never a scan of the
+    invocations."""
+    from esmlab.engine.mappings.queue_poller import PROFILES, SCALE_PERIOD_MS
+    e = lab.engine
+    m = lab.mapping(mapping)
+    label, fn, kind = m["label"], m["function"], m["source_kind"]
+    conn = lab.store.conn
+    fconf = e.functions.config(fn)
+    out = {"label": label, "kind": kind, "function": fn, "profile": e.profile,
+           "now_ms": e.now_ms, "start_ms": e.start_ms, "charts": []}
+    limits: dict[str, float] = {}
+    reserved = fconf.get("ReservedConcurrentExecutions")
+    if reserved is not None:
+        limits["ReservedConcurrentExecutions"] = reserved
+    if kind == "sqs":
+        q = m["runtime"].get("queue")
+        p = PROFILES[e.profile]
+        out["profile_numbers"] = (f"starts at {p['start']} concurrent invokes, adds up to "
+                                  f"{p['step']} per {SCALE_PERIOD_MS // 60_000} min, caps at "
+                                  f"{p['cap']}")
+        maximum = (m["config"].get("ScalingConfig") or {}).get("MaximumConcurrency")
+        if maximum:
+            limits["MaximumConcurrency"] = maximum
+        out["target"], out["busy"] = m["runtime"].get("target"), m["runtime"].get("busy")
+        window = _window(lab, [(label, "ConcurrentExecutions"), (label, "ConcurrencyTarget")],
+                         e.now_ms)
+        out["charts"].append({
+            "title": "concurrency (invokes at once)", "unit": "count",
+            "series": {"ConcurrentExecutions": bucketed(lab, label, "ConcurrentExecutions",
+                                                        window, buckets),
+                       "ConcurrencyTarget": bucketed(lab, label, "ConcurrencyTarget", window,
+                                                     buckets)},
+            "limits": dict(limits)})
+        out["charts"].append({
+            "title": f"queue {q}", "unit": "ms",
+            "series": {"ApproximateAgeOfOldestMessage": bucketed(
+                lab, q, "ApproximateAgeOfOldestMessage", window, buckets)}, "limits": {}})
+        out["charts"].append({
+            "title": f"queue {q} backlog", "unit": "count",
+            "series": {"ApproximateNumberOfMessagesVisible": bucketed(
+                lab, q, "ApproximateNumberOfMessagesVisible", window, buckets)},
+            "limits": {}})
+    else:
+        pf = m["config"].get("ParallelizationFactor", 1)
+        stream = m["runtime"].get("stream")
+        open_shards = sum(1 for s in e.streams.shards(stream) if s.get("open", True)) \
+            if stream else 0
+        out["profile_numbers"] = (f"one concurrent batch per shard and lane: {open_shards} "
+                                  f"open shard(s) x ParallelizationFactor {pf} = "
+                                  f"{open_shards * pf} at most")
+        limits["shards x ParallelizationFactor"] = open_shards * pf
+        window = _window(lab, [(label, "ConcurrentExecutions"), (label, "IteratorAge")],
+                         e.now_ms)
+        out["charts"].append({
+            "title": "concurrency (batches at once)", "unit": "count",
+            "series": {"ConcurrentExecutions": bucketed(lab, label, "ConcurrentExecutions",
+                                                        window, buckets)},
+            "limits": dict(limits)})
+        age_limits = {}
+        max_age = m["config"].get("MaximumRecordAgeInSeconds")
+        if max_age and max_age > 0:
+            age_limits["MaximumRecordAgeInSeconds"] = max_age * 1000
+        out["charts"].append({
+            "title": "IteratorAge (age of the last record read)", "unit": "ms",
+            "series": {"IteratorAge": bucketed(lab, label, "IteratorAge", window, buckets)},
+            "limits": age_limits})
+    out["charts"].append({
+        "title": f"function {fn} per bucket", "unit": "count",
+        "series": {"Errors": bucketed(lab, fn, "Errors", window, buckets),
+                   "Throttles": bucketed(lab, fn, "Throttles", window, buckets)},
+        "limits": {}})
+    out["window"] = window
+    out["marks"] = chart_marks(lab, label, fn, window)
+    out["throttles_total"] = _capped_count(
+        conn, "SELECT 1 FROM metrics WHERE resource=? AND name='Throttles'", (fn,))
+    return out
+
+
+def event_counts(lab, mapping: str, buckets: int = 30) -> dict:
+    """AWS's EventCount metrics of one mapping (published only when its
+    MetricsConfig asks for EventCount), per-bucket sums over a window."""
+    e = lab.engine
     m = lab.mapping(mapping)
     label = m["label"]
-    out = {"label": label, "kind": m["source_kind"], "function": m["function"],
-           "series": {}}
-    names = ["ConcurrentExecutions"]
-    if m["source_kind"].startswith("sqs"):
-        names = ["ConcurrencyTarget", "ConcurrentExecutions"]
-        q = m["runtime"].get("queue")
-        out["series"]["ApproximateAgeOfOldestMessage"] = series(
-            lab, q, "ApproximateAgeOfOldestMessage")
-        out["series"]["ApproximateNumberOfMessagesVisible"] = series(
-            lab, q, "ApproximateNumberOfMessagesVisible")
-        out["target"] = m["runtime"].get("target")
-        out["busy"] = m["runtime"].get("busy")
-    else:
-        out["series"]["IteratorAge"] = series(lab, label, "IteratorAge")
-    for n in names:
-        out["series"][n] = series(lab, label, n)
-    out["series"]["Errors"] = series(lab, m["function"], "Errors")
-    out["series"]["Throttles"] = series(lab, m["function"], "Throttles")
-    out["throttles_total"] = lab.store.conn.execute(
-        "SELECT count(*) FROM invocations WHERE function=? AND status='throttled'",
-        (m["function"],)).fetchone()[0]
-    return out
+    metrics = ((m["config"].get("MetricsConfig") or {}).get("Metrics") or [])
+    names = [n for n in EVENT_COUNTS
+             if not (n == "DeletedEventCount" and m["source_kind"] != "sqs")
+             and not (n in ("OnFailureDestinationDeliveredEventCount", "DroppedEventCount")
+                      and m["source_kind"] == "sqs")]
+    window = _window(lab, [(label, n) for n in names[:1]], e.now_ms)
+    return {"label": label, "uuid": m["uuid"], "configured": "EventCount" in metrics,
+            "metrics": metrics, "window": window, "start_ms": e.start_ms,
+            "series": {n: bucketed(lab, label, n, window, buckets) for n in names}}
 
 
 # -- DLQ and destinations -------------------------------------------------------------------
@@ -497,3 +688,49 @@ def mapping_settings(lab, ref: str) -> dict:
 def stream_settings(lab, name: str) -> dict:
     info = lab.engine.streams.info(name)
     return {"name": name, "kind": info["kind"], "retention_hours": info["retention_hours"]}
+
+
+# -- the Why-log ----------------------------------------------------------------------------
+
+_LONG_NUMBER = re.compile(r"\b(\d{20,})\b")
+
+
+def short_number(seq: str) -> str:
+    """A long sequence number as its last four digits: …0001."""
+    return "…" + seq[-4:]
+
+
+def shorten_numbers(text: str) -> str:
+    return _LONG_NUMBER.sub(lambda m: short_number(m.group(1)), text)
+
+
+def _record_text(conn, stream: str, shard: str, seq: str) -> str | None:
+    row = conn.execute("SELECT data FROM records WHERE stream=? AND shard_id=? AND seq=?",
+                       (stream, shard, seq)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    data = row[0]
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def why_log(lab, resource: str | None = None, limit: int = 200, full: bool = False) -> dict:
+    """The newest `limit` journal events, newest first, as the Why-log shows
+    them: sequence numbers cut to …NNNN (whole with `full`), a written
+    record named by its text."""
+    conn = lab.store.conn
+    events = lab.journal(resource=resource, newest_first=True, limit=limit)
+    rows = []
+    for ev in events:
+        reason = ev["reason"]
+        data = ev["data"] if isinstance(ev["data"], dict) else {}
+        if ev["kind"] == "stream.put" and data.get("seq"):
+            text = _record_text(conn, ev["resource"], data.get("shard_id") or ev["subject"],
+                                data["seq"])
+            if text is not None:
+                reason = f"{text!r} " + reason
+        rows.append({"id": ev["id"], "at_ms": ev["at_ms"], "kind": ev["kind"],
+                     "resource": ev["resource"], "subject": ev["subject"],
+                     "text": reason if full else shorten_numbers(reason)})
+    return {"events": rows, "resource": resource, "full": full,
+            "newest_id": events[0]["id"] if events else 0}

@@ -100,6 +100,12 @@ TABLE: tuple[Key, ...] = (
         group="view"),
     Key("log_filter", "l", "toggle_log_filter", "Log filter",
         "Why-log: all resources / only the selected one", show=False, group="view"),
+    Key("why_full", "f", "toggle_why_full", "Full text",
+        "Why-log: whole sentences and whole sequence numbers / one short line each",
+        show=False, group="view"),
+    Key("home_lab", "ctrl+b", "home_lab", "Back to lab",
+        "Leave the lesson's lab and go back to the lab esmlab was started on (lab.db)",
+        priority=True),
     Key("quit", "ctrl+q", "quit", "Quit", "Quit esmlab (the lab is saved as you go)",
         priority=True),
 )
@@ -129,6 +135,12 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
 def textual_bindings() -> list[Binding]:
     return [Binding(k.keys, k.action, k.label, show=k.show, priority=k.priority,
                     tooltip=k.description, id=k.id) for k in TABLE]
+
+
+def palette_title(k: Key) -> str:
+    """What the command palette lists and searches: the label and what the
+    command does, so `snap` finds the snapshots and `dlq` the create form."""
+    return f"{k.label}: {k.description} ({display_keys(k.keys)})"
 
 
 def display_keys(keys: str) -> str:

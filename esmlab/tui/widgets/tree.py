@@ -30,6 +30,14 @@ class ResourceTree(Tree):
         self._signature: tuple | None = None
         self._by_key: dict[tuple, object] = {}
 
+    @staticmethod
+    def read(lab, view=None) -> dict:
+        from esmlab.readmodels import resources
+        return resources(lab)
+
+    def show(self, model: dict) -> None:
+        self.update_model(model)
+
     def update_model(self, model: dict) -> None:
         sig = (tuple((s["name"], tuple(x["shard_id"] for x in s["shards"]))
                      for s in model["streams"]),

@@ -1,0 +1,146 @@
+"""The Ordering panel: for a stream, one row per shard and lane (only the
+lanes in view are read, each lane's records selected in SQL); for a queue,
+a page of its messages."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from esmlab import readmodels as rm
+from esmlab.readmodels import LANE_BACKLOG_CAP, rel, short_seq, short_shard
+from esmlab.tui.widgets.chips import chip, key_style
+
+QUEUE_PAGE = 50
+
+
+class OrderingPanel(VerticalScroll):
+    def compose(self):
+        yield Static(id="ordering-view")
+
+    def lanes_in_view(self) -> int:
+        """Two lines a lane (head and records) and a few for the headings."""
+        return max(4, ((self.size.height or 40) - 4) // 2)
+
+    @staticmethod
+    def read(lab, view) -> dict | None:
+        src = view.source
+        if src is None:
+            return None
+        if src[0] == "stream":
+            model = rm.stream_ordering(lab, src[1], lane_offset=view.lane_offset,
+                                       lane_limit=view.lane_limit)
+            model["kind"] = "stream"
+            return model
+        model = rm.queue_ordering(lab, src[1], view.queue_offset, QUEUE_PAGE)
+        model["kind"] = "queue"
+        return model
+
+    def show(self, model: dict | None) -> None:
+        view = self.query_one("#ordering-view", Static)
+        if model is None:
+            view.update("Select a stream, queue or mapping in the tree.")
+        elif model["kind"] == "stream":
+            view.update(render_stream(model))
+        else:
+            view.update(render_queue(model))
+
+
+def _lane_head(lane: dict, factor: int) -> Text:
+    where = short_shard(lane["shard_id"])
+    if factor > 1:
+        where += f" lane {lane['lane']}"
+    backlog = lane["backlog"]
+    backlog = f"{LANE_BACKLOG_CAP}+" if backlog > LANE_BACKLOG_CAP else backlog
+    head = Text(f"{where}  checkpoint {short_seq(lane['checkpoint'])}  backlog {backlog}")
+    if lane["blocked"]:
+        retry = (f", retry in {rel(lane['retry_in_ms'])}"
+                 if lane["retry_in_ms"] is not None else "")
+        head.append(f"  BLOCKED attempt {lane['attempts']}{retry}", style="bold reverse")
+    elif lane["in_flight"]:
+        head.append(f"  batch in flight (invocation {lane['in_flight']})", style="bold")
+    elif lane["status"] != "active":
+        head.append(f"  {lane['status']}")
+    else:
+        head.append("  flowing")
+    return head
+
+
+def _lane_row(lane: dict, keys: dict) -> Text:
+    row = Text("  ")
+    for r in lane["done"]:
+        keys[r["key"]] = None
+        row.append_text(chip(short_seq(r["seq"]), r["key"], dim=True))
+    row.append(" | ")
+    opened = False
+    for r in lane["waiting"]:
+        keys[r["key"]] = None
+        if r.get("in_batch") and not opened:
+            row.append("[")
+            opened = True
+        if opened and not r.get("in_batch"):
+            row.append("]")
+            opened = False
+        row.append_text(chip(short_seq(r["seq"]), r["key"], batch=r.get("in_batch")))
+    if opened:
+        row.append("]")
+    if not lane["waiting"]:
+        row.append("(nothing waiting)", style="dim")
+    return row
+
+
+def render_stream(model: dict) -> Group:
+    parts: list = [Text(f"Stream {model['stream']}: one row per shard (and lane); records "
+                        "coloured by partition key", style="bold")]
+    keys: dict[str, None] = {}
+    if not model["mappings"]:
+        parts.append(Text("no mapping reads this stream yet"))
+    for m in model["mappings"]:
+        parts.append(Text(f"\nmapping {m['label']} -> {m['function']}  [{m['state']}]"
+                          f"  ParallelizationFactor {m['factor']}", style="bold"))
+        for lane in m["lanes"]:
+            parts.append(_lane_head(lane, m["factor"]))
+            parts.append(_lane_row(lane, keys))
+    total, first = model["lane_total"], model["lane_offset"]
+    shown = max((len(m["lanes"]) for m in model["mappings"]), default=0)
+    if total > shown:
+        parts.append(Text(f"lanes {first + 1}-{first + shown} of {total}  "
+                          "(page: , previous  . next)", style="dim"))
+    if keys:
+        legend = Text("\nkeys: ")
+        for k in list(keys)[:16]:
+            legend.append_text(chip(k, k))
+            legend.append(" ")
+        parts.append(legend)
+        parts.append(Text("dim = processed (behind the checkpoint), [ ] = the batch being "
+                          "(re)tried, | = checkpoint", style="dim"))
+    return Group(*parts)
+
+
+def render_queue(model: dict) -> Group:
+    c = model["counts"]
+    head = Text(f"Queue {model['queue']}{' (FIFO)' if model['fifo'] else ''}: "
+                f"visible {c['visible']}  in flight {c['in_flight']}  delayed {c['delayed']}  "
+                f"oldest {rel(c['oldest_age_ms'])}", style="bold")
+    table = Table(expand=True, box=None, pad_edge=False)
+    cols = ("#", "message", "state") + (("group",) if model["fifo"] else ()) + (
+        "receives", "visible in", "body")
+    for col in cols:
+        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    for i, r in enumerate(model["rows"], start=model["offset"] + 1):
+        group = r["group_id"] or ""
+        cells = [str(i), r["message_id"][:8], r["state"]]
+        if model["fifo"]:
+            cells.append(Text(group, style=key_style(group)))
+        cells += [str(r["receive_count"]),
+                  rel(r["ms_until_visible"]) if r["ms_until_visible"] else "now",
+                  r["body"][:60]]
+        table.add_row(*cells)
+    total = c["total"]
+    shown = len(model["rows"])
+    foot = Text(f"rows {model['offset'] + 1 if shown else 0}-{model['offset'] + shown} of "
+                f"{total}  (page: , previous  . next)", style="dim")
+    return Group(head, table, foot)

@@ -1,0 +1,77 @@
+"""The Reprocessing panel: a mapping's batches and what happened to each
+attempt (retries, bisect halves nested under their batch). One event is one
+node, cut to the width; the highlighted event's whole sentence shows in the
+line below the tree."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import Static, Tree
+
+from esmlab import readmodels as rm
+from esmlab.readmodels import rel, short_shard
+
+BATCHES_SHOWN = 100
+
+
+class ReprocessingPanel(Vertical):
+    def compose(self):
+        yield Tree("batches", id="reprocessing-tree")
+        yield Static(id="reprocessing-detail")
+
+    @staticmethod
+    def read(lab, view) -> dict | None:
+        m = view.mapping
+        if m is None:
+            return None
+        dead: set = set()
+        if m["kind"] == "sqs":
+            # messages the source queue moved to its DLQ (☠; ⛔ means a blocked shard)
+            dead = {ev["subject"] for ev in lab.journal(
+                resource=m["source"], kind="sqs.moved_to_dlq", newest_first=True, limit=400)}
+        return {"mapping": m, "batches": rm.reprocessing(lab, m["label"])[-BATCHES_SHOWN:],
+                "dead": dead, "start_ms": view.start_ms}
+
+    def show(self, model: dict | None) -> None:
+        tree = self.query_one(Tree)
+        tree.clear()
+        self.query_one("#reprocessing-detail", Static).update("")
+        if model is None:
+            tree.root.set_label("select a mapping")
+            return
+        m = model["mapping"]
+        tree.root.set_label(f"{m['label']}: batches and attempts (newest events last)")
+        for b in model["batches"]:
+            _add(tree.root, b, m, model["dead"], model["start_ms"])
+        tree.root.expand()
+        if tree.root.children:
+            tree.root.children[-1].expand()
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        event.stop()      # the resource tree's handler is for the resource tree
+        data = event.node.data
+        detail = self.query_one("#reprocessing-detail", Static)
+        detail.update(Text(data, style="dim") if isinstance(data, str) else "")
+
+
+def _mark(batch: dict, m: dict, dead: set) -> str:
+    kinds = {ev["kind"] for ev in batch["events"]}
+    failed = "batch.failed" in kinds and "batch.succeeded" not in kinds
+    mark = ("⛔ " if failed and m["kind"] != "sqs" else "✗ " if failed
+            else "✓ " if "batch.succeeded" in kinds else "")
+    if dead and dead.intersection(batch["records"]):
+        mark = "☠ "
+    if "batch.discarded" in kinds:
+        mark = "🗑 "
+    return mark
+
+
+def _add(parent, batch: dict, m: dict, dead: set, start: int) -> None:
+    where = short_shard(batch["subject"]) if batch["subject"] else ""
+    node = parent.add(f"{_mark(batch, m, dead)}{batch['title']}  {where}", expand=False)
+    for ev in batch["events"]:
+        text = f"T+{rel(ev['at_ms'] - start)} {ev['kind']}: {ev['reason']}"
+        node.add_leaf(Text(text, no_wrap=True, overflow="ellipsis"), data=text)
+    for child in batch["children"]:
+        _add(node, child, m, dead, start)

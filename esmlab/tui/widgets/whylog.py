@@ -1,0 +1,55 @@
+"""The Why-log: the journal, newest first, one line per decision (the
+whole sentence and whole sequence numbers on demand)."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from esmlab import readmodels as rm
+from esmlab.readmodels import rel
+
+LOG_LINES = 200
+
+
+class WhyLog(VerticalScroll):
+    def compose(self):
+        yield Static(id="whylog-view")
+
+    @staticmethod
+    def read(lab, view) -> dict:
+        model = rm.why_log(lab, view.resource if view.log_filter else None, LOG_LINES,
+                           full=view.why_full)
+        model["start_ms"] = view.start_ms
+        model["full_key"] = view.keys.get("why_full", "f")
+        return model
+
+    def show(self, model: dict) -> None:
+        self.query_one("#whylog-view", Static).update(render_why_log(model))
+
+    def lines(self) -> list[str]:
+        """The plain text of each line (tests read it)."""
+        content = self.query_one("#whylog-view", Static).content
+        return [t.plain for t in content.renderables] if isinstance(content, Group) else []
+
+
+def render_why_log(model: dict) -> Group:
+    full = model["full"]
+    what = model["resource"] or "all resources"
+    head = Text(f"newest first · {what} · " + (
+        f"whole sentences ({model['full_key']}: one line each)" if full else
+        f"one line each ({model['full_key']}: whole sentences and sequence numbers)"),
+        style="dim", no_wrap=True, overflow="ellipsis")
+    lines = [head]
+    for ev in model["events"]:
+        line = Text(no_wrap=not full, overflow="ellipsis")
+        line.append(f"T+{rel(ev['at_ms'] - model['start_ms']):>7} ", style="dim")
+        line.append(f"{ev['kind']:<18} ", style="bold")
+        line.append(f"{ev['resource']}: ")
+        line.append(ev["text"])
+        lines.append(line)
+    if not model["events"]:
+        lines.append(Text("nothing has happened yet: push something (F2) and step (F5)"))
+    return Group(*lines)
