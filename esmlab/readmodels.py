@@ -517,6 +517,9 @@ def scaling(lab, mapping: str, buckets: int = CHART_BUCKETS) -> dict:
                    "Throttles": bucketed(lab, fn, "Throttles", window, buckets)},
         "limits": {}})
     out["window"] = window
+    # every charted series by its metric name, as (x, y) points
+    out["series"] = {name: list(zip(s["x"], s["y"])) for chart in out["charts"]
+                     for name, s in chart["series"].items()}
     out["marks"] = chart_marks(lab, label, fn, window)
     out["throttles_total"] = _capped_count(
         conn, "SELECT 1 FROM metrics WHERE resource=? AND name='Throttles'", (fn,))
