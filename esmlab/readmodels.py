@@ -459,7 +459,7 @@ def scaling(lab, mapping: str, buckets: int = CHART_BUCKETS) -> dict:
     reserved = fconf.get("ReservedConcurrentExecutions")
     if reserved is not None:
         limits["ReservedConcurrentExecutions"] = reserved
-    if kind == "sqs":
+    if kind.startswith("sqs"):
         q = m["runtime"].get("queue")
         p = PROFILES[e.profile]
         out["profile_numbers"] = (f"starts at {p['start']} concurrent invokes, adds up to "
@@ -533,10 +533,11 @@ def event_counts(lab, mapping: str, buckets: int = 30) -> dict:
     m = lab.mapping(mapping)
     label = m["label"]
     metrics = ((m["config"].get("MetricsConfig") or {}).get("Metrics") or [])
+    sqs = m["source_kind"].startswith("sqs")
     names = [n for n in EVENT_COUNTS
-             if not (n == "DeletedEventCount" and m["source_kind"] != "sqs")
+             if not (n == "DeletedEventCount" and not sqs)
              and not (n in ("OnFailureDestinationDeliveredEventCount", "DroppedEventCount")
-                      and m["source_kind"] == "sqs")]
+                      and sqs)]
     window = _window(lab, [(label, n) for n in names[:1]], e.now_ms)
     return {"label": label, "uuid": m["uuid"], "configured": "EventCount" in metrics,
             "metrics": metrics, "window": window, "start_ms": e.start_ms,

@@ -51,7 +51,7 @@ class ScalingPanel(VerticalScroll):
 
 def render_title(model: dict) -> Text:
     t = Text(f"{model['label']} ({model['kind']}) → {model['function']}", style="bold")
-    if model["kind"] == "sqs":
+    if model["kind"].startswith("sqs"):
         t.append(f"  target {model.get('target')}  busy {model.get('busy')}")
     t.append(f"\nscaling profile {model['profile']}: {model['profile_numbers']}")
     lo, hi = model["window"]
