@@ -16,6 +16,10 @@ from datetime import datetime, timezone
 # Counting a shard's backlog stops here: a badge says "10000+" rather than
 # walking a million index entries on every refresh.
 BACKLOG_CAP = 10_000
+STREAM_BACKLOG_BUDGET = 40_000
+# Only a stream's first shards get a backlog badge in the tree (a 500-shard
+# stream's other shards show blocked / in flight; Ordering counts each lane).
+SHARD_BADGES = 64
 SERIES_POINTS = 120
 # A lane's backlog count stops here (a lane's rows are every factor-th row of
 # the shard's index, so the cap bounds the index entries read per lane).
@@ -110,31 +114,55 @@ def _lane_blocked(st: dict) -> bool:
     return bool(st.get("pending")) and st["pending"][0].get("attempts", 0) > 0
 
 
+def shard_backlog_cap(shards: int) -> int:
+    """Where a shard's backlog badge stops counting: 10,000, but a stream's
+    shards share 40,000 index entries (at least 100 each), so the tree of a
+    500-shard stream costs what a 4-shard one costs."""
+    return min(BACKLOG_CAP, max(100, STREAM_BACKLOG_BUDGET // max(1, shards)))
+
+
+_LANE_BLOCKED = "coalesce(json_extract(state, '$.pending[0].attempts'), 0) > 0"
+
+
+def _shard_lanes(conn, uuid: str) -> dict[str, tuple]:
+    """Per shard of one mapping: (lowest checkpoint, lanes in flight, any lane
+    blocked), aggregated in SQL (JSON1), so 5,000 lanes cost one query."""
+    return {shard: (low, flying, blocked) for shard, low, flying, blocked in conn.execute(
+        f"SELECT shard_id, min(coalesce(checkpoint, '')), count(inflight), sum({_LANE_BLOCKED}) "
+        "FROM lanes WHERE mapping=? GROUP BY shard_id", (uuid,))}
+
+
 def resources(lab) -> dict:
     """Everything for the tree, with live badges."""
     e = lab.engine
     conn = lab.store.conn
     by_stream = _stream_mappings(lab)
+    per_mapping = {m["uuid"]: _shard_lanes(conn, m["uuid"])
+                   for rows in by_stream.values() for m in rows}
     streams = []
     for name in e.streams.names():
         lanes_by_shard: dict[str, list] = {}
         for m in by_stream.get(name, []):
-            for shard, n, ckpt, st in _lanes(lab, m):
-                lanes_by_shard.setdefault(shard, []).append((m, n, ckpt, st))
+            for shard, agg in per_mapping[m["uuid"]].items():
+                lanes_by_shard.setdefault(shard, []).append(agg)
         shards = []
-        for s in e.streams.shards(name):
+        all_shards = e.streams.shards(name)
+        cap = shard_backlog_cap(len(all_shards))
+        for i, s in enumerate(all_shards):
             sid = s["shard_id"]
             lanes = lanes_by_shard.get(sid, [])
-            ckpts = [c for _, _, c, _ in lanes]
-            low = min((c or "") for c in ckpts) if ckpts else None
-            if lanes:
+            if i >= SHARD_BADGES:
+                backlog = None        # not counted: the Ordering panel counts each lane's
+            elif lanes:
+                low = min(low for low, _, _ in lanes)
                 backlog = _capped_count(conn, "SELECT 1 FROM records WHERE stream=? AND "
-                                        "shard_id=? AND seq>?", (name, sid, low or ""))
+                                        "shard_id=? AND seq>?", (name, sid, low or ""), cap)
             else:
                 backlog = 0
             shards.append({"shard_id": sid, "open": s.get("open", True), "backlog": backlog,
-                           "in_flight": sum(1 for *_, st in lanes if st.get("inflight")),
-                           "blocked": any(_lane_blocked(st) for *_, st in lanes)})
+                           "backlog_cap": cap,
+                           "in_flight": sum(f for _, f, _ in lanes),
+                           "blocked": any(b for _, _, b in lanes)})
         info_kind = conn.execute("SELECT kind FROM streams WHERE name=?", (name,)).fetchone()
         streams.append({"name": name, "kind": info_kind[0] if info_kind else "kinesis",
                         "shards": shards})
@@ -161,10 +189,10 @@ def resources(lab) -> dict:
         item = {"label": m["label"], "uuid": m["uuid"], "kind": m["source_kind"],
                 "state": m["state"], "function": m["function"], "source_arn": m["source_arn"]}
         if m["source_kind"] in ("kinesis", "dynamodb"):
-            lanes = _lanes(lab, m)
+            aggs = per_mapping.get(m["uuid"]) or _shard_lanes(conn, m["uuid"])
             item["source"] = m["runtime"].get("stream")
-            item["blocked"] = sum(1 for *_, st in lanes if _lane_blocked(st))
-            item["in_flight"] = sum(1 for *_, st in lanes if st.get("inflight"))
+            item["blocked"] = sum(b for _, _, b in aggs.values())
+            item["in_flight"] = sum(f for _, f, _ in aggs.values())
         else:
             item["source"] = m["runtime"].get("queue")
             item["blocked"] = 0
@@ -718,12 +746,26 @@ def _record_text(conn, stream: str, shard: str, seq: str) -> str | None:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def latest_events(lab, resource: str | None = None, limit: int = 200) -> list[dict]:
+    """The newest journal events, newest first. Only a written record's data
+    is decoded (the Why-log names the record by its text): other events'
+    data can be large (a mapping's lanes) and the log shows only reasons."""
+    where, args = ("WHERE resource=? ", (resource,)) if resource else ("", ())
+    return [{"id": i, "at_ms": at, "kind": kind, "resource": res, "subject": subject,
+             "reason": reason, "data": {"seq": seq, "shard_id": shard} if seq else None}
+            for i, at, kind, res, subject, reason, seq, shard in lab.store.conn.execute(
+                "SELECT id, at_ms, kind, resource, subject, reason, CASE WHEN kind='stream.put' "
+                "THEN json_extract(data, '$.seq') END, CASE WHEN kind='stream.put' THEN "
+                f"json_extract(data, '$.shard_id') END FROM journal {where}ORDER BY id DESC "
+                "LIMIT ?", (*args, limit))]
+
+
 def why_log(lab, resource: str | None = None, limit: int = 200, full: bool = False) -> dict:
     """The newest `limit` journal events, newest first, as the Why-log shows
     them: sequence numbers cut to …NNNN (whole with `full`), a written
     record named by its text."""
+    events = latest_events(lab, resource, limit)
     conn = lab.store.conn
-    events = lab.journal(resource=resource, newest_first=True, limit=limit)
     rows = []
     for ev in events:
         reason = ev["reason"]

@@ -60,3 +60,59 @@ def test_esmlab_runs_in_a_real_terminal(tmp_path):
         assert (tmp_path / "lab.db").exists()
     finally:
         subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True)
+
+
+def _keys(session: str, *keys: str) -> None:
+    for key in keys:
+        subprocess.run([TMUX, "send-keys", "-t", session, key], check=True)
+        time.sleep(0.8)          # one key at a time, as a person types (on a busy machine)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_the_readme_tour_followed_literally_blocks_both_shards_and_fills_the_dlq(
+        tmp_path, size, monkeypatch):
+    """README's tour, key by key, in a real terminal: 1, F5 a few times ->
+    both shards ⛔BLOCKED; ↓, 1, F2, Tab, Enter, F6, 120, Enter -> the
+    message moves to orders-dlq; ] until the DLQ tab shows it."""
+    session = f"esmlab-tour-{size[0]}-{tmp_path.name}"[:50]
+    esmlab = Path(sys.executable).with_name("esmlab")
+    cmd = (f"cd {tmp_path} && TERM=xterm-256color ESMLAB_KEYMAP={tmp_path}/none.json "
+           f"XDG_STATE_HOME={tmp_path}/state "
+           f"{esmlab if esmlab.exists() else sys.executable + ' -m esmlab'}")
+    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", str(size[0]), "-y",
+                    str(size[1]), cmd], check=True)
+    try:
+        _wait_for(session, "Queues")
+        _keys(session, "1")                                       # step 1
+        _wait_for(session, "fails every invocation")           # the card says so
+        screen = ""
+        for _ in range(12):                                       # step 2: "a few times"
+            _keys(session, "F5")
+            screen = _capture(session)
+            if "shard 0 ⛔BLOCKED" in screen and "shard 1 ⛔BLOCKED" in screen:
+                break
+        assert "shard 0 ⛔BLOCKED" in screen and "shard 1 ⛔BLOCKED" in screen, screen
+        _keys(session, "Down", "1")                               # step 3
+        screen = _wait_for(session, "λ orders-handler")
+        end = time.monotonic() + 10
+        while "fails every" not in screen.split("λ orders-handler")[1] and \
+                time.monotonic() < end:
+            screen = _capture(session)
+            time.sleep(0.2)
+        assert "fails every" in screen.split("λ orders-handler")[1], screen
+        _keys(session, "F2")
+        _wait_for(session, "Push messages to queue orders")
+        _keys(session, "Tab", "Enter")
+        _wait_for(session, "pushed 1 to queue orders")
+        _keys(session, "F6")
+        _wait_for(session, "Advance the virtual clock")
+        _keys(session, "1", "2", "0", "Enter")
+        _wait_for(session, "☠1")
+        for _ in range(6):
+            if "(DLQ of orders)  1 message" in _capture(session):
+                break
+            _keys(session, "]")
+        screen = _wait_for(session, "(DLQ of orders)  1 message")
+        assert "hello 1" in screen, screen
+    finally:
+        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True)

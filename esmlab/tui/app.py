@@ -134,9 +134,10 @@ class EsmlabApp(ClockActions, TrafficActions, ResourceActions, SnapshotActions,
         self.call_after_refresh(self._painted)
         if self.created:
             keys = bindings.load_keymap_safe()
-            self.notify("A new lab with a starter set-up: traffic keeps arriving on clicks and "
-                        f"orders. {bindings.key_for('fail', keys)} breaks the selected "
-                        f"function, {bindings.key_for('step', keys)} steps the clock, "
+            self.notify("A new lab with a starter set-up: 2 clicks records and 3 orders "
+                        f"messages are waiting. Press {bindings.key_for('fail', keys)} first to "
+                        "break the selected function (clicks-handler), then "
+                        f"{bindings.key_for('step', keys)} a few times: both shards block. "
                         f"{bindings.key_for('help', keys)} shows the first steps.",
                         timeout=12)
 
@@ -269,7 +270,7 @@ class EsmlabApp(ClockActions, TrafficActions, ResourceActions, SnapshotActions,
     def _show_ticker(self) -> None:
         if self.player is not None and self.player.lab is self.lab:
             return                       # while stepping a scenario it narrates
-        last = self.lab.journal(newest_first=True, limit=1)
+        last = rm.latest_events(self.lab, limit=1)
         if last:
             text = rm.shorten_numbers(f" {last[0]['kind']}: {last[0]['reason']}")
             self.query_one("#ticker", Static).update(Text(text, overflow="ellipsis",

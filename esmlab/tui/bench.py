@@ -164,7 +164,161 @@ async def _measure(app_class, path: str, steps: int, size) -> dict:
             "records": records or 0}
 
 
-if __name__ == "__main__":  # python -m esmlab.tui.bench [LAB]
+# -- key press to next frame --------------------------------------------------------------
+
+WIDE_SHARDS = 500
+WIDE_FACTOR = 10
+WIDE_RECORDS_PER_SHARD = 250     # more than a lane page reads, on every shard
+HISTORY_INVOCATIONS = 200_000
+REAL_INVOCATIONS = 1000          # run for real; the rest of the history is copies of them
+CASES = {
+    # case: (what the lab holds, the mapping selected, the tab in view, the key pressed)
+    "records_1m": ("1,000,000 Kinesis records on 4 shards", BIG_STREAM, "ordering", "f5"),
+    "lanes_500x10": ("500 shards x ParallelizationFactor 10 (5,000 lanes)", "wide", "ordering",
+                     "f5"),
+    "invocations_200k": ("200,000 invocations of one SQS mapping's function", "bulk",
+                         "scaling", "f5"),
+}
+
+
+def _cached(name: str) -> Path:
+    from esmlab.store import SCHEMA
+    schema = hashlib.sha256(SCHEMA.encode()).hexdigest()[:10]
+    return Path(tempfile.gettempdir()) / f"esmlab-bench-{name}-{schema}.lab.db"
+
+
+def _build(path: Path, fill) -> Path:
+    """Build a lab with `fill(lab)` into a temporary file, then move it in
+    place (so an interrupted build is never reused)."""
+    from esmlab.lab import Lab
+    if path.exists():
+        return path
+    partial = path.with_suffix(".building")
+    for p in (partial, Path(str(partial) + "-wal"), Path(str(partial) + "-shm")):
+        p.unlink(missing_ok=True)
+    lab = Lab.create(partial)
+    try:
+        fill(lab)
+    finally:
+        lab.close()
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(partial) + suffix)
+        if src.exists():
+            os.replace(src, str(path) + suffix)
+    return path
+
+
+def _fill_wide(lab) -> None:
+    from esmlab.engine import arns
+    lab.create_function("wide-handler", Timeout=3)
+    lab.create_stream("wide", ShardCount=WIDE_SHARDS)
+    lab.create_mapping(label="wide", FunctionName="wide-handler",
+                       EventSourceArn=arns.stream_arn("wide"), StartingPosition="TRIM_HORIZON",
+                       BatchSize=10, ParallelizationFactor=WIDE_FACTOR)
+    lab.step()
+    total = WIDE_SHARDS * WIDE_RECORDS_PER_SHARD
+    with lab.store.transaction():
+        for i in range(0, total, CHUNK):
+            lab.put_records("wide", [{"PartitionKey": f"key-{i + j}", "Data": f"r{i + j}"}
+                                     for j in range(CHUNK)])
+
+
+def _fill_history(lab) -> None:
+    """REAL_INVOCATIONS run through the engine, then their invocation rows
+    and metric samples copied forward in time up to HISTORY_INVOCATIONS: a
+    long history for the read side to page through (the engine's cost of
+    making it is measured elsewhere in bench/run.py)."""
+    from esmlab.engine import arns
+    lab.create_function("bulk-handler", Timeout=3, duration={"fixed_ms": 5, "per_record_ms": 1})
+    lab.create_queue("bulk")
+    lab.create_mapping(label="bulk", FunctionName="bulk-handler",
+                       EventSourceArn=arns.queue_arn("bulk"), BatchSize=1)
+    lab.step()
+    with lab.store.transaction():
+        for i in range(0, REAL_INVOCATIONS, 10):
+            lab.send_message_batch("bulk", [{"Id": str(j), "MessageBody": f"m{i + j}"}
+                                            for j in range(10)])
+    lab.run_until_idle()
+    conn = lab.store.conn
+    lo, hi = conn.execute("SELECT min(start_ms), max(start_ms) FROM invocations").fetchone()
+    span = max(1, hi - lo + 1)
+    copies = HISTORY_INVOCATIONS // REAL_INVOCATIONS - 1
+    cols = "function, mapping, source, start_ms, end_ms, status, attempt, size, records, event, " \
+           "response, error, detail"
+    with lab.store.transaction():
+        for k in range(1, copies + 1):
+            shift = -k * span          # the copies come before the real run, so now stays now
+            conn.execute(
+                f"INSERT INTO invocations ({cols}) SELECT function, mapping, source, "
+                f"start_ms + ?, end_ms + ?, status, attempt, size, records, event, response, "
+                f"error, detail FROM invocations WHERE id <= ?", (shift, shift, REAL_INVOCATIONS))
+            conn.execute("INSERT INTO metrics (at_ms, resource, name, value) SELECT at_ms + ?, "
+                         "resource, name, value FROM metrics WHERE at_ms BETWEEN ? AND ? AND "
+                         "at_ms + ? >= ?", (shift, lo, hi, shift, lab.engine.start_ms))
+
+
+def case_lab(case: str) -> tuple[Path, float]:
+    """(path, build seconds) of a case's lab, built once and cached."""
+    t = time.perf_counter()
+    if case == "records_1m":
+        path = build_big_lab()
+    elif case == "lanes_500x10":
+        path = _build(_cached("lanes-500x10"), _fill_wide)
+    elif case == "invocations_200k":
+        path = _build(_cached("invocations-200k"), _fill_history)
+    else:
+        raise ValueError(f"case must be one of {', '.join(CASES)}, not {case!r}")
+    return path, round(time.perf_counter() - t, 2)
+
+
+def key_to_frame(case: str, presses: int = 10, size: tuple[int, int] = (160, 48)) -> dict:
+    """Key press to the next frame on screen, on a copy of a case's lab,
+    with the case's mapping selected and its tab in view:
+    {"case", "lab", "key", "tab", "median_ms", "max_ms", "presses", "build_s"}."""
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    from esmlab.tui.app import EsmlabApp
+    path, build_s = case_lab(case)
+    what, mapping, tab, key = CASES[case]
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "lab.db"
+        shutil.copyfile(path, copy)
+        for suffix in ("-wal", "-shm"):
+            if Path(str(path) + suffix).exists():
+                shutil.copyfile(str(path) + suffix, str(copy) + suffix)
+        times = asyncio.run(_key_to_frame(EsmlabApp, str(copy), mapping, tab, key, presses,
+                                          size))
+    return {"case": case, "lab": what, "key": key, "tab": tab,
+            "median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
+            "presses": presses, "build_s": build_s}
+
+
+async def _key_to_frame(app_class, path, mapping, tab, key, presses, size) -> list[float]:
+    app = app_class(path)
+    times: list[float] = []
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        app.selected = ("mapping", mapping)
+        app.query_one("#tabs").active = tab
+        app.refresh_view()
+        await pilot.pause()
+        for _ in range(presses):
+            painted = asyncio.get_running_loop().create_future()
+            t = time.perf_counter()
+            await pilot.press(key)
+            app.call_after_refresh(lambda f=painted: f.done() or f.set_result(
+                time.perf_counter()))
+            times.append((await painted - t) * 1000)
+    return times
+
+
+def key_to_frame_all(presses: int = 10) -> dict:
+    return {case: key_to_frame(case, presses) for case in CASES}
+
+
+if __name__ == "__main__":  # python -m esmlab.tui.bench [LAB | --keys]
     import json
     import sys
-    print(json.dumps(measure(sys.argv[1] if len(sys.argv) > 1 else None), indent=2))
+    if sys.argv[1:] == ["--keys"]:
+        print(json.dumps(key_to_frame_all(), indent=2))
+    else:
+        print(json.dumps(measure(sys.argv[1] if len(sys.argv) > 1 else None), indent=2))

@@ -175,8 +175,9 @@ def first_steps(keymap: dict[str, str] | None = None) -> list[str]:
         "shows `BLOCKED attempt N, retry in …`: a stream mapping retries the failed batch and "
         "that shard does not move on.",
         f"4. Move down to the `orders` mapping (a queue with a DLQ) and press {k('fail')} to "
-        f"break `orders-handler`. Press {k('push')} and push 1 message to `orders` (the form "
-        f"starts on that queue; Enter pushes), then {k('advance')} and advance 120 s. The "
+        f"break `orders-handler`. Press {k('push')} (the form starts on the `orders` queue), "
+        f"`Tab` and `Enter` to push one message, then {k('advance')}, type `120` and `Enter` "
+        "to advance 120 s. The "
         "message comes back after each 30 s visibility timeout with a higher receive count, "
         "and on the fourth receive SQS moves it to `orders-dlq` (maxReceiveCount 3, so after "
         "3 receives): the tree shows `☠1` on `orders` and the *DLQ & destinations* tab "

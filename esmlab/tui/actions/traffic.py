@@ -19,6 +19,12 @@ BEHAVIOURS = {
 BINDING_KEYS = {k.id: k.keys.split(",")[0] for k in bindings.TABLE}
 
 
+def _push_title(values: dict) -> str:
+    kind, name = str(values.get("target", ":")).split(":", 1)
+    return f"Push records to stream {name}" if kind == "stream" else \
+        f"Push messages to queue {name}"
+
+
 class TrafficActions:
     """Mixed into EsmlabApp; uses its lab, selection and refresh_view()."""
 
@@ -55,7 +61,8 @@ class TrafficActions:
             ("key", "partition key (stream) / MessageGroupId (FIFO queue)", key),
             ("body", "body ({i} = the number of the record)", last.get("body", "hello {i}")),
             ("count", "how many", last.get("count", "1")),
-        ], ok="Push", validate=self._push_error, note=" ".join(notes), focus="target")
+        ], ok="Push", validate=self._push_error, note=" ".join(notes), focus="target",
+            title_for=_push_title)
         self.push_screen(form, self.push_values)
 
     @staticmethod

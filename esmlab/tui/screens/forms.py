@@ -24,9 +24,11 @@ class AskScreen(ModalScreen):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, fields: list[tuple], ok: str = "OK", *,
-                 validate=None, note: str = "", focus: str | None = None):
+                 validate=None, note: str = "", focus: str | None = None, title_for=None):
         super().__init__()
-        self.form_title = title
+        self.title_for = title_for     # values -> the title (it follows a choice field)
+        self.form_title = title if title_for is None else title_for(
+            {f[0]: f[2] for f in fields})
         self.fields = fields
         self.ok_label = ok
         self.validate = validate
@@ -35,7 +37,7 @@ class AskScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.form_title, classes="dialog-title")
+            yield Label(self.form_title, classes="dialog-title", id="ask-title")
             if self.note:
                 yield Static(self.note, classes="form-note", id="ask-note")
             error = Static("", id="form-error")
@@ -89,6 +91,10 @@ class AskScreen(ModalScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._confirm()
 
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if self.title_for is not None:
+            self.query_one("#ask-title", Label).update(self.title_for(self.values()))
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 
@@ -132,8 +138,13 @@ class HelpScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help"):
-            yield Markdown(self.text)
+            with VerticalScroll(id="help-scroll"):
+                yield Markdown(self.text)
             yield Button("Close (Esc)", id="close")
+
+    def on_mount(self) -> None:
+        # the text takes the focus, so ↑ ↓ PgUp PgDn Home End scroll it
+        self.query_one("#help-scroll").focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
@@ -159,8 +170,10 @@ class ScenarioScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog scenario"):
-            yield Label("Play a scenario (a fresh lab is made beside this one)",
-                        classes="dialog-title")
+            yield Label("Play a scenario (on a fresh lab of its own)", classes="dialog-title")
+            error = Static("", id="form-error")
+            error.display = False
+            yield error
             yield Select([(self.step_label, "step"), ("to the end, in the background", "all")],
                          value="step", allow_blank=False, id="f-how")
             yield Label("Lesson library (Enter plays the highlighted lesson):",
@@ -171,9 +184,6 @@ class ScenarioScreen(ModalScreen):
                 yield Label("(no lesson library found)")
             yield Label("other file… (a path, or a lesson's name):", classes="form-label")
             yield Input(placeholder="e.g. kinesis-error-blocks-shard or ./my.yaml", id="f-path")
-            error = Static("", id="form-error")
-            error.display = False
-            yield error
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Play", variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")

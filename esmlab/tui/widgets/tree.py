@@ -85,7 +85,9 @@ class ResourceTree(Tree):
                 if sh["blocked"]:     # first, so a narrow column never cuts it
                     t.append(" ⛔BLOCKED", style="bold reverse")
                 b = sh["backlog"]
-                _badge(t, "≡", f"{BACKLOG_CAP}+" if b > BACKLOG_CAP else b)
+                cap = sh.get("backlog_cap", BACKLOG_CAP)
+                if b is not None:
+                    _badge(t, "≡", f"{cap}+" if b > cap else b)
                 _badge(t, "▶", sh["in_flight"])
                 self._set(("shard", s["name"], sh["shard_id"]), t)
         for q in model["queues"]:
