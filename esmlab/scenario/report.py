@@ -230,7 +230,7 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
                   "(choose a new path or delete it)", file=sys.stderr)
             return 2
     rich = RichReport(console or Console(), quiet) if report == "rich" else None
-    documents, all_ok = [], True
+    documents, all_ok, passed = [], True, 0
     for scenario in scenarios:
         with tempfile.TemporaryDirectory(prefix="esmlab-play-") as tmp:
             path = Path(lab) if lab is not None else Path(tmp) / "lab.db"
@@ -243,12 +243,17 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
                 return 2
             try:
                 all_ok &= play.ok
+                passed += bool(play.ok)
                 if rich:
                     rich.verdict(play)
                 else:
                     documents.append(scenario_document(player, play))
             finally:
                 player.lab.close()
+    if rich and (quiet or len(scenarios) > 1):
+        failed = len(scenarios) - passed
+        rich.print(f"total: {len(scenarios)} scenario(s), {passed} passed, {failed} failed",
+                   style="bold green" if not failed else "bold red")
     if report == "json":
         document: Any = documents[0] if len(documents) == 1 else documents
         print(json.dumps(document, indent=2, default=_json_default, ensure_ascii=False))

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, TabPane, Tree
 
+from esmlab import errors
 from esmlab import readmodels as rm
 from esmlab.errors import AwsError, LabError
 from esmlab.tui import bindings
@@ -30,13 +31,14 @@ from esmlab.tui.actions.resources import ResourceActions
 from esmlab.tui.actions.scenarios import ScenarioActions
 from esmlab.tui.actions.snapshots import SnapshotActions
 from esmlab.tui.actions.traffic import TrafficActions
-from esmlab.tui.screens.forms import HelpScreen
+from esmlab.tui.actions.view import ViewActions
+from esmlab.tui.said import said
 from esmlab.tui.widgets.card import FunctionCard
 from esmlab.tui.widgets.dlq import DeadLetterPanel
 from esmlab.tui.widgets.header import LabHeader, instant_text
 from esmlab.tui.widgets.metrics import MetricsPanel
 from esmlab.tui.widgets.narration import NarrationPanel
-from esmlab.tui.widgets.ordering import QUEUE_PAGE, OrderingPanel
+from esmlab.tui.widgets.ordering import OrderingPanel
 from esmlab.tui.widgets.reprocessing import ReprocessingPanel
 from esmlab.tui.widgets.scaling import ScalingPanel
 from esmlab.tui.widgets.tree import ResourceTree
@@ -51,12 +53,14 @@ PANELS = (("ordering", "Ordering", OrderingPanel),
           ("dlq", "DLQ & destinations", DeadLetterPanel),
           ("why", "Why-log", WhyLog))
 TABS = tuple(p[0] for p in PANELS)
+# a lab file locked or changed by another process, damaged, read-only, disk full
+LAB_FILE_ERRORS = tuple(c for c in (getattr(errors, "LabFileError", None),) if c is not None)
 LAB_ACTIONS = {k.action.split("(")[0] for k in bindings.TABLE}
 LEGEND = Text("⛔blocked shard ☠in DLQ ≡waiting ▶in flight ⏲delayed", no_wrap=True,
               overflow="ellipsis")    # one line, so a short terminal keeps the tree
 
 
-class EsmlabApp(ClockActions, TrafficActions, ResourceActions, SnapshotActions,
+class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, SnapshotActions,
                 ScenarioActions, App):
     CSS_PATH = "app.tcss"
     TITLE = "esmlab"
@@ -145,64 +149,6 @@ class EsmlabApp(ClockActions, TrafficActions, ResourceActions, SnapshotActions,
         """The first frame is on screen (esmlab.tui.bench reads this)."""
         import time
         self.first_paint_at = time.perf_counter()
-
-    # -- the selection ------------------------------------------------------------------
-
-    def _select_default(self, model: dict) -> None:
-        if model["mappings"]:
-            self.selected = ("mapping", model["mappings"][0]["label"])
-        elif model["functions"]:
-            self.selected = ("function", model["functions"][0]["name"])
-        else:
-            self.selected = ()
-
-    def selected_mapping(self) -> dict | None:
-        sel, maps = self.selected, self._model["mappings"]
-        if not sel:
-            return maps[0] if maps else None
-        kind, name = sel[0], sel[1]
-        return next((m for m in maps if (kind == "mapping" and m["label"] == name)
-                     or (kind == "function" and m["function"] == name)
-                     or (kind in ("stream", "shard", "queue") and m["source"] == name)), None)
-
-    def selected_source(self) -> tuple[str, str] | None:
-        """('stream'|'queue', name) the Ordering panel shows."""
-        sel = self.selected
-        if sel and sel[0] in ("stream", "shard", "queue"):
-            return ("queue" if sel[0] == "queue" else "stream", sel[1])
-        m = self.selected_mapping() if sel else None
-        if m is None:
-            return None
-        return ("stream" if m["kind"] in ("kinesis", "dynamodb") else "queue", m["source"])
-
-    def selected_function(self) -> str | None:
-        sel = self.selected
-        if sel and sel[0] == "function":
-            return sel[1]
-        m = self.selected_mapping()
-        if m is not None:
-            return m["function"]
-        fns = self._model["functions"]
-        return fns[0]["name"] if fns else None
-
-    def selected_resource_name(self) -> str | None:
-        sel = self.selected
-        if not sel:
-            return None
-        if sel[0] in ("stream", "shard"):
-            m = self.selected_mapping()
-            return m["label"] if m else sel[1]
-        return sel[1]
-
-    def view(self) -> View:
-        panel = self.query_one(OrderingPanel)
-        return View(selected=self.selected, mapping=self.selected_mapping(),
-                    source=self.selected_source(), function=self.selected_function(),
-                    resource=self.selected_resource_name(),
-                    start_ms=self.lab.engine.start_ms, queue_offset=self._queue_offset,
-                    lane_offset=self._lane_offset, lane_limit=panel.lanes_in_view(),
-                    log_filter=self.log_filter, why_full=self.why_full,
-                    keys=self.user_keys)
 
     # -- refreshing ---------------------------------------------------------------------
 
@@ -338,49 +284,23 @@ class EsmlabApp(ClockActions, TrafficActions, ResourceActions, SnapshotActions,
         return True
 
     def _call(self, fn, *args, **kw):
-        """Run a cheap lab call; AWS/lab errors become a notification."""
+        """Run a cheap lab call; AWS/lab errors become a notification. A lab
+        file another process locked or changed (LabFileError) is shown in
+        the header until a command works again; the app never exits on it."""
         try:
-            return fn(*args, **kw)
-        except (AwsError, LabError, ValueError) as exc:
-            self.notify(str(exc), title="refused", severity="error")
+            result = fn(*args, **kw)
+        except LAB_FILE_ERRORS as exc:
+            self.lab_error = f"{type(exc).__name__}: lab file not usable now"
+            self.show_header()
+            self.notify(said(exc), title="lab file", severity="error", timeout=10)
             return None
-
-    # -- actions: view ------------------------------------------------------------------
-
-    def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            self.screen.dismiss(None)
-            return
-        self.push_screen(HelpScreen(bindings.help_markdown(bindings.load_keymap_safe())))
-
-    def action_tab(self, delta: int) -> None:
-        tabs = self.query_one(TabbedContent)
-        i = TABS.index(tabs.active) if tabs.active in TABS else 0
-        tabs.active = TABS[(i + int(delta)) % len(TABS)]
-
-    def action_page(self, delta: int) -> None:
-        """Ordering: the next page of a queue's messages or of a stream's lanes."""
-        src = self.selected_source()
-        if not src:
-            return
-        if src[0] == "queue":
-            self._queue_offset = max(0, self._queue_offset + int(delta) * QUEUE_PAGE)
-        else:
-            step = self.query_one(OrderingPanel).lanes_in_view()
-            total = rm.lane_count(self.lab, src[1])
-            self._lane_offset = min(max(0, total - 1),
-                                    max(0, self._lane_offset + int(delta) * step))
-        self._show_panel("ordering")
-
-    def action_toggle_log_filter(self) -> None:
-        self.log_filter = not self.log_filter
-        what = self.selected_resource_name() if self.log_filter else "all resources"
-        self.notify(f"Why-log shows {what}")
-        self._show_panel("why")
-
-    def action_toggle_why_full(self) -> None:
-        self.why_full = not self.why_full
-        self._show_panel("why")
+        except (AwsError, LabError, ValueError) as exc:
+            self.notify(said(exc), title="refused", severity="error")
+            return None
+        if self.lab_error is not None:
+            self.lab_error = None
+            self.show_header()
+        return result
 
     # -- long work in one worker thread -------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from esmlab import readmodels as rm
 from esmlab.errors import AwsError, LabError
+from esmlab.tui.said import said
 from esmlab.tui.screens import resources as res
 from esmlab.tui.screens.forms import PickScreen
 from esmlab.tui.screens.resources import ConfirmScreen, ResourceForm
@@ -119,28 +120,49 @@ class ResourceActions:
                 self.notify("select a mapping, function, queue or stream in the tree to edit it",
                             severity="warning")
         except (AwsError, LabError) as exc:
-            self.notify(str(exc), title="refused", severity="error")
+            self.notify(said(exc), title="refused", severity="error")
 
     def action_delete_resource(self) -> None:
         if not self._guard():
             return
         sel = self.selected
-        if not sel or sel[0] != "mapping":
-            self.notify("select a mapping to delete it (queues, streams and functions stay)",
-                        severity="warning")
+        kind = sel[0] if sel else None
+        if kind == "mapping":
+            self._confirm_delete(
+                f"Delete mapping {sel[1]}?",
+                "DeleteEventSourceMapping: polling stops; the source's records or messages "
+                "stay. Rewind (ctrl+r) brings it back.",
+                lambda: self.lab.delete_mapping(sel[1]),
+                lambda made: f"mapping {sel[1]}: state {made['State']}; it is gone after the "
+                             "next step")
             return
-        label = sel[1]
+        what = {"queue": ("queue", "delete_queue", "DeleteQueue: the queue and its messages "
+                          "go; a mapping reading it stops finding it."),
+                "function": ("function", "delete_function", "DeleteFunction: the function "
+                             "goes; its mappings stay until deleted.")}.get(kind)
+        delete = getattr(self.lab, what[1], None) if what else None
+        if delete is None:
+            self.notify("select a mapping, queue or function to delete it", severity="warning")
+            return
+        self._confirm_delete(f"Delete {what[0]} {sel[1]}?",
+                             what[2] + " Rewind (ctrl+r) brings it back.",
+                             lambda: delete(sel[1]), lambda _: f"{what[0]} {sel[1]} deleted")
 
+    def _confirm_delete(self, title: str, text: str, run, said) -> None:
         def done(yes):
             if not yes:
                 return
-            made = self._call(self.lab.delete_mapping, label)
-            if made is not None:
-                self.notify(f"mapping {label}: state {made['State']}; it is gone after the "
-                            "next step")
-            self.refresh_view()
-        self.push_screen(ConfirmScreen(
-            f"Delete mapping {label}?",
-            "DeleteEventSourceMapping: polling stops; the source's records or messages stay. "
-            "Rewind (ctrl+r) brings it back."), done)
+            made = self._call(run)
+            if made is not None or not self._exists(self.selected):
+                self.notify(said(made))
+            self.reload_view()
+        self.push_screen(ConfirmScreen(title, text), done)
+
+    def _exists(self, key: tuple) -> bool:
+        model = rm.resources(self.lab)
+        if key[0] == "queue":
+            return any(q["name"] == key[1] for q in model["queues"])
+        if key[0] == "function":
+            return any(f["name"] == key[1] for f in model["functions"])
+        return True
 

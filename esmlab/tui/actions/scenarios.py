@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from esmlab.tui import bindings
 from esmlab.tui.screens.forms import ScenarioScreen, TextScreen
-from esmlab.tui.widgets.narration import checks_text
+from esmlab.tui.widgets.narration import checks_text, step_summary
 
 
 def lesson_lab_path(stem: str) -> Path:
@@ -120,7 +120,7 @@ class ScenarioActions:
     def _say(self, result, total: int) -> None:
         """Narrate one played step (called from the worker thread)."""
         where = f"{result.index}/{total}" if result.index else "setup"
-        line = result.narration or f"{result.kind}: {result.summary}"
+        line = result.narration or step_summary(result)
         line = f"[{where}] {line}"
         if not result.ok:
             line += "  ✗ " + (f"{result.error.message} ({result.error.where})"
@@ -187,7 +187,7 @@ class ScenarioActions:
             if r.narration:
                 t.append(f"[{where}] 💬 {r.narration}\n", style="italic")
             else:
-                t.append(f"[{where}] {r.kind}: {r.summary}\n")
+                t.append(f"[{where}] {step_summary(r)}\n")
             t.append_text(checks_text(r))
         self.push_screen(TextScreen(f"Results: {self.scenario_title}", t))
 

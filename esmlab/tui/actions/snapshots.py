@@ -20,9 +20,10 @@ class SnapshotActions:
             if values and values["name"].strip():
                 name = values["name"].strip()
                 if self._call(self.lab.save_snapshot, name) is None:
-                    self.notify(f"snapshot {name} saved at T+{rm.rel((self.lab.engine.now_ms - self.lab.engine.start_ms))}")
+                    self.notify(f"snapshot {name} saved at T+{rm.rel(elapsed)}")
+        elapsed = self.lab.engine.now_ms - self.lab.engine.start_ms
         self.push_screen(AskScreen("Save a snapshot", [
-            ("name", "name", f"t{(self.lab.engine.now_ms - self.lab.engine.start_ms) // 1000}")], ok="Save"), done)
+            ("name", "name", f"t{elapsed // 1000}")], ok="Save"), done)
 
     def action_open_snapshot(self) -> None:
         if not self._guard():

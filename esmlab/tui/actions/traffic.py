@@ -6,6 +6,7 @@ from __future__ import annotations
 from esmlab import readmodels as rm
 from esmlab.errors import AwsError, LabError
 from esmlab.tui import bindings
+from esmlab.tui.said import said
 from esmlab.tui.screens.forms import AskScreen
 
 BEHAVIOURS = {
@@ -120,7 +121,7 @@ class TrafficActions:
                     deduplicated = len(lab.journal(resource=name, kind="sqs.deduplicated",
                                                    after_id=after_id, limit=count + 1))
         except (AwsError, LabError) as exc:
-            self.notify(str(exc), title="refused", severity="error")
+            self.notify(said(exc), title="refused", severity="error")
         else:
             if deduplicated:
                 self.notify(f"pushed {count} to {kind} {name}: {count - deduplicated} enqueued, "

@@ -38,6 +38,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from esmlab import readmodels as rm
 from esmlab.engine import arns
 from esmlab.errors import AwsError, LabError
+from esmlab.tui.said import said
 
 DEFAULT = ""          # the "AWS default" choice of a Select
 
@@ -120,7 +121,7 @@ class ResourceForm(ModalScreen):
         try:
             line = self.submit(self.values())
         except (AwsError, LabError, ValueError) as exc:
-            self.show_error(str(exc))
+            self.show_error(said(exc))
             return
         self.dismiss(line)
 
@@ -266,8 +267,20 @@ def queue_create_submit(lab, values: dict) -> str:
         lab.create_queue(name, attrs, duplicate_rate=number(rate) if rate else 0.0)
     except AwsError as exc:
         if made:
-            raise AwsError(exc.code, f"{exc.message} (the DLQ {made[0]} was created and stays)",
-                           exc.status, exc.operation) from exc
+            # Leave nothing behind: the DLQ this form made first goes again
+            # (DeleteQueue, when the lab has it); AWS's message stays as AWS says it.
+            delete = getattr(lab, "delete_queue", None)
+            undone = False
+            if delete is not None:
+                try:
+                    delete(made[0])
+                    undone = True
+                except (AwsError, LabError):
+                    pass
+            hint = (f"the DLQ {made[0]} this form created first was deleted again" if undone
+                    else f"the DLQ {made[0]} was created first and stays")
+            raise AwsError(exc.code, exc.message, exc.status, exc.operation,
+                           hint=hint) from exc
         raise
     line = f"queue {name} " + ("exists already with these attributes (CreateQueue returns "
                                "its URL)" if name in existing else "created")
@@ -549,6 +562,21 @@ def pasted_params(lab, text: str, notes: list[str]) -> dict:
     return params
 
 
+def _label_from_source(lab, arn: str) -> str | None:
+    """A new mapping is labelled by its source (the queue, stream or table
+    name; name-2, name-3… when taken), as the tree lists it."""
+    try:
+        base = arns.name_of(arn)
+    except Exception:      # an ARN AWS will refuse: let create_mapping say why
+        return None
+    taken = {m["label"] for m in lab.engine.mappings.all_rows()}
+    label, n = base, 1
+    while label in taken:
+        n += 1
+        label = f"{base}-{n}"
+    return label
+
+
 def mapping_create_submit(lab, values: dict) -> tuple[str, str]:
     """Returns (the notice, the new mapping's label)."""
     label = values.get("label", "").strip() or None
@@ -558,6 +586,8 @@ def mapping_create_submit(lab, values: dict) -> tuple[str, str]:
     else:
         given = [k for k in values if k not in ("label", "json") and values[k].strip()]
         params = mapping_params(values, given)
+    if label is None and params.get("EventSourceArn"):
+        label = _label_from_source(lab, params["EventSourceArn"])
     made = lab.create_mapping(label=label, **params)
     new_label = lab.mapping(made["UUID"])["label"]
     line = (f"mapping {new_label} created ({made['UUID']}), state {made['State']}: "

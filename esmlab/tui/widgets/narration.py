@@ -29,7 +29,7 @@ class NarrationPanel(VerticalScroll):
             t.append("💬 " + said.narration + "\n", style="italic")
         if last is not said:
             where = f"{last.index}/{total}" if last.index else "setup"
-            t.append(f"[{where}] {last.kind}: {last.summary}\n")
+            t.append(f"[{where}] {step_summary(last)}\n")
         t.append_text(checks_text(last))
         self.query_one("#narration", Static).update(t)
         self.scroll_home(animate=False)
@@ -44,3 +44,12 @@ def checks_text(result) -> Text:
     if result.error is not None:
         t.append(f"  ✗ {result.error}\n", style="red")
     return t
+
+
+def step_summary(result) -> str:
+    """"kind: summary", once: an expect step's summary already starts with
+    "expect:" (no "expect: expect:")."""
+    summary = result.summary or ""
+    if summary.startswith(f"{result.kind}:"):
+        return summary
+    return f"{result.kind}: {summary}"

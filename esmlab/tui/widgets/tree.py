@@ -35,9 +35,6 @@ class ResourceTree(Tree):
         from esmlab.readmodels import resources
         return resources(lab)
 
-    def show(self, model: dict) -> None:
-        self.update_model(model)
-
     def update_model(self, model: dict) -> None:
         sig = (tuple((s["name"], tuple(x["shard_id"] for x in s["shards"]))
                      for s in model["streams"]),
