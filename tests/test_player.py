@@ -426,7 +426,15 @@ def test_play_quiet_prints_only_verdicts_and_failures(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "✓ dlq: all 10 expect checks hold (6 steps, T+3m)"
     assert lines[1].startswith("✗ bad: 1 of 10 expect checks failed")
-    assert "expected orders-dlq: total 4" in lines[2] and len(lines) == 3
+    assert "expected orders-dlq: total 4" in lines[2] and len(lines) == 4
+    assert lines[3] == "total: 2 scenario(s), 1 passed, 1 failed"
+
+
+def test_play_quiet_ends_with_a_total_line_of_every_scenario_played(tmp_path, capsys):
+    good = write(tmp_path, "good.yaml", DLQ)
+    assert play_files([good], quiet=True) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "total: 1 scenario(s), 1 passed, 0 failed"
 
 
 def test_an_invalid_file_exits_2_and_nothing_is_played(tmp_path, capsys):
