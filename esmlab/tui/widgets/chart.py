@@ -46,7 +46,7 @@ class LabTime(AxisFormatter):
 
     def get_labels_for_ticks(self, ticks):
         return ["T+" + (rel(t - self.start_ms).replace(".0s", "s") if t > self.start_ms
-                        else "0s") for t in ticks]
+                        else "0s") for t in ticks]   # T+0s, not T+0ms
 
 
 class Duration(AxisFormatter):
