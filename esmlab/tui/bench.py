@@ -274,7 +274,9 @@ def case_lab(case: str) -> tuple[Path, float]:
 def key_to_frame(case: str, presses: int = 10, size: tuple[int, int] = (160, 48)) -> dict:
     """Key press to the next frame on screen, on a copy of a case's lab,
     with the case's mapping selected and its tab in view:
-    {"case", "lab", "key", "tab", "median_ms", "max_ms", "presses", "build_s"}."""
+    {"case", "lab", "key", "tab", "median_ms", "max_ms", "engine_median_ms",
+    "screen_median_ms", "presses", "build_s"}: engine = the lab command the
+    key ran (Lab.step), screen = the rest (read models, render, paint)."""
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     from esmlab.tui.app import EsmlabApp
     path, build_s = case_lab(case)
@@ -285,17 +287,30 @@ def key_to_frame(case: str, presses: int = 10, size: tuple[int, int] = (160, 48)
         for suffix in ("-wal", "-shm"):
             if Path(str(path) + suffix).exists():
                 shutil.copyfile(str(path) + suffix, str(copy) + suffix)
-        times = asyncio.run(_key_to_frame(EsmlabApp, str(copy), mapping, tab, key, presses,
-                                          size))
+        times, engine = asyncio.run(_key_to_frame(EsmlabApp, str(copy), mapping, tab, key,
+                                                  presses, size))
+    screen = [t - e for t, e in zip(times, engine)]
     return {"case": case, "lab": what, "key": key, "tab": tab,
             "median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
+            "engine_median_ms": round(statistics.median(engine), 1),
+            "screen_median_ms": round(statistics.median(screen), 1),
             "presses": presses, "build_s": build_s}
 
 
-async def _key_to_frame(app_class, path, mapping, tab, key, presses, size) -> list[float]:
+async def _key_to_frame(app_class, path, mapping, tab, key, presses, size):
     app = app_class(path)
     times: list[float] = []
+    engine: list[float] = []
     async with app.run_test(size=size) as pilot:
+        step = app.lab.step
+
+        def timed_step(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return step(*a, **kw)
+            finally:
+                engine[-1] += (time.perf_counter() - t0) * 1000
+        app.lab.step = timed_step
         await pilot.pause()
         app.selected = ("mapping", mapping)
         app.query_one("#tabs").active = tab
@@ -303,12 +318,13 @@ async def _key_to_frame(app_class, path, mapping, tab, key, presses, size) -> li
         await pilot.pause()
         for _ in range(presses):
             painted = asyncio.get_running_loop().create_future()
+            engine.append(0.0)
             t = time.perf_counter()
             await pilot.press(key)
             app.call_after_refresh(lambda f=painted: f.done() or f.set_result(
                 time.perf_counter()))
             times.append((await painted - t) * 1000)
-    return times
+    return times, engine
 
 
 def key_to_frame_all(presses: int = 10) -> dict:
