@@ -728,7 +728,12 @@ _LONG_NUMBER = re.compile(r"\b(\d{20,})\b")
 
 
 def short_number(seq: str) -> str:
-    """A long sequence number as its last four digits: …0001."""
+    """A long sequence number as its record counter, four digits at least:
+    …0001 (the lab's numbers carry the counter before their last 16 digits;
+    other long numbers show their last four)."""
+    if len(seq) > 18 and seq[:2] == "49":
+        counter = seq[2:-16].lstrip("0") or "0"
+        return "…" + counter.rjust(4, "0")
     return "…" + seq[-4:]
 
 
@@ -780,3 +785,15 @@ def why_log(lab, resource: str | None = None, limit: int = 200, full: bool = Fal
                      "text": reason if full else shorten_numbers(reason)})
     return {"events": rows, "resource": resource, "full": full,
             "newest_id": events[0]["id"] if events else 0}
+
+
+def newest_story_id(lab) -> str | None:
+    """The id worth an x-ray first: the newest DLQ'd message, else the last
+    invocation."""
+    row = lab.store.conn.execute(
+        "SELECT subject FROM journal WHERE kind='sqs.moved_to_dlq' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row and row[0]:
+        return row[0][:8]
+    row = lab.store.conn.execute("SELECT max(id) FROM invocations").fetchone()
+    return str(row[0]) if row and row[0] else None

@@ -623,7 +623,7 @@ def _normalise(svg: str) -> str:
 
 PANEL_WORDS = {"ordering": "checkpoint", "reprocessing": "batches and attempts",
                "scaling": "scaling profile", "metrics": "EventCount",
-               "dlq": "orders-dlq", "why": "newest first"}
+               "dlq": "orders-dlq", "why": "newest first", "xray": "x-ray"}
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])

@@ -197,3 +197,51 @@ async def test_the_palette_finds_commands_by_what_they_do(lab_path):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert any("snapshot" in t.lower() and "ctrl+s" in t for t in titles)
         assert any("dlq" in t.lower() for t in titles)
+
+
+def _dlq_lab(path):
+    made, _ = open_or_create(path)
+    made.set_behaviour("orders-handler", mode="fail")
+    made.advance(130)
+    return made
+
+
+def test_the_story_of_a_dlqd_message_runs_from_sent_to_moved(tmp_path):
+    from esmlab import story
+    lab = _dlq_lab(tmp_path / "lab.db")
+    try:
+        mid = lab.journal(kind="sqs.moved_to_dlq")[0]["subject"]
+        s = story.story(lab, mid[:8])
+        kinds = [e["kind"] for e in s["events"]]
+        assert s["id"] == mid and kinds[0] == "sqs.sent" and "sqs.moved_to_dlq" in kinds
+        assert [i["status"] for i in s["invocations"]] == ["error"] * 3   # 3 receives
+        first = s["invocations"][0]["id"]
+        assert any(line.startswith("START RequestId") for line in s["logs"][first])
+        assert story.story(lab, "no-such-id") is None
+    finally:
+        lab.close()
+
+
+def test_a_sequence_numbers_tail_names_the_record_not_an_invocation(lab):
+    from esmlab import story
+    _wide(lab, shards=1, factor=1, records=3)
+    put = lab.put_record("s", "k", "one")
+    short = rm.short_number(put["SequenceNumber"])
+    assert short == "…0004"              # the lab's fourth record (counters start at 1)
+    found = story.resolve(lab, short)
+    assert found["kind"] == "record" and found["id"] == put["SequenceNumber"]
+
+
+async def test_the_xray_shows_the_life_of_the_newest_dlqd_message(lab_path):
+    from esmlab.tui.app import EsmlabApp
+    _dlq_lab(lab_path).close()
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one("#tabs").active == "xray"
+        text = [t.plain for t in app.query_one("#xray-view").content.renderables]
+        assert text[0].startswith("message ") and any("sqs.moved_to_dlq" in t for t in text)

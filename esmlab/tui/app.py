@@ -44,6 +44,7 @@ from esmlab.tui.widgets.scaling import ScalingPanel
 from esmlab.tui.widgets.tree import ResourceTree
 from esmlab.tui.widgets.view import View
 from esmlab.tui.widgets.whylog import WhyLog
+from esmlab.tui.widgets.xray import XRayPanel
 
 # (tab id, title, panel class): the order of the tabs
 PANELS = (("ordering", "Ordering", OrderingPanel),
@@ -51,7 +52,8 @@ PANELS = (("ordering", "Ordering", OrderingPanel),
           ("scaling", "Scaling", ScalingPanel),
           ("metrics", "Metrics", MetricsPanel),
           ("dlq", "DLQ & destinations", DeadLetterPanel),
-          ("why", "Why-log", WhyLog))
+          ("why", "Why-log", WhyLog),
+          ("xray", "X-ray", XRayPanel))
 TABS = tuple(p[0] for p in PANELS)
 # a lab file locked or changed by another process, damaged, read-only, disk full
 LAB_FILE_ERRORS = tuple(c for c in (getattr(errors, "LabFileError", None),) if c is not None)
@@ -81,6 +83,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         self.selected: tuple = ()
         self.log_filter = False
         self.why_full = False
+        self.xray: str | None = None
         self._queue_offset = 0
         self._lane_offset = 0
         self._timer = None

@@ -104,6 +104,10 @@ TABLE: tuple[Key, ...] = (
     Key("why_full", "f", "toggle_why_full", "Full text",
         "Why-log: whole sentences and whole sequence numbers / one short line each",
         show=False, group="view"),
+    Key("why", "w", "xray", "X-ray",
+        "X-ray a record: its whole life (sent, received, each invocation and decision, the "
+        "handler's log lines) by message id, sequence number or invocation number",
+        group="view"),
     Key("home_lab", "ctrl+b", "home_lab", "Back to lab",
         "Leave the lesson's lab and go back to the lab esmlab was started on (lab.db)",
         priority=True),

@@ -67,7 +67,7 @@ class ViewActions:
                     resource=self.selected_resource_name(),
                     start_ms=self.lab.engine.start_ms, queue_offset=self._queue_offset,
                     lane_offset=self._lane_offset, lane_limit=panel.lanes_in_view(),
-                    log_filter=self.log_filter, why_full=self.why_full,
+                    log_filter=self.log_filter, why_full=self.why_full, xray=self.xray,
                     keys=self.user_keys)
 
     def action_help(self) -> None:
@@ -102,6 +102,23 @@ class ViewActions:
         what = self.selected_resource_name() if self.log_filter else "all resources"
         self.notify(f"Why-log shows {what}")
         self._show_panel("why")
+
+    def action_xray(self) -> None:
+        """Ask for an id (prefilled with the newest DLQ message, else the last
+        invocation) and show its story in the X-ray panel."""
+        from textual.widgets import TabbedContent
+
+        from esmlab.tui.screens.forms import AskScreen
+
+        def done(values):
+            if values and values["id"].strip():
+                self.xray = values["id"].strip()
+                self.query_one(TabbedContent).active = "xray"
+                self._show_panel("xray")
+        self.push_screen(AskScreen("X-ray: one record's whole life", [
+            ("id", "message id (or its first 8 characters), sequence number (or …0001) or "
+             "invocation number", self.xray or rm.newest_story_id(self.lab) or "")],
+            ok="X-ray"), done)
 
     def action_toggle_why_full(self) -> None:
         self.why_full = not self.why_full

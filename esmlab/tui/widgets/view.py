@@ -21,4 +21,5 @@ class View:
     lane_limit: int = 16
     log_filter: bool = False
     why_full: bool = False
+    xray: str | None = None                # the id the X-ray panel tells the story of
     keys: dict = field(default_factory=dict)
