@@ -58,6 +58,31 @@ def _info(args) -> int:
     return 0
 
 
+def _why(args) -> int:
+    """esmlab why ID: one record's life line (esmlab.story); exit 1 when no
+    record, message or invocation in the lab has that id."""
+    import json
+
+    from esmlab import story
+    from esmlab.lab import Lab
+    from esmlab.readmodels import rel
+
+    lab = Lab.open(Path(_lab_path(args)), readonly=True)
+    try:
+        s = story.story(lab, args.id)
+    finally:
+        lab.close()
+    if s is None:
+        print(f"esmlab why: nothing in {_lab_path(args)} has the id {args.id!r} (a message "
+              "id, a sequence number or an invocation number)", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(s, indent=2, default=str, ensure_ascii=False))
+    else:
+        print("\n".join(story.story_lines(s, rel)))
+    return 0
+
+
 def _ui(args) -> int:
     path = _lab_path(args)
     lab, created = open_or_create(path)
@@ -267,6 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     info = sub.add_parser("info", parents=[lab_option], help="print a summary of a lab file")
     info.add_argument("file", nargs="?", metavar="LAB", help="the lab file (default ./lab.db)")
+    why = sub.add_parser("why", parents=[lab_option],
+                         help="the life of one record: a message id (or its first 8 "
+                              "characters), a sequence number (or …0001) or an invocation number")
+    why.add_argument("id", metavar="ID")
+    why.add_argument("--json", action="store_true", help="one JSON document")
     sub.add_parser("lessons", parents=[lab_option],
                    help="list the lesson library (play one: esmlab play NAME)")
     play = sub.add_parser("play", parents=[lab_option],
@@ -313,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-HANDLERS = {None: _ui, "info": _info, "play": _play, "snapshot": _snapshot,
+HANDLERS = {None: _ui, "info": _info, "why": _why, "play": _play, "snapshot": _snapshot,
             "export": _export, "lessons": _lessons, "copy": _copy, "compare": _compare,
             "import": _import, "conformance": _conformance}
 

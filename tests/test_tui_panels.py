@@ -245,3 +245,39 @@ async def test_the_xray_shows_the_life_of_the_newest_dlqd_message(lab_path):
         assert app.query_one("#tabs").active == "xray"
         text = [t.plain for t in app.query_one("#xray-view").content.renderables]
         assert text[0].startswith("message ") and any("sqs.moved_to_dlq" in t for t in text)
+
+
+def test_esmlab_why_prints_a_dlqd_messages_life_and_fails_on_an_unknown_id(tmp_path, capsys):
+    import json
+
+    from esmlab.cli import main
+    path = tmp_path / "lab.db"
+    lab = _dlq_lab(path)
+    mid = lab.journal(kind="sqs.moved_to_dlq")[0]["subject"]
+    lab.close()
+    assert main(["--lab", str(path), "why", mid[:8]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"message {mid}") and "sqs.moved_to_dlq" in out
+    assert main(["why", mid, "--lab", str(path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["kind"] == "message" and len(doc["invocations"]) == 3
+    assert main(["--lab", str(path), "why", "nothing-like-this"]) == 1
+    assert "has the id" in capsys.readouterr().err
+
+
+def test_the_story_of_a_bisected_record_names_each_half_it_was_in(lab):
+    from esmlab import story
+    lab.create_function("f", Timeout=3)
+    lab.set_behaviour("f", mode="poison", match={"text": "poison"})
+    lab.create_stream("s", ShardCount=1)
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.stream_arn("s"),
+                       StartingPosition="TRIM_HORIZON", BatchSize=4, MaximumRetryAttempts=1,
+                       BisectBatchOnFunctionError=True)
+    lab.step()
+    seqs = [lab.put_record("s", "k", body)["SequenceNumber"]
+            for body in ("a", "b", "poison", "d")]
+    lab.run_until_idle()
+    s = story.story(lab, seqs[2])
+    sizes = [i["size"] for i in s["invocations"]]
+    assert s["kind"] == "record" and sizes[0] == 4 and min(sizes) < 4, sizes
+    assert any(e["kind"] == "batch.bisected" for e in s["events"])
