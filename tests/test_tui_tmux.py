@@ -20,7 +20,7 @@ def _capture(session: str) -> str:
                           text=True).stdout
 
 
-def _wait_for(session: str, needle: str, timeout: float = 15.0) -> str:
+def _wait_for(session: str, needle: str, timeout: float = 30.0) -> str:
     end = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < end:
@@ -108,7 +108,8 @@ def test_the_readme_tour_followed_literally_blocks_both_shards_and_fills_the_dlq
         _wait_for(session, "Advance the virtual clock")
         _keys(session, "1", "2", "0", "Enter")
         _wait_for(session, "☠1")
-        for _ in range(6):
+        for _ in range(8):
+            time.sleep(1)
             if "(DLQ of orders)  1 message" in _capture(session):
                 break
             _keys(session, "]")
