@@ -43,7 +43,7 @@ def test_esmlab_runs_in_a_real_terminal(tmp_path):
         assert "T+" in screen and "2024-01-01" in screen      # the clock
         assert "clicks" in screen and "Queues" in screen       # the tree
         subprocess.run([TMUX, "send-keys", "-t", session, "F2"], check=True)
-        _wait_for(session, "how many")                          # the push form
+        _wait_for(session, "Push records to stream clicks")     # the push form names its target
         # it starts on the target; Tab to the count field, Enter pushes
         subprocess.run([TMUX, "send-keys", "-t", session, "Tab", "Tab", "Tab", "Enter"],
                        check=True)

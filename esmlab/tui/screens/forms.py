@@ -36,23 +36,28 @@ class AskScreen(ModalScreen):
         self.focus_field = focus
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog ask"):
+            # the title and the buttons stay in view; the fields scroll between them
             yield Label(self.form_title, classes="dialog-title", id="ask-title")
-            if self.note:
-                yield Static(self.note, classes="form-note", id="ask-note")
             error = Static("", id="form-error")
             error.display = False
             yield error
-            for f in self.fields:
-                name, label, default = f[0], f[1], f[2]
-                yield Label(label)
-                if len(f) > 3:
-                    yield Select(f[3], value=default, allow_blank=False, id=f"f-{name}")
-                else:
-                    yield Input(value=str(default), id=f"f-{name}")
+            with VerticalScroll(id="ask-fields"):
+                yield from self._fields()
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok_label, variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
+
+    def _fields(self) -> ComposeResult:
+        if self.note:
+            yield Static(self.note, classes="form-note", id="ask-note")
+        for f in self.fields:
+            name, label, default = f[0], f[1], f[2]
+            yield Label(label)
+            if len(f) > 3:
+                yield Select(f[3], value=default, allow_blank=False, id=f"f-{name}")
+            else:
+                yield Input(value=str(default), id=f"f-{name}")
 
     def on_mount(self) -> None:
         if self.focus_field:
