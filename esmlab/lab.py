@@ -224,12 +224,14 @@ class Lab:
         return cls.open(path)
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False) -> "Lab":
+    def open(cls, path: str | Path, *, readonly: bool = False, session: str | None = None) -> "Lab":
         """Open an existing lab. `readonly=True` (info, export, viewers) never
-        takes the write lock and cannot change the file."""
+        takes the write lock and cannot change the file. `session` says who
+        has it open (default: this process's command line), for the message a
+        process it blocks gets."""
         path = Path(path)
         store = Store(path, readonly=readonly, create=False,
-                      session=None if readonly else session_name())
+                      session=None if readonly else session or session_name())
         try:
             initial = store.get_meta("initial")
         except BaseException:
