@@ -97,7 +97,67 @@ def load_scenario(path: str | PathLike) -> Scenario:
     return load_scenario_text(text, name)
 
 
+# Bounds on what a file may ask of the loader (documented in docs/scenarios.md):
+# deeper nesting would exhaust Python's stack in the composer, and anchors and
+# aliases can make a short file expand to billions of values.
+MAX_NESTING = 64
+MAX_VALUES = 1_000_000
+# libyaml's event parser when PyYAML has it: the pure-Python scanner takes
+# quadratic time on thousands of nested brackets before the bound is reached.
+_EVENTS = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+_EVENTS = _EVENTS or yaml.SafeLoader
+
+
+def check_size(text: str, path: str) -> None:
+    """Refuse a file nested deeper than MAX_NESTING or expanding (through
+    &anchors and *aliases) to more than MAX_VALUES values. PyYAML's event
+    parser is not recursive, so this is safe on any input; a syntax error is
+    left for the composer to report with its line."""
+    stack: list[list] = []          # [anchor, values so far] per open map or list
+    sizes: dict[str, int] = {}      # anchor -> values it expands to
+    try:
+        for event in yaml.parse(text, Loader=_EVENTS):
+            line = event.start_mark.line + 1
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append([event.anchor, 1])
+                if len(stack) > MAX_NESTING:
+                    raise ScenarioError(path, line, f"nested more than {MAX_NESTING} levels "
+                                                    f"deep; esmlab reads at most {MAX_NESTING}")
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                anchor, n = stack.pop()
+            elif isinstance(event, yaml.ScalarEvent):
+                anchor, n = event.anchor, 1
+            elif isinstance(event, yaml.AliasEvent):
+                anchor, n = None, sizes.get(event.anchor, 1)
+            else:
+                continue
+            if anchor:
+                sizes[anchor] = n
+            if stack:
+                stack[-1][1] += n
+                n = stack[-1][1]
+            if n > MAX_VALUES:
+                raise ScenarioError(path, line, f"the file expands to more than {MAX_VALUES:,} "
+                                                "values (through its &anchors and *aliases); "
+                                                f"esmlab reads at most {MAX_VALUES:,}")
+    except yaml.YAMLError as error:   # a syntax error: the composer words it better,
+        if "nesting depth" in str(error):   # but libyaml stops at 1,000 levels itself
+            mark = getattr(error, "problem_mark", None)
+            raise ScenarioError(path, mark.line + 1 if mark else 1,
+                                f"nested more than {MAX_NESTING} levels deep; esmlab reads at "
+                                f"most {MAX_NESTING}") from None
+
+
 def load_scenario_text(text: str, path: str = "<text>") -> Scenario:
+    check_size(text, path)
+    try:
+        return _load(text, path)
+    except RecursionError:  # a safety net: check_size bounds the nesting first
+        raise ScenarioError(path, 1, "nested too deep for esmlab to read") from None
+
+
+def _load(text: str, path: str) -> Scenario:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as error:
@@ -303,6 +363,8 @@ class _Validator:
             json.loads(text)
         except ValueError as error:
             self.fail(node, f"{_label(where)}: not valid JSON: {error}")
+        except RecursionError:
+            self.fail(node, f"{_label(where)}: JSON nested too deep to read")
         return text
 
     def _anything(self, spec: S.Anything, node: Node, where: str) -> Any:
@@ -370,6 +432,10 @@ class _Validator:
 
     def json_map(self, spec: S.Map, node: ScalarNode, where: str) -> dict:
         """A map written as a JSON string (as AWS returns RedrivePolicy)."""
+        try:
+            check_size(node.value, self.file)
+        except ScenarioError as error:
+            self.fail(node, f"{_label(where)}: {error.message}")
         try:
             inner = yaml.compose(node.value, Loader=_Loader)  # JSON is YAML
         except yaml.YAMLError:

@@ -190,6 +190,10 @@ INT = Int()
 BOOL = Bool()
 COUNT = Int(min=1)
 NATURAL = Int(min=0)
+# What one step may repeat (`count` of put_record/send_message, `step: N`): a
+# documented bound, so ten million does not run for hours (docs/scenarios.md).
+MAX_REPEAT = 100_000
+REPEAT = Int(min=1, max=MAX_REPEAT)
 OUTCOME = Enum(("success", "error", "timeout", "throttled", "partial"))
 
 FUNCTION = Ref(("function",), resolve=function_name_of)
@@ -524,11 +528,11 @@ MESSAGE_OPTIONS = {
 STEPS: dict[str, Key] = {
     "say": req(STR),
     "advance": req(Duration()),
-    "step": opt(COUNT, 1),
+    "step": opt(REPEAT, 1),
     "run_until_idle": opt(Duration(), ms("1h")),
     "put_record": req(Map({
         "StreamName": req(STREAM), "PartitionKey": req(STR), "Data": req(STR),
-        "ExplicitHashKey": opt(Text()), "count": opt(COUNT),
+        "ExplicitHashKey": opt(Text()), "count": opt(REPEAT),
         # lab key: Data padded with "." to this many KiB (large records)
         "pad_to_kib": opt(COUNT),
     }, what="a map")),
@@ -540,7 +544,7 @@ STEPS: dict[str, Key] = {
     }, what="a map")),
     "send_message": req(Map({
         "QueueName": req(QUEUE), "MessageBody": req(STR), **MESSAGE_OPTIONS,
-        "count": opt(COUNT),
+        "count": opt(REPEAT),
     }, what="a map")),
     "send_message_batch": req(Map({
         "QueueName": req(QUEUE),

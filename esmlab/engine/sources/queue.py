@@ -702,13 +702,20 @@ class Queues:
         return picked, moved
 
     def _duplicate(self, info: QueueInfo, picked: list, now: int) -> bool:
-        """At-least-once delivery: sometimes SQS keeps another copy visible."""
+        """At-least-once delivery: sometimes SQS keeps another copy visible.
+
+        Lab bound: only a message's first receive may leave a copy, and the
+        copy (it carries that first receive time) never does, so a message is
+        delivered at most twice more than its failures make it; duplicate_rate
+        1 is "every message twice", not a copy of a copy of a copy. The chance
+        is drawn for every message received, copy or not, so the generator's
+        sequence does not depend on which rows are copies."""
         chance = self.engine.rng.chance
         copies = []
         for r in picked:
-            if chance(info.duplicate_rate):
+            if chance(info.duplicate_rate) and r[_FIRST] is None:
                 copies.append((info.name, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT],
-                               r[_ENQ], now, r[_RC], r[_FIRST], r[_GROUP], None, None, None))
+                               r[_ENQ], now, r[_RC], now, r[_GROUP], None, None, None))
         if not copies:
             return False
         self.conn.executemany(_INSERT, copies)
