@@ -84,8 +84,17 @@ def _why(args) -> int:
 
 
 def _ui(args) -> int:
+    from esmlab.errors import LabBusy, LabReadOnly
+    from esmlab.lab import Lab
+
     path = _lab_path(args)
-    lab, created = open_or_create(path)
+    try:
+        lab, created = open_or_create(path)
+    except (LabReadOnly, LabBusy) as exc:
+        # The screen still opens, read-only: each change it is asked for gets
+        # a sentence on screen instead of the lab exiting.
+        print(f"esmlab: {exc}; showing it read-only", file=sys.stderr)
+        return _screen(path, Lab.open(path, readonly=True))
     try:
         from esmlab.tui.app import run_app
     except ImportError:
@@ -95,6 +104,18 @@ def _ui(args) -> int:
         return 0
     lab.close()
     return run_app(path, created=created)
+
+
+def _screen(path: str, lab) -> int:
+    try:
+        from esmlab.tui.app import EsmlabApp
+    except ImportError:
+        from esmlab.summary import print_summary
+        print_summary(lab)
+        lab.close()
+        return 0
+    EsmlabApp(path, lab=lab).run()
+    return 0
 
 
 def _play(args) -> int:

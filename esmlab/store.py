@@ -557,8 +557,7 @@ def newer_message(path: str, version: int) -> str:
 
 def readonly_message(path: str, opened_readonly: bool = False) -> str:
     if opened_readonly:
-        return (f"{path} is open read-only here (esmlab info and export only read); "
-                "nothing was changed")
+        return f"{path} is open read-only here, so nothing was changed"
     return (f"{path} is read-only: esmlab can show it (esmlab info, esmlab export) but not change "
             "it; make the file and its folder writable, or copy it (esmlab copy)")
 

@@ -179,3 +179,28 @@ def test_an_unforeseen_error_is_a_sentence_unless_debugging(folder, capsys, monk
     monkeypatch.setenv("ESMLAB_DEBUG", "1")
     with pytest.raises(KeyError):
         main(["info"])
+
+
+def test_the_screen_opens_a_read_only_lab_read_only_instead_of_exiting(folder, capsys,
+                                                                      monkeypatch):
+    import esmlab.store as store_mod
+    import esmlab.tui.app as app_mod
+    shown = []
+
+    class Screen:
+        def __init__(self, path, lab=None, **kw):
+            shown.append((path, lab))
+
+        def run(self):
+            with pytest.raises(Exception) as err:   # every change gets a sentence
+                shown[0][1].send_message("q", "x")
+            shown.append(str(err.value))
+
+    monkeypatch.setattr(store_mod, "_writable", lambda path: False)
+    monkeypatch.setattr(app_mod, "EsmlabApp", Screen)
+    code, _, err = run(["--lab", "lab.db"], capsys)
+    assert code == 0 and shown[0][1].store.readonly
+    assert err.strip() == ("esmlab: lab.db is read-only: esmlab can show it (esmlab info, esmlab "
+                           "export) but not change it; make the file and its folder writable, or "
+                           "copy it (esmlab copy); showing it read-only")
+    assert shown[1] == "lab.db is open read-only here, so nothing was changed"

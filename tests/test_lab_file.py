@@ -157,8 +157,7 @@ def test_a_lab_opened_read_only_refuses_commands_and_never_writes(good):
     lab = Lab.open(good, readonly=True)
     with pytest.raises(LabReadOnly) as err:
         lab.send_message("q", "x")
-    assert str(err.value) == (f"{good} is open read-only here (esmlab info and export only "
-                              "read); nothing was changed")
+    assert str(err.value) == f"{good} is open read-only here, so nothing was changed"
     assert lab.engine.queues.counts("q")["total"] == 0
     lab.close()
     assert digest(good) == before
