@@ -434,6 +434,8 @@ def session_name() -> str:
     prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
     if prog in ("__main__.py", "cli.py"):
         prog = "esmlab"
+    elif prog == "-c" or prog.endswith(".py"):
+        prog = f"python {prog}"
     return " ".join([prog, *args])[:200]
 
 
