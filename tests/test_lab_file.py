@@ -250,9 +250,6 @@ def test_a_round_one_lab_opens_and_goes_on(tmp_path):
     lab.close()
 
 
-@pytest.mark.xfail(reason="since 0c586c0 the stream poller draws each batch's request id from "
-                          "the lab's generator, so a round-1 command log replays with other "
-                          "message ids after the first stream invocation (reported on the board)")
 def test_a_round_one_lab_replays_identically(tmp_path):
     lab = Lab.open(round_one_lab(tmp_path))
     before = lab.journal_signature()
