@@ -4,6 +4,7 @@ and the lab is the one a single process would have made."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -46,7 +47,7 @@ def test_the_screen_left_open_acts_on_what_another_process_did(tmp_path):
     path = tmp_path / "shared" / "lab.db"
     path.parent.mkdir()
     open_or_create(path)[0].close()                   # the starter lab, as a first run makes it
-    session = f"esmlab-two-{tmp_path.name}"[:50]
+    session = f"esmlab-two-{os.getpid()}-{tmp_path.name}"[:60]  # unique across concurrent runs
     esmlab = Path(sys.executable).with_name("esmlab")
     cmd = (f"cd {path.parent} && TERM=xterm-256color ESMLAB_KEYMAP={tmp_path}/none.json "
            f"{esmlab if esmlab.exists() else sys.executable + ' -m esmlab'}")
