@@ -296,9 +296,11 @@ class Lab:
                 at = self.engine.now_ms
                 self._truncate_future()
                 result = COMMANDS[name](self.engine, args)
+                # The clock when the command ended is what it did to time; a
+                # rewind cuts the command exactly where that passes its target.
                 self.store.conn.execute(
-                    "INSERT INTO commands (at_ms, name, args) VALUES (?, ?, ?)",
-                    (at, name, json.dumps(args, sort_keys=True)))
+                    "INSERT INTO commands (at_ms, name, args, end_ms) VALUES (?, ?, ?, ?)",
+                    (at, name, json.dumps(args, sort_keys=True), self.engine.now_ms))
                 self.engine.flush()
         except BaseException:
             self.engine.load()  # the in-memory clock and generator follow the rollback
@@ -306,23 +308,39 @@ class Lab:
         return result
 
     def _truncate_future(self) -> None:
-        """After a rewind, the old future is dropped only when the user acts anew."""
+        """After a rewind, the old future is dropped only when the user acts
+        anew, and with it what the user's handlers returned in it."""
         head = self.store.get_meta("rewind_head")
         if head is None:
             return
-        self.store.conn.execute("DELETE FROM commands")
-        self.store.conn.executemany(
-            "INSERT INTO commands (seq, at_ms, name, args) VALUES (?, ?, ?, ?)",
-            [(i + 1, c["at_ms"], c["name"], json.dumps(c["args"], sort_keys=True))
-             for i, c in enumerate(json.loads(head))])
+        self._write_commands(json.loads(head))
         self.store.conn.execute("DELETE FROM meta WHERE key='rewind_head'")
+        self._drop_future_results()
+
+    def _write_commands(self, commands: list[dict]) -> None:
+        conn = self.store.conn
+        conn.execute("DELETE FROM commands")
+        conn.executemany(
+            "INSERT INTO commands (seq, at_ms, name, args, end_ms) VALUES (?, ?, ?, ?, ?)",
+            [(i + 1, c["at_ms"], c["name"], json.dumps(c["args"], sort_keys=True),
+              c.get("end_ms")) for i, c in enumerate(commands)])
+
+    def _drop_future_results(self) -> None:
+        """Forget handler results of invocations the lab's state no longer
+        holds (they belong to a future that was dropped)."""
+        self.store.conn.execute(
+            "DELETE FROM handler_results WHERE ordinal > "
+            "(SELECT coalesce(max(id), 0) FROM invocations)")
 
     def commands(self) -> list[dict]:
+        """The command log: at_ms (the clock when issued), name, args and
+        end_ms (the clock when it ended)."""
         head = self.store.get_meta("rewind_head")
         if head is not None:
-            return json.loads(head)
-        return [{"at_ms": at, "name": n, "args": json.loads(a)} for at, n, a in
-                self.store.conn.execute("SELECT at_ms, name, args FROM commands ORDER BY seq")]
+            return _with_ends(json.loads(head))
+        return _with_ends([
+            {"at_ms": at, "name": n, "args": json.loads(a), "end_ms": end} for at, n, a, end in
+            self.store.conn.execute("SELECT at_ms, name, args, end_ms FROM commands ORDER BY seq")])
 
     # the clock
     def step(self, count: int = 1, budget: int | None = STEP_BUDGET) -> int:
@@ -493,7 +511,11 @@ class Lab:
 
     def save_snapshot(self, name: str) -> None:
         with self.store.transaction():
-            results = list(self.store.conn.execute("SELECT ordinal, result FROM handler_results"))
+            # Only the results of the lab's own past (not of a future a
+            # pending rewind has set aside).
+            results = list(self.store.conn.execute(
+                "SELECT ordinal, result, digest FROM handler_results WHERE ordinal <= "
+                "(SELECT coalesce(max(id), 0) FROM invocations)"))
             self.store.conn.execute(
                 "INSERT OR REPLACE INTO snapshots (name, saved_at_ms, meta, commands, "
                 "handler_results) VALUES (?, ?, ?, ?, ?)",
@@ -521,16 +543,17 @@ class Lab:
         try:
             with self.store.transaction():
                 conn = self.store.conn
-                conn.execute("DELETE FROM commands")
                 conn.execute("DELETE FROM meta WHERE key='rewind_head'")
                 conn.execute("DELETE FROM handler_results")
-                conn.executemany("INSERT INTO handler_results VALUES (?, ?)", results)
+                # A snapshot saved before lab schema 3 has (ordinal, result) rows.
+                conn.executemany(
+                    "INSERT INTO handler_results (ordinal, result, digest) VALUES (?, ?, ?)",
+                    [(r[0], r[1], r[2] if len(r) > 2 else None) for r in results])
+                commands = _with_ends(commands)
                 self._reset(initial)
                 self._replay(commands)
-                conn.executemany(
-                    "INSERT INTO commands (at_ms, name, args) VALUES (?, ?, ?)",
-                    [(c["at_ms"], c["name"], json.dumps(c["args"], sort_keys=True))
-                     for c in commands])
+                self._drop_future_results()
+                self._write_commands(commands)
                 self.engine.log("lab.restored", "lab", f"snapshot {name} restored")
                 self.engine.flush()
         except BaseException:
@@ -647,3 +670,13 @@ def _about(exc: LabFileError, built: str, path: Path) -> LabFileError:
         return LabDiskFull(f"the disk holding {path} is full: the new lab was not made and "
                            "nothing was left behind; free some space and try again")
     return type(exc)(str(exc).replace(built, str(path)))
+
+
+def _with_ends(commands: list[dict]) -> list[dict]:
+    """Fill in end_ms where a command does not record it (before lab schema 3): the
+    clock moves only inside commands, so a command ended where the next one
+    began. The last one's end stays unknown (None)."""
+    for c, nxt in zip(commands, commands[1:] + [None]):
+        if c.get("end_ms") is None:
+            c["end_ms"] = nxt["at_ms"] if nxt is not None else None
+    return commands

@@ -29,16 +29,17 @@ import sqlite_utils
 
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # All engine state lives in these tables, so the journal and metrics are
 # ordinary tables anyone can query with sqlite3.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS commands (
-    seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL);
+    seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL,
+    end_ms INTEGER);
 CREATE TABLE IF NOT EXISTS handler_results (
-    ordinal INTEGER PRIMARY KEY, result TEXT NOT NULL);
+    ordinal INTEGER PRIMARY KEY, result TEXT NOT NULL, digest TEXT);
 CREATE TABLE IF NOT EXISTS snapshots (
     name TEXT PRIMARY KEY, saved_at_ms INTEGER NOT NULL, meta TEXT NOT NULL,
     commands TEXT NOT NULL, handler_results TEXT NOT NULL);
@@ -173,6 +174,10 @@ STATE_TABLES = (
 # and an entry here.
 MIGRATIONS: dict[int, str] = {
     2: SCHEMA[SCHEMA.index("-- Version 2."):],
+    # 3: a command records the clock when it ended (so a rewind cuts a clock
+    # command exactly); a handler result records the digest of its call.
+    3: "ALTER TABLE commands ADD COLUMN end_ms INTEGER; "
+       "ALTER TABLE handler_results ADD COLUMN digest TEXT",
 }
 
 BUSY_TIMEOUT_MS = 5000

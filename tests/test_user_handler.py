@@ -472,6 +472,8 @@ def test_a_version_1_lab_gains_request_ids_and_logs_when_opened(tmp_path):
     conn = sqlite3.connect(path)  # make it a lab written by the round-1 esmlab
     conn.executescript("ALTER TABLE invocations DROP COLUMN request_id; "
                        "DROP TABLE invocation_logs; "
+                       "ALTER TABLE commands DROP COLUMN end_ms; "
+                       "ALTER TABLE handler_results DROP COLUMN digest; "
                        "UPDATE meta SET value='1' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)

@@ -10,6 +10,7 @@ recorded as throttled invocations and counted in `Throttles`, not in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -308,18 +309,24 @@ class Functions:
                       request_id: str) -> Outcome:
         # Replays reuse what the handler returned the first time, logs
         # included (the handler may read the clock or call out; the lab must
-        # replay identically).
-        row = self.conn.execute("SELECT result FROM handler_results WHERE ordinal=?",
+        # replay identically). A stored result answers only the same call:
+        # after a rewind the same invocation number can go to a different
+        # batch, so the key is the number plus a digest of what the handler
+        # was given. (A result stored before lab schema 3 has no digest: it
+        # cannot say which call it answered, so the handler is called again.)
+        digest = call_digest(spec, config, event_json, request_id)
+        row = self.conn.execute("SELECT result, digest FROM handler_results WHERE ordinal=?",
                                 (inv_id,)).fetchone()
-        if row:
+        if row and row[1] == digest:
             return Outcome(**json.loads(row[0]))
         from esmlab.engine.runtime import log_stream_name
         outcome = run_user_handler(spec, config, event_json, request_id=request_id,
                                    now_ms=self.engine.now_ms,
                                    stream=log_stream_name(self.engine.seed, config["FunctionName"],
                                                           self.engine.start_ms))
-        self.conn.execute("INSERT OR REPLACE INTO handler_results (ordinal, result) VALUES (?, ?)",
-                          (inv_id, json.dumps(outcome.__dict__)))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO handler_results (ordinal, result, digest) VALUES (?, ?, ?)",
+            (inv_id, json.dumps(outcome.__dict__), digest))
         return outcome
 
     def _done(self, key: str, inv_id: int) -> None:
@@ -498,6 +505,15 @@ def decide(b: dict, items: list[Item], count: int, rng, event: dict) -> Outcome:
 
 
 # -- the user's own handler ----------------------------------------------------
+
+def call_digest(spec: str, config: dict, event_json: str, request_id: str | None) -> str:
+    """What identifies one call of a user's handler: the function, the
+    handler, what its context shows (Timeout, memory, request id), and the
+    event."""
+    what = json.dumps([config["FunctionName"], spec, config["Timeout"], config.get("MemorySize"),
+                       request_id], separators=(",", ":"))
+    return hashlib.sha256(f"{what}\n{event_json}".encode()).hexdigest()
+
 
 def run_user_handler(spec: str, config: dict, event_json: str, *, request_id: str,
                      now_ms: int, stream: str) -> Outcome:
