@@ -300,7 +300,7 @@ class Lab:
                 # rewind cuts the command exactly where that passes its target.
                 self.store.conn.execute(
                     "INSERT INTO commands (at_ms, name, args, end_ms) VALUES (?, ?, ?, ?)",
-                    (at, name, json.dumps(args, sort_keys=True), self.engine.now_ms))
+                    (at, name, json.dumps(args), self.engine.now_ms))
                 self.engine.flush()
         except BaseException:
             self.engine.load()  # the in-memory clock and generator follow the rollback
@@ -322,7 +322,7 @@ class Lab:
         conn.execute("DELETE FROM commands")
         conn.executemany(
             "INSERT INTO commands (seq, at_ms, name, args, end_ms) VALUES (?, ?, ?, ?, ?)",
-            [(i + 1, c["at_ms"], c["name"], json.dumps(c["args"], sort_keys=True),
+            [(i + 1, c["at_ms"], c["name"], json.dumps(c["args"]),
               c.get("end_ms")) for i, c in enumerate(commands)])
 
     def _drop_future_results(self) -> None:
@@ -454,27 +454,31 @@ class Lab:
         self.engine.load()
 
     def _replay(self, commands: list[dict], stop_ms: int | None = None) -> list[dict]:
-        """Apply commands to the freshly reset engine; with `stop_ms`, stop
-        at that virtual time. Returns the commands that were (fully or
-        partly) applied, as they now stand."""
+        """Apply commands to the freshly reset engine. With `stop_ms`, build
+        the lab only up to that time: the commands issued at or before it,
+        and a clock command that ran past it cut there (everything due up to
+        `stop_ms` fires and the clock stops at it). Whether a command ran
+        past is what it recorded (its end_ms), not a guess from its args, so
+        the cut does not depend on how a clock command decides how far to go.
+        Returns the commands as applied (a cut one as `advance_to stop_ms`)."""
         applied = []
         for c in commands:
             if stop_ms is not None and c["at_ms"] > stop_ms:
                 break
-            args = dict(c["args"])
-            if stop_ms is not None and "until_ms" in args and args["until_ms"] > stop_ms:
-                args["until_ms"] = stop_ms
-                applied.append({**c, "args": args})
-                COMMANDS[c["name"]](self.engine, args)
+            if stop_ms is not None and _ended_after(c, stop_ms):
+                applied.append(self._advance_to(stop_ms))
                 break
-            if stop_ms is not None and c["name"] == "step":
-                # A step command is cut where its instants pass stop_ms.
-                nxt = self.engine.agenda.next_due()
-                if nxt is not None and nxt > stop_ms:
-                    break
-            COMMANDS[c["name"]](self.engine, args)
+            COMMANDS[c["name"]](self.engine, dict(c["args"]))
             applied.append(c)
         return applied
+
+    def _advance_to(self, until_ms: int) -> dict:
+        """Run the clock to `until_ms` (firing everything due by then) and
+        return the command that does it, as the log records it."""
+        at = self.engine.now_ms
+        self.engine.agenda.run_until(until_ms)
+        return {"at_ms": at, "name": "advance_to", "args": {"until_ms": until_ms},
+                "end_ms": self.engine.now_ms}
 
     def rebuild(self) -> None:
         """Replay the whole command log from the initial state (a check that
@@ -486,18 +490,19 @@ class Lab:
             self.engine.flush()
 
     def rewind(self, to_ms: int) -> None:
-        """Return the lab to exactly its state at virtual time `to_ms` by
-        replaying its commands. The later commands are kept (and dropped
+        """Return the lab to the lab built only up to virtual time `to_ms`
+        (docs/architecture.md, "Snapshots, rewind, export"): the commands
+        issued at or before it, clock commands cut at it, and everything
+        due at or before it fired. The later commands are kept (and dropped
         only when the user issues a new command)."""
         commands = self.commands()
         try:
             with self.store.transaction():
                 self._reset(self.initial)
                 applied = self._replay(commands, stop_ms=to_ms)
-                if self.engine.now_ms < to_ms:
-                    self.engine.agenda.run_until(to_ms)
-                    applied.append({"at_ms": to_ms, "name": "advance_to",
-                                    "args": {"until_ms": to_ms}})
+                due = self.engine.agenda.next_due()
+                if self.engine.now_ms < to_ms or (due is not None and due <= to_ms):
+                    applied.append(self._advance_to(to_ms))
                 self.store.set_meta("rewind_head", json.dumps(applied))
                 from esmlab.engine.payloads import iso
                 since = (to_ms - self.engine.start_ms) / 1000
@@ -670,6 +675,19 @@ def _about(exc: LabFileError, built: str, path: Path) -> LabFileError:
         return LabDiskFull(f"the disk holding {path} is full: the new lab was not made and "
                            "nothing was left behind; free some space and try again")
     return type(exc)(str(exc).replace(built, str(path)))
+
+
+CLOCK_COMMANDS = ("advance_to", "step", "run_until_idle")
+
+
+def _ended_after(command: dict, t: int) -> bool:
+    """Did this command leave the clock past `t`? A command without a
+    recorded end is the last of a log from before lab schema 3: cutting it
+    at `t` is exact then, since nothing was issued after it."""
+    end = command.get("end_ms")
+    if end is None:
+        return command["name"] in CLOCK_COMMANDS
+    return end > t
 
 
 def _with_ends(commands: list[dict]) -> list[dict]:

@@ -140,3 +140,41 @@ def test_killing_the_process_mid_run_leaves_a_consistent_lab(tmp_path):
     lab.rebuild()  # the last committed step, replayed from its commands, is the stored state
     assert lab.journal_signature() == stored
     assert lab.now_ms == now
+
+
+# Like madsim's determinism self-check: every lesson is played twice, in two
+# processes whose Python hash seeds differ (so no set or dict order that
+# depends on them can slip into a lab), and the journals must hash the same.
+PLAY_ALL = textwrap.dedent("""
+    import hashlib, json, sys, tempfile
+    from pathlib import Path
+    from esmlab.scenario.loader import load_scenario
+    from esmlab.scenario.player import Player
+    out = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for path in sorted(Path(sys.argv[1]).glob("*.yaml")):
+            player = Player.new(load_scenario(path), Path(folder) / (path.stem + ".db"))
+            result = player.run()
+            lab = player.lab
+            digest = hashlib.sha256(repr(lab.journal_signature()).encode())
+            digest.update(repr([(i["id"], i["status"], i["response"]) for i in lab.invocations()]).encode())
+            out[path.name] = [digest.hexdigest(), result.error is None, len(lab.journal_signature())]
+            lab.close()
+    print(json.dumps(out))
+""")
+
+
+def test_every_lesson_played_twice_gives_the_same_journal_hash():
+    import json
+    from pathlib import Path
+    lessons = Path(__file__).resolve().parent.parent / "scenarios"
+    runs = [subprocess.Popen([sys.executable, "-c", PLAY_ALL, str(lessons)],
+                             stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONHASHSEED": str(hash_seed)})
+            for hash_seed in (1, 2)]
+    first, second = (json.loads(run.communicate()[0]) for run in runs)
+    assert all(run.returncode == 0 for run in runs)
+    assert len(first) == len(list(lessons.glob("*.yaml"))) >= 30
+    assert all(played and events for _, played, events in first.values())
+    assert {name: h for name, (h, _, _) in first.items()} == \
+        {name: h for name, (h, _, _) in second.items()}

@@ -268,41 +268,19 @@ _Dumper.add_representer(
         "tag:yaml.org,2002:map", data.items(), flow_style=False))
 
 
-def _ordered(spec: Any, value: Any) -> Any:
-    """`value` with its keys in the order the schema declares them (the
-    command log stores them sorted), recursively for nested maps and lists."""
-    if isinstance(spec, S.Key):
-        spec = spec.spec
-    if isinstance(spec, S.ListOf) and isinstance(value, list):
-        return [_ordered(spec.item, item) for item in value]
-    if isinstance(spec, S.Map) and isinstance(value, dict):
-        known = [k for k in spec.keys if k in value]
-        if spec is S.MAPPING_RESOURCE and "id" in known:  # the mapping's name first
-            known.insert(0, known.pop(known.index("id")))
-        rest = [k for k in value if k not in spec.keys]
-        return {k: _ordered(spec.keys[k].spec if k in spec.keys else None, value[k])
-                for k in known + rest}
-    return value
-
-
-def _step_spec(kind: str) -> Any:
-    spec = S.STEPS[kind].spec
-    if kind == "behaviour":  # the function first, then the behaviour's keys
-        return S.Map({"function": S.req(S.FUNCTION), **S.BEHAVIOUR_KEYS})
-    return spec
-
-
 def export_scenario(lab, name: str) -> str:
     """The lab's command log as scenario YAML that replays to the same journal."""
     exporter = _Exporter(lab)
     exporter.run()
     doc = exporter.document(name)
+    # Keys stay in the order the commands were given (the log keeps it): the
+    # order of a behaviour's match, of message attributes or of an item's
+    # attributes shows in the journal and the events, so the file must not
+    # reorder them. Entries already put their name (id, function) first.
     resources = doc.get("resources") or {}
     for kind, entries in resources.items():
-        spec = S.RESOURCES.keys[kind].spec.item
-        resources[kind] = [_Block(_ordered(spec, entry)) for entry in entries]
-    doc["steps"] = [_Block({kind: _ordered(_step_spec(kind), value)
-                            for kind, value in step.items()}) for step in doc["steps"]]
+        resources[kind] = [_Block(entry) for entry in entries]
+    doc["steps"] = [_Block(step) for step in doc["steps"]]
     header = (f"# Exported by `esmlab export scenario` from the lab {lab.initial.get('name')}\n"
               f"# ({len(exporter.commands)} commands). Play it with: esmlab play FILE\n")
     return header + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
