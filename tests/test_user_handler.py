@@ -482,3 +482,23 @@ def test_a_version_1_lab_gains_request_ids_and_logs_when_opened(tmp_path):
     assert inv["request_id"] and lab.invocation_logs(inv["id"])[0]["message"].startswith("START")
     assert lab.journal_signature() == journal
     lab.close()
+
+
+def test_a_module_with_a_syntax_error_is_runtime_user_code_syntax_error(lab, tmp_path,
+                                                                       monkeypatch):
+    (tmp_path / "broken_syntax.py").write_text("def handler(event, context)\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    lab.create_function("f", behaviour={"mode": "handler", "handler": "broken_syntax:handler"})
+    lab.create_queue("q", {"VisibilityTimeout": "30"})
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.queue_arn("q"))
+    lab.send_message("q", "x")
+    lab.advance(2)
+    error = lab.invocations(mapping="m")[0]["error"]
+    assert error["errorType"] == "Runtime.UserCodeSyntaxError"
+    assert error["errorMessage"].startswith("Syntax error in module 'broken_syntax': ")
+
+
+def test_an_environment_value_that_is_not_a_string_is_refused(lab):
+    from esmlab.errors import AwsError
+    with pytest.raises(AwsError, match="Environment Variables must map names to strings"):
+        lab.create_function("f", Environment={"Variables": {"PORT": 8080}})

@@ -1,0 +1,1 @@
+"""Example handlers the lessons use (`handler: esmlab.examples.handlers:NAME`)."""
