@@ -502,3 +502,23 @@ def test_an_environment_value_that_is_not_a_string_is_refused(lab):
     from esmlab.errors import AwsError
     with pytest.raises(AwsError, match="Environment Variables must map names to strings"):
         lab.create_function("f", Environment={"Variables": {"PORT": 8080}})
+
+
+def test_a_handler_printing_without_end_keeps_one_mib_of_log(lab, tmp_path, monkeypatch):
+    (tmp_path / "loud.py").write_text(
+        "def handler(event, context):\n"
+        "    for n in range(40_000):\n"
+        "        print('x' * 60)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    lab.create_function("f", behaviour={"mode": "handler", "handler": "loud:handler"})
+    lab.create_queue("q", {"VisibilityTimeout": "30"})
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.queue_arn("q"))
+    lab.send_message("q", "x")
+    lab.advance(2)
+    inv = lab.invocations(mapping="m")[0]
+    assert inv["status"] == "success"
+    messages = _messages(lab, inv)
+    assert messages[-3].startswith("[esmlab] ") and "more bytes of output were not kept" in (
+        messages[-3])
+    stored = lab.store.conn.execute("SELECT length(events) FROM invocation_logs").fetchone()[0]
+    assert stored < 1.2 * (1 << 20)

@@ -39,6 +39,9 @@ WALL_LIMIT_S = 5.0
 # Lambda gives the init phase (importing the handler) 10 seconds of its own.
 INIT_LIMIT_S = 10.0
 MAX_WORKERS = 16
+# What one invocation may leave in the lab file; the rest is dropped (and
+# the log says so), so a handler printing in a loop cannot fill the disk.
+LOG_LIMIT_BYTES = 1 << 20
 NO_ANSWER, DIED = "no answer", "died"
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 
@@ -100,6 +103,7 @@ class Worker:
         self.key = key
         self.init_logs: list[str] = []
         self.init_error: dict | None = None
+        self.init_timed_out = False
         fd, log_path = tempfile.mkstemp(prefix="esmlab-handler-", suffix=".log")
         os.close(fd)
         # O_APPEND: the worker's stdout and stderr share it and the lab
@@ -117,6 +121,7 @@ class Worker:
         self.conn.send(json.dumps({"handler": handler, "path": path,
                                          "now_ms": now_ms}).encode())
         reply = self._answer(INIT_LIMIT_S)
+        self.init_timed_out = reply == NO_ANSWER
         if not isinstance(reply, dict) or "init_error" in reply:
             self.init_error = reply.get("init_error") if isinstance(reply, dict) else None
             self.stop()
@@ -142,9 +147,13 @@ class Worker:
 
     def read_logs(self) -> list[str]:
         size = os.fstat(self.log_fd).st_size
-        data = os.pread(self.log_fd, size, 0) if size else b""
+        data = os.pread(self.log_fd, min(size, LOG_LIMIT_BYTES), 0) if size else b""
         os.ftruncate(self.log_fd, 0)
-        return split_events(data.decode("utf-8", "replace"))
+        events = split_events(data.decode("utf-8", "replace"))
+        if size > LOG_LIMIT_BYTES:
+            events.append(f"[esmlab] {size - LOG_LIMIT_BYTES} more bytes of output were not "
+                          "kept (the lab keeps 1 MiB per invocation)\n")
+        return events
 
     def invoke(self, event_json: str, request: dict, wait_s: float) -> Reply:
         try:
@@ -224,7 +233,14 @@ class Runtime:
                 if worker is not None:
                     worker.close()
                     del self.workers[name]
-                worker = Worker(key, handler, env, path, now_ms)
+                try:
+                    worker = Worker(key, handler, env, path, now_ms)
+                except OSError as exc:  # no process could be started at all
+                    return Reply("error", error={"errorType": "Runtime.Unknown",
+                                                 "errorMessage": "Unknown application error "
+                                                                 "occurred"},
+                                 init_logs=[f"[esmlab] the lab could not start a process for "
+                                            f"this handler: {exc}\n"])
                 init_logs = worker.init_logs
                 if worker.init_error is not None or not worker.alive:
                     worker.close()
@@ -243,6 +259,8 @@ class Runtime:
 
     @staticmethod
     def _init_failed(worker: Worker, request_id: str, logs: list[str]) -> Reply:
+        if worker.init_timed_out:  # the import itself ran past Lambda's 10 s init limit
+            return Reply("timeout", init_logs=logs)
         if worker.init_error is not None:
             return Reply("error", error=worker.init_error, init_logs=logs)
         how = exit_description(worker.proc.returncode)
