@@ -522,3 +522,43 @@ def test_a_handler_printing_without_end_keeps_one_mib_of_log(lab, tmp_path, monk
         messages[-3])
     stored = lab.store.conn.execute("SELECT length(events) FROM invocation_logs").fetchone()[0]
     assert stored < 1.2 * (1 << 20)
+
+
+ENV_SCENARIO = """\
+name: env
+title: A function's Environment reaches its handler
+see: TABLE_NAME is set in the worker.
+resources:
+  functions:
+    - FunctionName: worker
+      Environment: {Variables: {TABLE_NAME: orders}}
+      behaviour: {mode: handler, handler: "myhandlers:environ"}
+  queues:
+    - QueueName: q
+  mappings:
+    - FunctionName: worker
+      EventSourceArn: arn:aws:sqs:us-east-1:123456789012:q
+steps:
+  - send_message: {QueueName: q, MessageBody: 'x'}
+  - advance: 2s
+  - update_function: {FunctionName: worker, Environment: {Variables: {TABLE_NAME: returns}}}
+  - send_message: {QueueName: q, MessageBody: 'y'}
+  - advance: 2s
+"""
+
+
+def test_a_scenario_sets_and_changes_a_functions_environment_and_export_keeps_it(
+        tmp_path, handlers):
+    from esmlab.scenario.export import export_scenario
+    from esmlab.scenario.loader import load_scenario_text
+    from esmlab.scenario.player import Player
+
+    player = Player.new(load_scenario_text(ENV_SCENARIO, "env.yaml"), tmp_path / "a.db")
+    assert player.run().ok
+    seen = [i["response"]["response"]["TABLE_NAME"] for i in player.lab.invocations()]
+    assert seen == ["orders", "returns"]
+    text = export_scenario(player.lab, "env again")
+    assert "TABLE_NAME: orders" in text and "TABLE_NAME: returns" in text
+    again = Player.new(load_scenario_text(text, "again.yaml"), tmp_path / "b.db")
+    assert again.run().ok
+    assert again.lab.journal_signature() == player.lab.journal_signature()

@@ -137,7 +137,8 @@ class _Exporter:
                 "FunctionName": a["FunctionName"], "Timeout": a.get("Timeout"),
                 "ReservedConcurrentExecutions": a.get("ReservedConcurrentExecutions"),
                 "MemorySize": a.get("MemorySize"), "duration": _duration(a.get("duration")),
-                "behaviour": _behaviour(a.get("behaviour"))})
+                "behaviour": _behaviour(a.get("behaviour")),
+                "Environment": a.get("Environment")})
         if name == "create_mapping":
             return self.mapping_entry(a)
         raise LabError(f"cannot export command {name!r}")  # pragma: no cover

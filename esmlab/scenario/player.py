@@ -312,7 +312,7 @@ class Player:
         args = {"FunctionName": function_name_of(entry["FunctionName"]),
                 "Timeout": entry.get("Timeout", 3),
                 "behaviour": entry.get("behaviour") or {"mode": "succeed"}}
-        for key in ("ReservedConcurrentExecutions", "MemorySize"):
+        for key in ("ReservedConcurrentExecutions", "MemorySize", "Environment"):
             if entry.get(key) is not None:
                 args[key] = entry[key]
         if entry.get("duration"):
