@@ -562,3 +562,22 @@ def test_a_scenario_sets_and_changes_a_functions_environment_and_export_keeps_it
     again = Player.new(load_scenario_text(text, "again.yaml"), tmp_path / "b.db")
     assert again.run().ok
     assert again.lab.journal_signature() == player.lab.journal_signature()
+
+
+def test_context_send_message_is_recorded_with_the_result_and_replayed(lab, tmp_path,
+                                                                        monkeypatch):
+    (tmp_path / "forwarder.py").write_text(
+        "def handler(event, context):\n"
+        "    for record in event['Records']:\n"
+        "        context.send_message(QueueName='out', MessageBody=record['body'])\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    lab.create_function("f", behaviour={"mode": "handler", "handler": "forwarder:handler"})
+    lab.create_queue("q", {"VisibilityTimeout": "30"})
+    lab.create_queue("out")
+    lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.queue_arn("q"))
+    lab.send_message("q", "order 1")
+    lab.advance(2)
+    inv = lab.invocations(mapping="m")[0]
+    assert inv["response"]["sends"] == [{"QueueName": "out", "MessageBody": "order 1"}]
+    lab.rebuild()
+    assert lab.invocations(mapping="m")[0]["response"]["sends"] == inv["response"]["sends"]

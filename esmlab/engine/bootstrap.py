@@ -45,6 +45,7 @@ NBSP = "\u00a0"  # awslambdaric indents stack traces in logs with no-break space
 
 _request_id = ""
 _virtual_ms = 0
+_sends: list[dict] = []  # context.send_message calls of the current invocation
 
 
 class Channel:
@@ -189,6 +190,14 @@ class LambdaContext:
     def log(self, msg) -> None:
         self._sink.log(str(msg))
 
+    def send_message(self, QueueName: str, MessageBody: str) -> None:
+        """A lab API, not awslambdaric's: send a message to a lab queue (name,
+        URL or ARN) when this invocation ends, as the handler's SDK call
+        would (it is how a handler makes a recursive loop in the lab)."""
+        if not isinstance(QueueName, str) or not isinstance(MessageBody, str):
+            raise TypeError("send_message takes QueueName and MessageBody as strings")
+        _sends.append({"QueueName": QueueName, "MessageBody": MessageBody})
+
     def __repr__(self):
         return (f"LambdaContext([aws_request_id={self.aws_request_id},"
                 f"log_group_name={self.log_group_name},log_stream_name={self.log_stream_name},"
@@ -288,7 +297,8 @@ def marshal(response) -> tuple[str | None, dict | None]:
 
 def invoke(handler, message: dict, event: bytes, sink: LambdaLogSink) -> tuple[dict, str | None]:
     """One invocation: (reply header, response JSON text or None)."""
-    global _request_id, _virtual_ms
+    global _request_id, _virtual_ms, _sends
+    _sends = []
     _request_id = message["request_id"]
     _virtual_ms = message["now_ms"]
     context = LambdaContext(_request_id, message["deadline_ms"], message["arn"], sink)
@@ -363,6 +373,8 @@ def main() -> None:
         except EOFError:
             return
         reply, text = invoke(handler, message, event, sink)
+        if _sends:
+            reply["sends"] = _sends
         _flush_c_stdio()
         conn.send(json.dumps(reply, ensure_ascii=False).encode())
         if text is not None:

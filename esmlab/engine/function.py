@@ -55,6 +55,9 @@ class Outcome:
     # imported.
     logs: list = field(default_factory=list)
     init_logs: list = field(default_factory=list)
+    # Messages a user handler sent with context.send_message: [{QueueName,
+    # MessageBody}], applied when the invocation ends.
+    sends: list = field(default_factory=list)
 
 
 class Functions:
@@ -279,7 +282,8 @@ class Functions:
         self.conn.execute(
             "UPDATE invocations SET end_ms=?, response=?, error=? WHERE id=?",
             (end, json.dumps({"status": outcome.status, "response": outcome.response,
-                              "why": outcome.why}),
+                              "why": outcome.why,
+                              **({"sends": outcome.sends} if outcome.sends else {})}),
              json.dumps(outcome.error) if outcome.error else None, inv_id))
         self.engine.agenda.schedule("invoke.done", f"inv:{inv_id}", end, inv_id)
         return inv_id, None
@@ -525,7 +529,7 @@ def run_user_handler(spec: str, config: dict, event_json: str, *, request_id: st
     from esmlab.engine.runtime import RUNTIME, environment
     reply = RUNTIME.run(spec, config, event_json, request_id=request_id, now_ms=now_ms,
                         env=environment(config, spec, stream))
-    logs = {"logs": reply.logs, "init_logs": reply.init_logs}
+    logs = {"logs": reply.logs, "init_logs": reply.init_logs, "sends": reply.sends}
     if reply.status == "timeout":
         return Outcome("timeout", why=f"your handler {spec} did not return (it hangs)", **logs)
     if reply.status == "error":

@@ -94,6 +94,7 @@ class Reply:
     error: dict | None = None
     logs: list[str] = field(default_factory=list)       # events after START
     init_logs: list[str] = field(default_factory=list)  # events of a cold start
+    sends: list[dict] = field(default_factory=list)     # context.send_message calls
 
 
 class Worker:
@@ -172,10 +173,11 @@ class Worker:
             return Reply("error", error={"errorType": "Runtime.ExitError",
                                          "errorMessage": message},
                          logs=self.read_logs() + [message + "\nRuntime.ExitError\n"])
+        sends = reply.get("sends", [])
         if "error" in reply:
-            return Reply("error", error=reply["error"], logs=self.read_logs())
+            return Reply("error", error=reply["error"], logs=self.read_logs(), sends=sends)
         text = self.conn.recv().decode("utf-8")
-        return Reply("success", response=json.loads(text), logs=self.read_logs())
+        return Reply("success", response=json.loads(text), logs=self.read_logs(), sends=sends)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
