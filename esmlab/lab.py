@@ -161,6 +161,19 @@ COMMANDS: dict[str, Any] = {
     "create_mapping": lambda e, a: e.mappings.create(a["params"], a.get("label")),
     "update_mapping": lambda e, a: e.mappings.update(a["ref"], a["params"]),
     "delete_mapping": lambda e, a: e.mappings.delete(a["ref"]),
+    # The control plane (issue 10): deletes leave mappings in place, as on AWS.
+    "delete_function": lambda e, a: e.functions.delete(a["FunctionName"]),
+    "delete_queue": lambda e, a: e.queues.delete_queue(a["QueueName"]),
+    "delete_stream": lambda e, a: e.streams.delete_stream(a["StreamName"]),
+    "delete_table": lambda e, a: e.tables.delete_table(a["TableName"]),
+    "update_role": lambda e, a: e.functions.update_role(a["FunctionName"], a.get("grant"),
+                                                        a.get("revoke")),
+    "publish_version": lambda e, a: e.functions.publish_version(a["FunctionName"],
+                                                                a.get("Description", "")),
+    "create_alias": lambda e, a: e.functions.create_alias(
+        a["FunctionName"], a["Name"], a["FunctionVersion"], a.get("Description", "")),
+    "update_alias": lambda e, a: e.functions.update_alias(
+        a["FunctionName"], a["Name"], a.get("FunctionVersion"), a.get("Description")),
     "set_profile": _set_profile,
     "set_account_concurrency": _set_account_concurrency,
     "advance_to": _advance_to,
@@ -442,6 +455,35 @@ class Lab:
 
     def delete_mapping(self, ref: str) -> dict:
         return self.do("delete_mapping", ref=ref)
+
+    def delete_function(self, FunctionName: str) -> None:
+        return self.do("delete_function", FunctionName=FunctionName)
+
+    def delete_queue(self, QueueName: str) -> None:
+        return self.do("delete_queue", QueueName=QueueName)
+
+    def delete_stream(self, StreamName: str) -> None:
+        return self.do("delete_stream", StreamName=StreamName)
+
+    def delete_table(self, TableName: str) -> dict:
+        return self.do("delete_table", TableName=TableName)
+
+    def update_role(self, FunctionName: str, grant: list | None = None,
+                    revoke: list | None = None) -> dict:
+        """Widen (grant) or narrow (revoke) the function's execution role."""
+        return self.do("update_role", FunctionName=FunctionName, grant=grant or [],
+                       revoke=revoke or [])
+
+    def publish_version(self, FunctionName: str, Description: str = "") -> dict:
+        return self.do("publish_version", FunctionName=FunctionName, Description=Description)
+
+    def create_alias(self, FunctionName: str, Name: str, FunctionVersion: str,
+                     Description: str = "") -> dict:
+        return self.do("create_alias", FunctionName=FunctionName, Name=Name,
+                       FunctionVersion=FunctionVersion, Description=Description)
+
+    def update_alias(self, FunctionName: str, Name: str, **kw) -> dict:
+        return self.do("update_alias", FunctionName=FunctionName, Name=Name, **kw)
 
     # -- replay, snapshots, rewind ------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from esmlab.engine import arns
+from esmlab.engine import arns, roles
 from esmlab.errors import AwsError, invalid
 
 MODES = ("succeed", "fail", "fail_first", "poison", "flaky", "timeout", "partial", "handler")
@@ -98,6 +98,7 @@ class Functions:
         self.engine.log("function.created", name,
                         f"function {name} created: Timeout {config['Timeout']} s, "
                         f"behaviour {describe_behaviour(behaviour)}")
+        self.engine.mappings.on_function_change(name)  # mappings left by a deleted one
         return config
 
     def update(self, name: str, **changes) -> dict:
@@ -137,6 +138,117 @@ class Functions:
             if any(not isinstance(v, int) or v < 0 for v in merged.values()):
                 raise invalid("duration values must be whole milliseconds >= 0")
             config["duration"] = merged
+
+    # -- delete, role, versions and aliases (the control plane) -------------
+
+    def delete(self, name: str) -> None:
+        """DeleteFunction: the function goes; its mappings stay (Enabled, as
+        on AWS) and fail to invoke until a function of that name exists again."""
+        self.config(name)  # ResourceNotFoundException when there is none
+        self.conn.execute("DELETE FROM functions WHERE name=?", (name,))
+        self._cache.pop(name, None)
+        self.engine.log("function.deleted", name,
+                        f"function {name} deleted; mappings that invoke it stay Enabled and "
+                        "fail until it exists again")
+        self.engine.mappings.on_function_change(name)
+
+    def role(self, name: str) -> dict:
+        """{RoleArn, Actions}: the function's execution role (labs made before
+        roles existed get the default role)."""
+        return self.config(name).get("Role") or roles.default_role(name)
+
+    def update_role(self, name: str, grant: list | None = None, revoke: list | None = None) -> dict:
+        role = roles.changed(self.role(name), grant, revoke)
+        self._save_config(name, {**self.config(name), "Role": role})
+        words = [f"+{a}" for a in grant or []] + [f"-{a}" for a in revoke or []]
+        self.engine.log("function.role", name, f"role {role['RoleArn']} of {name}: "
+                        + ", ".join(words))
+        self.engine.mappings.on_function_change(name)
+        return role
+
+    def publish_version(self, name: str, description: str = "") -> dict:
+        config = self.config(name)
+        versions = dict(config.get("Versions") or {})
+        version = str(len(versions) + 1)
+        versions[version] = {"Description": description, "Timeout": config["Timeout"]}
+        self._save_config(name, {**config, "Versions": versions})
+        self.engine.log("function.version", name, f"version {version} of {name} published")
+        return {"FunctionName": name, "FunctionArn": f"{config['FunctionArn']}:{version}",
+                "Version": version, "Description": description, "Timeout": config["Timeout"]}
+
+    def create_alias(self, name: str, alias: str, version: str, description: str = "") -> dict:
+        config = self.config(name)
+        aliases = dict(config.get("Aliases") or {})
+        if alias in aliases:
+            raise AwsError("ResourceConflictException",
+                           f"Alias already exists: {config['FunctionArn']}:{alias}", 409)
+        self._check_version(config, version)
+        aliases[alias] = {"FunctionVersion": version, "Description": description}
+        self._save_config(name, {**config, "Aliases": aliases})
+        self.engine.log("function.alias", name, f"alias {alias} of {name} -> version {version}")
+        return self._alias_out(config, alias, aliases[alias])
+
+    def update_alias(self, name: str, alias: str, version: str | None = None,
+                     description: str | None = None) -> dict:
+        config = self.config(name)
+        aliases = dict(config.get("Aliases") or {})
+        if alias not in aliases:
+            raise AwsError("ResourceNotFoundException",
+                           f"Alias not found: {config['FunctionArn']}:{alias}", 404)
+        entry = dict(aliases[alias])
+        if version is not None:
+            self._check_version(config, version)
+            entry["FunctionVersion"] = version
+        if description is not None:
+            entry["Description"] = description
+        aliases[alias] = entry
+        self._save_config(name, {**config, "Aliases": aliases})
+        self.engine.log("function.alias", name,
+                        f"alias {alias} of {name} -> version {entry['FunctionVersion']}")
+        return self._alias_out(config, alias, entry)
+
+    def _check_version(self, config: dict, version: str) -> None:
+        if version != "$LATEST" and version not in (config.get("Versions") or {}):
+            raise AwsError("ResourceNotFoundException",
+                           f"Function not found: {config['FunctionArn']}:{version}", 404)
+
+    @staticmethod
+    def _alias_out(config: dict, alias: str, entry: dict) -> dict:
+        return {"AliasArn": f"{config['FunctionArn']}:{alias}", "Name": alias,
+                "FunctionVersion": entry["FunctionVersion"],
+                "Description": entry.get("Description", "")}
+
+    def resolve(self, ref: str) -> tuple[str, str | None] | None:
+        """(name, qualifier) for a name, name:qualifier or (partial) ARN whose
+        function and qualifier exist; None otherwise."""
+        if ref.startswith("arn:"):
+            parts = ref.split(":")
+            name, qualifier = (parts[6] if len(parts) > 6 else ""), (
+                parts[7] if len(parts) > 7 else None)
+        elif ":function:" in ref:
+            name, _, qualifier = ref.split(":function:", 1)[1].partition(":")
+            qualifier = qualifier or None
+        else:
+            name, _, qualifier = ref.partition(":")
+            qualifier = qualifier or None
+        if not self.exists(name):
+            return None
+        config = self.config(name)
+        if qualifier not in (None, "$LATEST") and qualifier not in (config.get("Versions") or {}) \
+                and qualifier not in (config.get("Aliases") or {}):
+            return None
+        return name, qualifier
+
+    def executed_version(self, name: str, qualifier: str | None) -> str:
+        """What an invoke through `qualifier` runs: a version number or $LATEST."""
+        if qualifier is None or not self.exists(name):
+            return "$LATEST"
+        alias = (self.config(name).get("Aliases") or {}).get(qualifier)
+        return alias["FunctionVersion"] if alias else qualifier
+
+    def _save_config(self, name: str, config: dict) -> None:
+        self.conn.execute("UPDATE functions SET config=? WHERE name=?", (json.dumps(config), name))
+        self._cache.pop(name, None)
 
     def set_behaviour(self, name: str, behaviour: dict) -> dict:
         self.config(name)

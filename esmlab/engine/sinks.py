@@ -9,7 +9,7 @@ import json
 import re
 import uuid
 
-from esmlab.engine import arns
+from esmlab.engine import arns, roles
 from esmlab.engine.payloads import iso
 from esmlab.errors import AwsError
 
@@ -51,11 +51,16 @@ class Sinks:
         row = self.conn.execute("SELECT kind FROM sinks WHERE arn=?", (arn,)).fetchone()
         return row[0] if row else None
 
-    def deliver(self, arn: str, body: dict, *, key: str | None, reason: str) -> bool:
-        """Send a failure record; False (and DestinationDeliveryFailures) if it cannot land.
-        A topic holds what a subscriber receives: an SNS notification whose
-        Message is the record (recorded on AWS, reference 8.2)."""
+    def deliver(self, arn: str, body: dict, *, key: str | None, reason: str,
+                role: dict | None = None) -> bool:
+        """Send a failure record; False (and DestinationDeliveryFailures) if it
+        cannot land: no such destination, or `role` (the function's execution
+        role) may not write to it. A topic holds what a subscriber receives:
+        an SNS notification whose Message is the record (recorded on AWS,
+        reference 8.2)."""
         kind = self.kind_of_arn(arn)
+        if role is not None and not roles.can_write(role, kind):
+            return False
         text = json.dumps(body, separators=(",", ":"))
         if kind == "sqs":
             self.engine.queues.send(self.engine.queues.name_for_arn(arn), text)

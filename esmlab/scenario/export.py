@@ -200,6 +200,12 @@ class _Exporter:
                     "set_retention", "receive_message", "delete_message",
                     "change_message_visibility"):
             return {name: _without_none(dict(a))}
+        deletes = {"delete_function": "FunctionName", "delete_queue": "QueueName",
+                   "delete_stream": "StreamName", "delete_table": "TableName"}
+        if name in deletes:
+            return {name: a[deletes[name]]}
+        if name in ("update_role", "publish_version", "create_alias", "update_alias"):
+            return {name: _without_none(dict(a))}
         raise LabError(f"cannot export the command {name!r} as a scenario step")
 
     def templated(self, i: int) -> int:

@@ -541,7 +541,7 @@ class Player:
             lab.do("merge_shards", **a)
             result.summary = (f"merge {a['ShardToMerge']} and {a['AdjacentShardToMerge']} "
                               f"of {a['StreamName']}")
-        elif kind.startswith("create_"):
+        elif kind.startswith("create_") and kind != "create_alias":
             plural = {"create_function": "functions", "create_queue": "queues",
                       "create_stream": "streams", "create_table": "tables",
                       "create_topic": "topics", "create_bucket": "buckets"}[kind]
@@ -558,6 +558,19 @@ class Player:
         elif kind in ("receive_message", "delete_message", "change_message_visibility"):
             result.result = lab.do(kind, **a)
             result.summary = f"{kind.replace('_', ' ')} on {a['QueueName']}"
+        elif kind in ("delete_function", "delete_queue", "delete_stream", "delete_table"):
+            key = {"delete_function": "FunctionName", "delete_queue": "QueueName",
+                   "delete_stream": "StreamName", "delete_table": "TableName"}[kind]
+            name = function_name_of(a) if kind == "delete_function" else a
+            result.result = lab.do(kind, **{key: name})
+            result.summary = f"{kind.replace('_', ' ')} {name} (its mappings stay)"
+        elif kind in ("update_role", "publish_version", "create_alias", "update_alias"):
+            args = dict(a, FunctionName=function_name_of(a["FunctionName"]))
+            if kind == "update_role":
+                args = {"grant": [], "revoke": [], **args}
+            result.result = lab.do(kind, **args)
+            result.summary = f"{kind.replace('_', ' ')} of {args['FunctionName']}" + (
+                f" {a['Name']}" if "Name" in a else "")
         elif kind == "set_profile":
             lab.do("set_profile", profile=a)
             result.summary = f"SQS scaling profile: {a}"

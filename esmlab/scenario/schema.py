@@ -609,6 +609,24 @@ STEPS: dict[str, Key] = {
     "change_message_visibility": req(Map({
         "QueueName": req(QUEUE), "ReceiptHandle": req(STR), "VisibilityTimeout": req(NATURAL),
     }, what="a map")),
+    # The control plane: deleting a function or a source leaves its mappings
+    # (Enabled, as on AWS); roles, versions and aliases.
+    "delete_function": req(FUNCTION),
+    "delete_queue": req(QUEUE),
+    "delete_stream": req(STREAM),
+    "delete_table": req(TABLE),
+    "update_role": req(Map({"FunctionName": req(FUNCTION), "grant": opt(ListOf(STR)),
+                            "revoke": opt(ListOf(STR))}, what="a map",
+                           groups=(Group(("grant", "revoke"), exclusive=False,
+                                         required=True),))),
+    "publish_version": req(Map({"FunctionName": req(FUNCTION), "Description": opt(STR)},
+                               what="a map")),
+    "create_alias": req(Map({"FunctionName": req(FUNCTION), "Name": req(STR),
+                             "FunctionVersion": req(Text()), "Description": opt(STR)},
+                            what="a map")),
+    "update_alias": req(Map({"FunctionName": req(FUNCTION), "Name": req(STR),
+                             "FunctionVersion": opt(Text()), "Description": opt(STR)},
+                            what="a map")),
     "set_profile": req(Enum(("current", "classic"))),
     "set_account_concurrency": req(Int(min=100)),
 }

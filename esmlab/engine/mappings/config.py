@@ -134,8 +134,9 @@ class SourceInfo:
 @dataclass(frozen=True)
 class FunctionInfo:
     name: str
-    arn: str
+    arn: str                 # qualified when the request named a version or alias
     timeout: int             # seconds
+    role: dict | None = None  # {RoleArn, Actions} (engine/roles.py)
 
 
 # ---------------------------------------------------------------- public API
@@ -551,7 +552,10 @@ def _check_queue(config: dict, request: dict, source: SourceInfo,
     elif batch > 10 and window < 1:
         raise invalid("Maximum batch window in seconds must be greater than 0 if "
                       "maximum batch size is greater than 10")  # AWS wording
-    _check_visibility(source, function)
+    if "FunctionName" in request:
+        # Only a request naming the function compares the timeouts: an
+        # Update without FunctionName does not (recorded, reference 8.5).
+        _check_visibility(source, function)
 
 
 def _check_no_queue_destination(given: dict | None) -> None:

@@ -118,6 +118,8 @@ class QueuePoller:
         (at most 10 per receive) into the batch being assembled."""
         if m["state"] != "Enabled":
             return
+        if self.mappings.blocked_by_problem(m):  # function, queue or permission gone
+            return
         e = self.engine
         rt, c = m["runtime"], m["config"]
         queue = rt["queue"]

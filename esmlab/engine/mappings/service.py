@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 
-from esmlab.engine import arns
+from esmlab.engine import arns, roles
 from esmlab.engine.mappings import config as cfg
-from esmlab.errors import AwsError
+from esmlab.errors import AwsError, invalid
 
 STEADY = {"Creating": "Enabled", "Enabling": "Enabled", "Disabling": "Disabled"}
 
@@ -139,13 +139,84 @@ class Mappings:
         return None
 
     def function_info(self, ref: str | None) -> cfg.FunctionInfo | None:
+        """The function a request names, with its qualifier kept in the ARN
+        (a mapping on worker:live invokes through the alias); None when the
+        function or the qualifier does not exist."""
         if not ref:
             return None
-        name = self.engine.functions.name_for(ref)
-        if not self.engine.functions.exists(name):
+        functions = self.engine.functions
+        found = functions.resolve(ref)
+        if found is None:
             return None
-        c = self.engine.functions.config(name)
-        return cfg.FunctionInfo(name, c["FunctionArn"], c["Timeout"])
+        name, qualifier = found
+        c = functions.config(name)
+        arn = c["FunctionArn"] + (f":{qualifier}" if qualifier else "")
+        return cfg.FunctionInfo(name, arn, c["Timeout"], functions.role(name))
+
+    def executed_version(self, m: dict) -> str:
+        """The version an invoke of the mapping runs ($LATEST, or the version
+        its qualifier names): `executedVersion` in failure records."""
+        qualifier = arns.qualifier_of(m["config"].get("FunctionArn", ""))
+        return self.engine.functions.executed_version(m["function"], qualifier)
+
+    # -- when a mapping cannot work: its function, source or role is gone ------
+
+    def problem(self, m: dict) -> str | None:
+        """Why the mapping cannot poll now (lab wording, in the form of AWS's
+        LastProcessingResult texts), or None."""
+        e = self.engine
+        if not e.functions.exists(m["function"]):
+            return f"PROBLEM: Function not found: {m['config'].get('FunctionArn')}"
+        if self.source_info(m["source_arn"]) is None:
+            if m["source_kind"].startswith("sqs"):
+                return ("PROBLEM: Error occurred while ReceiveMessage. SQS Error Code: "
+                        "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: "
+                        "The specified queue does not exist.")
+            return f"PROBLEM: Stream not found: {m['source_arn']}"
+        return roles.problem_text(e.functions.role(m["function"]), m["source_kind"],
+                                  m["source_arn"])
+
+    def blocked_by_problem(self, m: dict) -> bool:
+        """The pollers ask this before reading: True (nothing is read, nothing
+        is processed, the journal says why once) while a problem lasts. The
+        mapping stays Enabled, as on AWS."""
+        text = self.problem(m)
+        rt = m["runtime"]
+        if text is None:
+            if rt.pop("problem", None) is not None:
+                self.engine.log("mapping.recovered", m["label"],
+                                f"mapping {m['label']} can read and invoke again")
+                self.save_runtime(m)
+            return False
+        if rt.get("problem") != text:
+            rt["problem"] = text
+            self.save_runtime(m)
+            self.engine.log("mapping.problem", m["label"],
+                            f"mapping {m['label']} stays {m['state']} but cannot process: "
+                            f"{text}; records are not read", data={"problem": text})
+        self.set_result(m, text)
+        return True
+
+    def on_function_change(self, name: str) -> None:
+        """A function was created, deleted or its role changed: its enabled
+        mappings look again at once (a fixed problem resumes polling)."""
+        for m in self.all_rows():
+            if m["function"] == name and m["state"] == "Enabled":
+                self.poller(m).wake_all(m)
+
+    def on_source_change(self, arn: str) -> None:
+        """A queue or stream was deleted: its enabled mappings look at once,
+        so their LastProcessingResult and the journal say so."""
+        for m in self.on_source(arn):
+            if m["state"] == "Enabled":
+                self.poller(m).wake_all(m)
+
+    def _check_role(self, source: cfg.SourceInfo, function: cfg.FunctionInfo) -> None:
+        text = roles.create_refusal(function.role or {}, source.kind, source.arn)
+        if text:
+            raise invalid(text, hint=f"the role of {function.name} lacks "
+                          + ", ".join(roles.missing(function.role or {}, source.kind))
+                          + "; widen it with the update_role command")
 
     def _existing(self) -> list[dict]:
         return [{"UUID": m["uuid"], **m["config"]} for m in self.all_rows()]
@@ -159,6 +230,7 @@ class Mappings:
         function = self.function_info(cfg.function_ref(params))
         config = cfg.validate_create(params, source, function, self._existing(),
                                      e.sinks.kind_of_arn, now_ms=e.now_ms)
+        self._check_role(source, function)
         uuid = e.rng.uuid()
         label = self._label(label or function.name)
         seq = self.conn.execute("SELECT coalesce(max(created_seq), 0) + 1 FROM mappings").fetchone()[0]
@@ -204,11 +276,19 @@ class Mappings:
                            f"Cannot update the event source mapping '{m['uuid']}' because it is "
                            f"in use. (state {m['state']})", 400)
         params = dict(params)
-        function = self.function_info(params.get("FunctionName") or m["function"])
+        named = params.get("FunctionName")
+        function = self.function_info(named or m["config"].get("FunctionArn") or m["function"])
+        if function is None and named is None:
+            # The mapping's function was deleted: the mapping can still be
+            # changed (disabled, say), as on AWS.
+            function = cfg.FunctionInfo(m["function"], m["config"].get("FunctionArn", ""), 3)
         if function is None:
             raise AwsError("ResourceNotFoundException",
-                           f"Function not found: {arns.function_arn(params['FunctionName'])}", 404)
-        source = self.source_info(m["source_arn"])
+                           f"Function not found: {arns.function_arn(named)}", 404)
+        found = self.source_info(m["source_arn"])
+        source = found or cfg.SourceInfo(m["source_kind"], m["source_arn"])
+        if named is not None and found is not None:
+            self._check_role(source, function)
         existing = [x for x in self._existing() if x["UUID"] != m["uuid"]]
         old = m["config"]
         new = cfg.validate_update(old, params, source, function, existing, e.sinks.kind_of_arn)

@@ -272,6 +272,8 @@ class StreamPoller:
     def pump(self, m: dict, shard: str, n: int) -> None:
         if m["state"] != "Enabled":
             return
+        if self.mappings.blocked_by_problem(m):  # function, stream or permission gone
+            return
         checkpoint, st = self.lane(m["uuid"], shard, n)
         if st["status"] != "active" or st["inflight"]:
             return
@@ -847,6 +849,8 @@ class StreamPoller:
         if dest:
             kind = e.sinks.kind_of_arn(dest)
             last = None if condition == "RecordAgeExceeded" else self._last_response(seg, inv)
+            if last:
+                last["executedVersion"] = self.mappings.executed_version(m)
             # requestId: the last failed invocation's request id (reference
             # 8.1); records too old before any invocation get a new one.
             request_id = seg.get("rid") or batch_request_id(
@@ -855,7 +859,7 @@ class StreamPoller:
             count = seg["invokes"] if condition != "RecordAgeExceeded" else max(seg["invokes"], 1)
             body = payloads.failure_record(
                 request_id=request_id,
-                function_arn=e.functions.config(m["function"])["FunctionArn"],
+                function_arn=m["config"]["FunctionArn"],
                 condition=condition, approximate_invoke_count=count,
                 last_response=last, timestamp_ms=e.now_ms, source_kind=m["source_kind"],
                 shard_id=shard, stream_arn=m["source_arn"], records=event_records,
@@ -863,7 +867,9 @@ class StreamPoller:
                 time_window=payloads.time_window_info(window) if window else None)
             key = payloads.s3_failure_key(m["uuid"], shard, e.now_ms, e.rng.uuid()) \
                 if kind == "s3" else None
-            if e.sinks.deliver(dest, body, key=key, reason=condition):
+            if e.sinks.deliver(dest, body, key=key, reason=condition,
+                               role=e.functions.role(m["function"])
+                               if e.functions.exists(m["function"]) else None):
                 where = f"and a failure record ({condition}) goes to {dest}"
                 e.journal.metric(m["label"], "OnFailureDestinationDeliveredEventCount", len(rows))
             else:

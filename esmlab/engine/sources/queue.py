@@ -319,6 +319,27 @@ class Queues:
             self.engine.log("sqs.attributes_changed", name,
                             f"queue {name} attributes changed: {words}", data=changed)
 
+    def delete_queue(self, name: str) -> None:
+        """DeleteQueue: the queue and its messages go; mappings reading it
+        stay (AWS keeps them Enabled) and their pollers find nothing."""
+        self.info(name)  # AWS.SimpleQueueService.NonExistentQueue when absent
+        users = [q for q in self.names() if q != name and self.info(q).dlq_name == name]
+        if users:
+            # Lab choice: AWS lets a dead-letter queue go; the lab keeps its
+            # redrive model simple and refuses (README, "Not built yet").
+            raise AwsError("InvalidParameterValue",
+                           f"The lab cannot delete {name}: it is the dead-letter queue of "
+                           f"{', '.join(users)}.", 400,
+                           hint="remove the RedrivePolicy of those queues first")
+        for table in ("messages", "dedup"):
+            self.conn.execute(f"DELETE FROM {table} WHERE queue = ?", (name,))
+        self.conn.execute("DELETE FROM queues WHERE name = ?", (name,))
+        self.engine.agenda.cancel(f"qexpire:{name}")
+        for cache in (self._infos, self._totals, self._expiry_floor, self._armed):
+            cache.pop(name, None)
+        self.engine.log("sqs.queue_deleted", name, f"queue {name} deleted with its messages")
+        self.engine.mappings.on_source_change(queue_arn(name))
+
     def set_duplicate_rate(self, name: str, rate: float) -> None:
         """Lab setting: the chance that a receive on a standard queue also
         leaves a second copy of the message visible (at-least-once delivery)."""

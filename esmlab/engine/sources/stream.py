@@ -333,6 +333,22 @@ class Streams:
                   "shard_id": shard_id})
         return name
 
+    def delete_stream(self, name) -> None:
+        """DeleteStream (Kinesis): the stream, its shards and records go;
+        mappings reading it stay Enabled (as on AWS) and find no stream."""
+        self._stream(name, kinesis_only=True)
+        self.drop(name)
+        self.engine.log("stream.deleted", name, f"stream {name} deleted with its records")
+
+    def drop(self, name) -> None:
+        """Remove a stream of either kind (DeleteStream, or DeleteTable for a table's stream)."""
+        arn = self.info(name)["arn"]
+        for table, column in (("records", "stream"), ("shards", "stream"), ("streams", "name")):
+            self.conn.execute(f"DELETE FROM {table} WHERE {column}=?", (name,))
+        self._routes.pop(name, None)
+        self.engine.agenda.cancel(f"stream.trim:{name}")
+        self.engine.mappings.on_source_change(arn)
+
     def set_retention(self, name, hours) -> None:
         """IncreaseStreamRetentionPeriod / DecreaseStreamRetentionPeriod in one (24-8,760 h).
 

@@ -746,6 +746,20 @@ class Tables:
             data={"key_schema": schema, "view_type": view_type, "stream": stream_name})
         return self.info(name)
 
+    def delete_table(self, name) -> dict:
+        """DeleteTable: the table, its items and its stream go; mappings on
+        the stream stay Enabled (as on AWS) and find no stream."""
+        info = self.info(name)
+        self.conn.execute("DELETE FROM items WHERE table_name=?", (name,))
+        self.conn.execute("DELETE FROM tables WHERE name=?", (name,))
+        self._cache.clear()
+        if info["stream_name"]:
+            self.engine.streams.drop(info["stream_name"])
+        self.engine.log("dynamodb.table_deleted", name,
+                        f"table {name} deleted with its items"
+                        + (" and its stream" if info["stream_name"] else ""))
+        return info
+
     # --- reads -------------------------------------------------------------------------
 
     def info(self, name) -> dict:
