@@ -256,3 +256,27 @@ def test_executed_version_in_failure_records_follows_the_alias(lab):
     body = json.loads(lab.engine.queues.page("failures")[0]["body"])
     assert body["responseContext"]["executedVersion"] == "2"
     assert body["requestContext"]["functionArn"] == arns.function_arn("worker") + ":live"
+
+
+# -- echoed fields ----------------------------------------------------------------------------
+
+
+def test_get_echoes_kms_key_logging_config_and_list_tags_answers_the_tags(lab):
+    lab.create_function("worker")
+    lab.create_queue("jobs")
+    key = "arn:aws:kms:us-east-1:123456789012:key/k"
+    made = lab.create_mapping(FunctionName="worker", EventSourceArn=QUEUE, KMSKeyArn=key,
+                              LoggingConfig={"SystemLogLevel": "WARN"}, Tags={"team": "a"})
+    got = lab.engine.mappings.get(made["UUID"])
+    assert (got["KMSKeyArn"], got["LoggingConfig"]) == (key, {"SystemLogLevel": "WARN"})
+    assert "Tags" not in got and "Tags" not in made
+    assert lab.engine.mappings.list_tags(made["UUID"]) == {"Tags": {"team": "a"}}
+
+
+def test_parameters_of_sources_the_lab_does_not_simulate_are_refused(lab):
+    lab.create_function("worker")
+    lab.create_queue("jobs")
+    error = refused(lab.create_mapping, FunctionName="worker", EventSourceArn=QUEUE,
+                    Topics=["orders"])
+    assert error.code == "InvalidParameterValueException" and "'topics'" in error.message
+    assert error.hint

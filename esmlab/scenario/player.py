@@ -520,6 +520,10 @@ class Player:
         elif kind == "get_mapping":
             result.result = lab.engine.mappings.get(self.mapping_ref(a))
             result.summary = f"get mapping {a}"
+        elif kind == "list_tags":
+            ref = a.rsplit(":event-source-mapping:", 1)[-1]
+            result.result = lab.engine.mappings.list_tags(self.mapping_ref(ref))
+            result.summary = f"list tags of mapping {a}"
         elif kind == "list_mappings":
             result.result = lab.engine.mappings.list_response(**a)
             result.summary = "list mappings" + (" (" + ", ".join(

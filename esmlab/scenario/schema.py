@@ -336,36 +336,62 @@ def _default_mapping_id(values: dict) -> str:
     return function_name_of(values.get("FunctionName") or values["FunctionArn"])
 
 
-DESTINATION = Map({"Destination": opt(STR)}, what="a destination")
-
-# Keys of UpdateEventSourceMapping: only names and basic types are checked
-# here; the engine checks ranges with AWS's own messages.
-UPDATABLE_MAPPING_KEYS = {
-    "FunctionName": opt(FUNCTION),
-    "Enabled": opt(BOOL),
-    "BatchSize": opt(INT),
-    "MaximumBatchingWindowInSeconds": opt(INT),
-    "ParallelizationFactor": opt(INT),
-    "BisectBatchOnFunctionError": opt(BOOL),
-    "MaximumRetryAttempts": opt(INT),
-    "MaximumRecordAgeInSeconds": opt(INT),
-    "DestinationConfig": opt(Map({"OnFailure": opt(DESTINATION), "OnSuccess": opt(DESTINATION)},
-                                 what="a destination config")),
-    "FunctionResponseTypes": opt(ListOf(STR)),
-    "FilterCriteria": opt(Map({"Filters": opt(ListOf(Map({"Pattern": req(Json())},
-                                                             what="a filter")))},
-                              what="filter criteria")),
-    "TumblingWindowInSeconds": opt(INT),
-    "ScalingConfig": opt(Map({"MaximumConcurrency": opt(INT)}, what="a scaling config")),
-    "MetricsConfig": opt(Map({"Metrics": opt(ListOf(STR))}, what="a metrics config")),
+# The mapping keys come from the Lambda request model (engine/request_model.py,
+# botocore's service model pinned in the repo), the same one the engine
+# validates against: names, types and nesting. Ranges and enums are left to
+# the engine, which answers them with AWS's own ValidationException text (a
+# lesson can show a refused value with `fails_with`); StartingPosition is the
+# exception, a typo there is a mistake in the file. Keys the lab adds or reads
+# its own way are overridden by dotted path.
+MODEL_OVERRIDES: dict[str, Spec] = {
+    "FunctionName": FUNCTION,
+    "StartingPosition": Enum(("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")),
+    "StartingPositionTimestamp": Anything("scalar"),  # epoch seconds or ISO text
+    "FilterCriteria.Filters.Pattern": Json(),          # JSON text or written as YAML
 }
 
+
+def _model_spec(shape: dict, path: str) -> Spec:
+    from esmlab.engine.request_model import raw_model
+
+    if path in MODEL_OVERRIDES:
+        return MODEL_OVERRIDES[path]
+    shapes = raw_model()["shapes"]
+    kind = shape.get("type")
+    if kind == "structure":
+        keys = {name: opt(_model_spec(shapes[ref["shape"]], f"{path}.{name}" if path else name))
+                for name, ref in shape.get("members", {}).items()}
+        return Map(keys, what=f"a {path.rsplit('.', 1)[-1]} map" if path else "a map")
+    if kind == "list":
+        return ListOf(_model_spec(shapes[shape["member"]["shape"]], path))
+    if kind == "map":
+        return MapOf(_model_spec(shapes[shape["value"]["shape"]], path))
+    if kind in ("integer", "long"):
+        return INT
+    if kind == "boolean":
+        return BOOL
+    if kind == "string":
+        return STR
+    return Anything("any")
+
+
+def model_keys(operation: str, skip: tuple[str, ...] = ()) -> dict[str, Key]:
+    """The request members of `operation` as optional schema keys, in the model's order."""
+    from esmlab.engine.request_model import raw_model
+
+    model = raw_model()
+    request = model["shapes"][model["operations"][operation]["input"]["shape"]]
+    return {name: opt(_model_spec(model["shapes"][ref["shape"]], name))
+            for name, ref in request["members"].items() if name not in skip}
+
+
+# UpdateEventSourceMapping's keys (UUID travels in the URL: the file uses `id`).
+UPDATABLE_MAPPING_KEYS = model_keys("UpdateEventSourceMapping", skip=("UUID",))
 CREATE_ONLY_MAPPING_KEYS = {
-    # Optional in the API model: AWS itself answers a missing one.
-    "EventSourceArn": opt(STR),
+    **{k: v for k, v in model_keys("CreateEventSourceMapping").items()
+       if k not in UPDATABLE_MAPPING_KEYS},
+    # A pasted get-event-source-mapping output names the function by FunctionArn.
     "FunctionArn": opt(FUNCTION),
-    "StartingPosition": opt(Enum(("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"))),
-    "StartingPositionTimestamp": opt(Anything("scalar")),
 }
 
 # Read-only fields of a pasted get-event-source-mapping output: accepted and
@@ -377,6 +403,7 @@ READ_ONLY_MAPPING_KEYS = {
     "LastModified": opt(Anything("scalar")),
     "LastProcessingResult": opt(STR),
     "EventSourceMappingArn": opt(STR),
+    "FilterCriteriaError": opt(Anything("map")),
 }
 
 MAPPING_RESOURCE = Map(
@@ -394,7 +421,7 @@ UPDATE_MAPPING = Map(
     {"id": req(MAPPING), **UPDATABLE_MAPPING_KEYS},
     what="a map",
     refused={name: "is set when a mapping is created and cannot be updated"
-             for name in ("EventSourceArn", "StartingPosition", "StartingPositionTimestamp")},
+             for name in CREATE_ONLY_MAPPING_KEYS if name != "FunctionArn"},
 )
 
 RESOURCES = Map(
@@ -578,6 +605,7 @@ STEPS: dict[str, Key] = {
     "get_mapping": req(STR),
     "list_mappings": opt(Map({"EventSourceArn": opt(STR), "FunctionName": opt(STR)},
                              what="a map"), {}),
+    "list_tags": req(STR),  # a mapping id, UUID or event-source-mapping ARN: ListTags
     "set_queue_attributes": req(Map({"QueueName": req(QUEUE), "Attributes": req(QUEUE_ATTRIBUTES)},
                                     what="a map")),
     "split_shard": req(Map({

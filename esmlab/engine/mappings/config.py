@@ -10,9 +10,14 @@ output quoted by users, or in emulator tests recorded against AWS) the
 comment says ``AWS wording``. Elsewhere AWS's exact text could not be found
 and the message is the lab's own, written in AWS's style (``lab wording``).
 
-Parameter-shape errors (unknown key, wrong type, missing FunctionName) are
-raised by the AWS SDK before a request leaves the machine, so they carry
-botocore's class name ``ParamValidationError`` and its wording.
+Names, types, nesting and ranges come from one request model,
+``engine/request_model.py`` (botocore's Lambda service model, pinned in the
+repository; the scenario loader reads the same one). Shape errors (unknown
+key, wrong type, missing FunctionName) are what the AWS SDK raises before a
+request leaves the machine: botocore's own ``ParamValidationError`` report.
+Ranges and enums are the service's ``ValidationException``. The lab's
+semantic checks (per source kind, destinations, duplicates) and AWS's exact
+messages sit on top.
 
 Choices taken where the reference is UNCERTAIN or silent:
 
@@ -27,19 +32,19 @@ Choices taken where the reference is UNCERTAIN or silent:
   empty ``OnSuccess`` is accepted on input and dropped.
 - A pasted GetEventSourceMapping output has no ``Enabled``; when it is absent
   and ``State`` is ``Disabled``/``Disabling`` the mapping is created disabled.
-- ``MetricsConfig``, ``KMSKeyArn``, ``ProvisionedPollerConfig`` and ``Tags``
-  are accepted and ignored: the lab does not simulate them.
+- ``KMSKeyArn`` and ``LoggingConfig`` are kept and echoed (the lab neither
+  encrypts filters nor writes system logs); ``Tags`` are kept for ListTags.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
 from esmlab.engine import arns
+from esmlab.engine import request_model as model
 from esmlab.errors import AwsError, invalid
 
 STREAM_KINDS = ("kinesis", "dynamodb")
@@ -50,51 +55,27 @@ PARAM_ERROR = "ParamValidationError"  # botocore's client-side error class
 STARTING_POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
 RESPONSE_TYPES = ("ReportBatchItemFailures",)
 
-# Request members and the JSON types they take (AWS API model).
-_INT = "int"
-_TYPES: dict[str, tuple] = {
-    "FunctionName": (str,),
-    "EventSourceArn": (str,),
-    "Enabled": (bool,),
-    "BatchSize": (_INT,),
-    "MaximumBatchingWindowInSeconds": (_INT,),
-    "StartingPosition": (str,),
-    "StartingPositionTimestamp": (_INT, float, str),
-    "ParallelizationFactor": (_INT,),
-    "MaximumRetryAttempts": (_INT,),
-    "MaximumRecordAgeInSeconds": (_INT,),
-    "BisectBatchOnFunctionError": (bool,),
-    "DestinationConfig": (dict,),
-    "TumblingWindowInSeconds": (_INT,),
-    "FunctionResponseTypes": (list,),
-    "FilterCriteria": (dict,),
-    "ScalingConfig": (dict,),
-}
-CREATE_ONLY = ("EventSourceArn", "StartingPosition", "StartingPositionTimestamp")
-CREATE_PARAMS = tuple(_TYPES)
-UPDATE_PARAMS = tuple(k for k in _TYPES if k not in CREATE_ONLY)
+CREATE_OP, UPDATE_OP = "CreateEventSourceMapping", "UpdateEventSourceMapping"
+CREATE_PARAMS = model.members(CREATE_OP)
+UPDATE_PARAMS = tuple(k for k in model.members(UPDATE_OP) if k != "UUID")
+CREATE_ONLY = tuple(k for k in CREATE_PARAMS if k not in UPDATE_PARAMS)
 
-# Output-only fields of GetEventSourceMapping, plus inputs the lab does not
-# simulate: accepted on create so a pasted `get-event-source-mapping` works.
+# Output-only fields of GetEventSourceMapping: accepted on create so a pasted
+# `get-event-source-mapping` works.
 IGNORED_ON_CREATE = (
     "UUID", "State", "StateTransitionReason", "LastModified",
     "LastProcessingResult", "EventSourceMappingArn", "FunctionArn",
-    "FilterCriteriaError", "MetricsConfig", "KMSKeyArn",
-    "ProvisionedPollerConfig", "Tags",
+    "FilterCriteriaError",
 )
-# UUID travels in the URL path of UpdateEventSourceMapping, not the body.
-IGNORED_ON_UPDATE = ("UUID", "MetricsConfig", "KMSKeyArn", "ProvisionedPollerConfig")
-
-# Model ranges: breaking them is a ValidationException from the API layer.
-_RANGES = {
-    "BatchSize": (1, 10_000),
-    "MaximumBatchingWindowInSeconds": (0, 300),
-    "ParallelizationFactor": (1, 10),
-    "MaximumRetryAttempts": (-1, 10_000),
-    "MaximumRecordAgeInSeconds": (-1, 604_800),
-    "TumblingWindowInSeconds": (0, 900),
-}
-_MAX_CONCURRENCY = (2, 1_000)
+# Members of the model for sources the lab does not simulate (Kafka, MQ,
+# DocumentDB): valid requests to the SDK, refused by the lab.
+NOT_SIMULATED = (
+    "Topics", "Queues", "SourceAccessConfigurations", "SelfManagedEventSource",
+    "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig",
+)
+# Kept in the config and echoed as given (not simulated further).
+ECHOED = ("KMSKeyArn", "LoggingConfig")
 
 STREAM_ONLY = (
     "ParallelizationFactor", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
@@ -112,7 +93,7 @@ _STREAM_FIELDS = (
     "State", "StateTransitionReason", "DestinationConfig",
     "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
     "MaximumRetryAttempts", "TumblingWindowInSeconds", "FunctionResponseTypes",
-    "EventSourceMappingArn",
+    "KMSKeyArn", "EventSourceMappingArn", "LoggingConfig",
 )
 # Responses recorded from AWS for SQS mappings carry no stream fields and no
 # LastProcessingResult; ScalingConfig appears only when a cap is set.
@@ -120,7 +101,7 @@ _QUEUE_FIELDS = (
     "UUID", "BatchSize", "MaximumBatchingWindowInSeconds", "EventSourceArn",
     "FilterCriteria", "FunctionArn", "LastModified", "State",
     "StateTransitionReason", "FunctionResponseTypes", "ScalingConfig",
-    "EventSourceMappingArn",
+    "KMSKeyArn", "EventSourceMappingArn", "LoggingConfig",
 )
 
 
@@ -180,7 +161,7 @@ def validate_update(current: dict, params: dict, source: SourceInfo,
     `current` config; return the new config. `function` is the mapping's
     function after the update (the new one if FunctionName changes it)."""
     request = _update_request(params)
-    _check_model(request)
+    _check_model(request, UPDATE_OP)
     config = _merge(current, request, function)
     _check_config(config, request, source, function, destination_kind)
     if function.arn != current.get("FunctionArn"):
@@ -223,139 +204,45 @@ def describe(config: dict, runtime: dict) -> dict:
 # ------------------------------------------------------------ request shape
 
 def _create_request(params: dict) -> dict:
-    request = _known_params(params, CREATE_PARAMS, IGNORED_ON_CREATE)
+    request = {k: v for k, v in params.items() if k not in IGNORED_ON_CREATE}
     if "FunctionName" not in request and params.get("FunctionArn"):
         request["FunctionName"] = params["FunctionArn"]
-    if "FunctionName" not in request:
-        raise AwsError(PARAM_ERROR, 'Parameter validation failed:\n'
-                       'Missing required parameter in input: "FunctionName"')
+    model.check_shape(CREATE_OP, request)
+    _check_simulated(request)
     if "Enabled" not in request and params.get("State") in ("Disabled", "Disabling"):
         request["Enabled"] = False   # a pasted output of a disabled mapping
     return request
 
 
 def _update_request(params: dict) -> dict:
-    for name in CREATE_ONLY:
-        if name in params:
-            # Not a member of UpdateEventSourceMapping: the SDK rejects it.
-            raise AwsError(PARAM_ERROR, "Parameter validation failed:\nUnknown parameter "
-                           f'in input: "{name}", must be one of: {", ".join(UPDATE_PARAMS)}. '
-                           f"{name} can only be set when the mapping is created; delete "
-                           "the mapping and create a new one to change it.")
-    return _known_params(params, UPDATE_PARAMS, IGNORED_ON_UPDATE)
-
-
-def _known_params(params: dict, allowed: tuple, ignored: tuple) -> dict:
-    request = {}
-    for key, value in params.items():
-        if key in ignored:
-            continue
-        if key not in allowed:
-            raise AwsError(PARAM_ERROR, _unknown_text(key, allowed, "input"))
-        _check_type(key, value)
-        request[key] = value
-    _check_nested(request)
+    request = {k: v for k, v in params.items() if k != "UUID"}
+    try:
+        # UUID travels in the URL; the SDK sees it as a member.
+        model.check_shape(UPDATE_OP, {"UUID": "-", **request})
+    except AwsError as error:
+        fixed = [k for k in request if k in CREATE_ONLY]
+        if fixed:
+            error.hint = (f"{fixed[0]} can only be set when the mapping is created; delete "
+                          "the mapping and create a new one to change it")
+        raise
+    _check_simulated(request)
     return request
 
 
-def _unknown_text(key: str, allowed: tuple, where: str) -> str:
-    # botocore's wording, plus the closest valid name so a typo is obvious.
-    text = (f'Parameter validation failed:\nUnknown parameter in {where}: "{key}", '
-            f'must be one of: {", ".join(allowed)}')
-    close = _closest(key, allowed)
-    return text + (f'. Did you mean "{close}"?' if close else "")
-
-
-def _closest(key: str, allowed: tuple) -> str | None:
-    for name in allowed:
-        if name.lower() == key.lower():
-            return name
-    found = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    return found[0] if found else None
-
-
-def _check_type(name: str, value) -> None:
-    kinds = _TYPES[name]
-    ok = any(_is_type(value, kind) for kind in kinds)
-    if not ok:
-        valid = ", ".join("<class 'int'>" if k == _INT else str(k) for k in kinds)
-        raise AwsError(PARAM_ERROR, "Parameter validation failed:\n"
-                       f"Invalid type for parameter {name}, value: {value}, "
-                       f"type: {type(value)}, valid types: {valid}")
-
-
-def _is_type(value, kind) -> bool:
-    if isinstance(value, bool):
-        return kind is bool   # JSON true/false are not numbers, though Python's are
-    if kind == _INT:
-        return isinstance(value, int)
-    return isinstance(value, kind)
-
-
-def _check_nested(request: dict) -> None:
-    dest = request.get("DestinationConfig")
-    if dest is not None:
-        _check_keys(dest, ("OnSuccess", "OnFailure"), "DestinationConfig")
-        for part in ("OnSuccess", "OnFailure"):
-            if dest.get(part) is not None:
-                _check_keys(dest[part], ("Destination",), f"DestinationConfig.{part}")
-    scaling = request.get("ScalingConfig")
-    if scaling is not None:
-        _check_keys(scaling, ("MaximumConcurrency",), "ScalingConfig")
-        cap = scaling.get("MaximumConcurrency")
-        if cap is not None and not _is_type(cap, _INT):
-            raise AwsError(PARAM_ERROR, "Parameter validation failed:\nInvalid type for "
-                           f"parameter ScalingConfig.MaximumConcurrency, value: {cap}, "
-                           f"type: {type(cap)}, valid types: <class 'int'>")
-    if request.get("FilterCriteria") is not None:
-        _check_keys(request["FilterCriteria"], ("Filters",), "FilterCriteria")
-
-
-def _check_keys(obj, allowed: tuple, where: str) -> None:
-    if not isinstance(obj, dict):
-        raise AwsError(PARAM_ERROR, f"Parameter validation failed:\nInvalid type for "
-                       f"parameter {where}, value: {obj}, type: {type(obj)}, "
-                       "valid types: <class 'dict'>")
-    for key in obj:
-        if key not in allowed:
-            raise AwsError(PARAM_ERROR, _unknown_text(key, allowed, where))
+def _check_simulated(request: dict) -> None:
+    for name in NOT_SIMULATED:
+        if name in request:
+            raise invalid(f"Unsupported '{_camel(name)}' parameter for given event source "
+                          "mapping type.",
+                          hint="the lab simulates SQS, Kinesis and DynamoDB sources only "
+                               "(no Kafka, MQ or DocumentDB)")
 
 
 # -------------------------------------------------- API model constraints
 
-def _check_model(request: dict) -> None:
-    """Ranges and enums from the API model: a ValidationException, AWS wording."""
-    for name, (low, high) in _RANGES.items():
-        if name in request:
-            _check_range(request[name], low, high, _camel(name))
-    cap = (request.get("ScalingConfig") or {}).get("MaximumConcurrency")
-    if cap is not None:
-        _check_range(cap, *_MAX_CONCURRENCY, "scalingConfig.maximumConcurrency")
-    position = request.get("StartingPosition")
-    if position is not None and position not in STARTING_POSITIONS:
-        raise _validation(position, "startingPosition", "Member must satisfy enum "
-                          f"value set: [{', '.join(STARTING_POSITIONS)}]")
-    _check_response_types(request.get("FunctionResponseTypes"))
-
-
-def _check_range(value: int, low: int, high: int, path: str) -> None:
-    if value < low:
-        raise _validation(value, path, f"Member must have value greater than or equal to {low}")
-    if value > high:
-        raise _validation(value, path, f"Member must have value less than or equal to {high}")
-
-
-def _check_response_types(types: list | None) -> None:
-    if types is None:
-        return
-    shown = "[" + ", ".join(str(t) for t in types) + "]"
-    if len(types) > 1:
-        raise _validation(shown, "functionResponseTypes",
-                          "Member must have length less than or equal to 1")
-    if any(t not in RESPONSE_TYPES for t in types):
-        raise _validation(shown, "functionResponseTypes", "Member must satisfy "
-                          "constraint: [Member must satisfy enum value set: "
-                          f"[{', '.join(RESPONSE_TYPES)}]]")
+def _check_model(request: dict, operation: str = CREATE_OP) -> None:
+    """Ranges, lengths and enums from the API model: a ValidationException, AWS wording."""
+    model.check_ranges(operation, request)
 
 
 def _validation(value, path: str, constraint: str) -> AwsError:
@@ -463,6 +350,9 @@ def _defaults(request: dict, source: SourceInfo, function: FunctionInfo) -> dict
     filters = _filter_criteria(request.get("FilterCriteria"))
     if filters is not None:
         config["FilterCriteria"] = filters
+    for key in (*ECHOED, "Tags"):  # kept as given; Tags are read with ListTags
+        if key in request:
+            config[key] = copy.deepcopy(request[key])
     return config
 
 

@@ -105,6 +105,10 @@ class Mappings:
             rows = [m for m in rows if self._names_function(m, FunctionName)]
         return [self.describe(m) for m in rows]
 
+    def list_tags(self, ref: str) -> dict:
+        """ListTags on an event source mapping: the Tags given at create."""
+        return {"Tags": dict(self._row(ref)["config"].get("Tags") or {})}
+
     def list_response(self, **filters) -> dict:
         """The ListEventSourceMappings response body."""
         return {"EventSourceMappings": self.list(**filters)}
