@@ -12,8 +12,7 @@ QUEUE = arns.queue_arn("jobs")
 
 
 def stream_mapping(lab, function="worker", **params):
-    if not lab.engine.streams.exists("clicks") if hasattr(lab.engine.streams, "exists") \
-            else "clicks" not in lab.engine.streams.names():
+    if "clicks" not in lab.engine.streams.names():
         lab.create_stream("clicks")
     made = lab.create_mapping(FunctionName=function, EventSourceArn=STREAM,
                               StartingPosition="TRIM_HORIZON", **params)
