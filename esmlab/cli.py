@@ -145,6 +145,7 @@ def _conformance(args) -> int:
     import json
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from esmlab.conformance import conformance_dir, run_all
@@ -157,17 +158,19 @@ def _conformance(args) -> int:
     if args.json:
         print(json.dumps({"ok": not failed, "cases": rows}, indent=2))
         return 1 if failed else 0
-    table = Table("rule", "evidence", "result", show_lines=True)
+    table = Table(show_lines=True)
+    for column in ("rule", "evidence", "result"):
+        table.add_column(column, overflow="fold")  # a path is shown whole, not cut
     for r in rows:
-        evidence = f"{r['source']}: {r['where']}" if r["source"] else "(none)"
+        evidence = escape(f"{r['source']}: {r['where']}") if r["source"] else "(none)"
         if r["follows"]:
             evidence += f"\n(the lab follows the {r['follows']})"
         result = {"pass": "[green]pass[/green]", "fail": "[red]FAIL[/red]"}.get(
             r["result"], "[red]invalid[/red]")
         if r["detail"] and r["result"] != "pass":
-            result += "\n" + r["detail"]
-        table.add_row(f"{r['rule'] or r['case']}\n[dim]{r['case']}[/dim]", evidence, result,
-                      )
+            result += "\n" + escape(r["detail"])
+        table.add_row(f"{escape(r['rule'] or r['case'])}\n[dim]{r['case']}[/dim]", evidence,
+                      result)
     console = Console()
     console.print(table, highlight=False)
     console.print(f"{len(rows) - failed} of {len(rows)} conformance cases pass "
