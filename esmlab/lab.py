@@ -24,7 +24,8 @@ from esmlab.errors import LabDamaged, LabDiskFull, LabError, LabFileError
 from esmlab.store import Store, file_error, inspect_lab_file, process_alive, session_name
 
 # Timers that keep running while nothing a user would wait for is pending.
-BACKGROUND_KINDS = ("stream.trim", "queue.expire")
+# esm.minute: the per-minute PolledEventCount datapoint (engine/mappings/event_metrics.py)
+BACKGROUND_KINDS = ("stream.trim", "queue.expire", "esm.minute")
 DEFAULT_IDLE_LIMIT_MS = 3_600_000
 # The clock's range ends where ISO-8601 times (4-digit years) do, far inside
 # SQLite's 64-bit integers: 9999-12-31T23:59:59.999Z.

@@ -35,7 +35,7 @@ def test_queue_totals_are_right_after_a_rolled_back_command(lab):
     lab.create_queue("q")
     lab.send_message("q", "one")
     with pytest.raises(AwsError):
-        lab.send_message("q", "x" * 300_000)  # over MaximumMessageSize
+        lab.send_message("q", "x" * 1_048_577)  # over MaximumMessageSize
     lab.send_message("q", "two")
     assert lab.engine.queues.counts("q")["total"] == 2
 

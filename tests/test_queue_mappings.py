@@ -272,6 +272,21 @@ def test_six_mb_payload_limit_closes_batches_before_batch_size(lab):
     assert max(i["size"] for i in invs) == 6
 
 
+def test_sqs_mapping_delivers_1_mib_bodies_on_a_default_queue_within_the_6_mb_cap(lab):
+    # Reference 8.6: bodies up to 1 MiB (the queue's default since 2025), the
+    # ESM's 6 MB invoke payload cap unchanged.
+    setup(lab, BatchSize=10, MaximumBatchingWindowInSeconds=1)
+    body = "y" * (1_048_576 - 10)
+    for _ in range(7):
+        lab.send_message("q", body)
+    lab.run_until_idle()
+    invs = ran(lab)
+    assert [i["size"] for i in invs] == [5, 2]
+    assert all(len(r["body"]) == len(body) for i in invs for r in i["event"]["Records"])
+    assert all(len(json.dumps(i["event"], separators=(",", ":"))) <= 6 * 1024 * 1024
+               for i in invs)
+
+
 # -- outcomes: delete on success, redelivery on failure, DLQ -------------------------------
 
 def test_success_deletes_the_whole_batch(lab):
@@ -452,8 +467,11 @@ def test_no_scale_down_after_failures_with_report_batch_item_failures(lab):
 
 # -- filtering ------------------------------------------------------------------------------
 
+EVENT_COUNT = {"MetricsConfig": {"Metrics": ["EventCount"]}}
+
+
 def test_filter_on_body_deletes_and_counts_non_matching_messages(lab):
-    setup(lab, FilterCriteria={"Filters": [{"Pattern": json.dumps(
+    setup(lab, **EVENT_COUNT, FilterCriteria={"Filters": [{"Pattern": json.dumps(
         {"body": {"kind": ["order"]}})}]})
     send(lab, "q", json.dumps({"kind": "order", "n": 1}), json.dumps({"kind": "ping"}),
          "plain text", json.dumps({"kind": "order", "n": 2}))
@@ -466,7 +484,7 @@ def test_filter_on_body_deletes_and_counts_non_matching_messages(lab):
 
 
 def test_filter_on_message_attributes(lab):
-    setup(lab, FilterCriteria={"Filters": [{"Pattern": json.dumps(
+    setup(lab, **EVENT_COUNT, FilterCriteria={"Filters": [{"Pattern": json.dumps(
         {"messageAttributes": {"color": {"stringValue": ["red"]}}})}]})
     lab.send_message("q", "r", MessageAttributes={
         "color": {"DataType": "String", "StringValue": "red"}})

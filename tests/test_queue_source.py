@@ -145,7 +145,7 @@ def test_attribute_values_are_stored_in_aws_string_form(q):
     q.create("plain")
     defaults = q.info("plain")
     assert (defaults.visibility_timeout, defaults.retention_seconds, defaults.delay_seconds,
-            defaults.max_message_size, defaults.receive_wait_seconds) == (30, 345600, 0, 262144, 0)
+            defaults.max_message_size, defaults.receive_wait_seconds) == (30, 345600, 0, 1048576, 0)
     assert defaults.attributes["QueueArn"] == queue_arn("plain")
 
 
@@ -218,6 +218,17 @@ def test_name_for_arn_finds_only_existing_lab_queues(q):
 
 
 # --- send ---------------------------------------------------------------------------
+
+
+def test_sqs_message_bodies_up_to_1_mib_by_default_and_at_most(q):
+    # Reference 8.6: MaximumMessageSize default and maximum 1,048,576 bytes.
+    q.create("big")
+    assert q.info("big").max_message_size == 1_048_576
+    q.send("big", "x" * 1_048_576)
+    e = error_of(q.send, "big", "x" * 1_048_577)
+    assert e.message == ("One or more parameters are invalid. "
+                         "Reason: Message must be shorter than 1048576 bytes.")
+    assert error_of(q.create, "bigger", {"MaximumMessageSize": "1048577"})
 
 
 def test_message_size_limit_counts_body_and_attributes(q):

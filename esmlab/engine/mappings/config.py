@@ -34,6 +34,9 @@ Choices taken where the reference is UNCERTAIN or silent:
   and ``State`` is ``Disabled``/``Disabling`` the mapping is created disabled.
 - ``KMSKeyArn`` and ``LoggingConfig`` are kept and echoed (the lab neither
   encrypts filters nor writes system logs); ``Tags`` are kept for ListTags.
+  ``MetricsConfig`` (EventCount metrics, event_metrics.py) and
+  ``ProvisionedPollerConfig`` (SQS provisioned mode, provisioned.py) are kept,
+  echoed and simulated; ``{}`` on Update turns them off.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from typing import Callable
 
 from esmlab.engine import arns
 from esmlab.engine import request_model as model
+from esmlab.engine.mappings import provisioned
 from esmlab.errors import AwsError, invalid
 
 STREAM_KINDS = ("kinesis", "dynamodb")
@@ -54,6 +58,8 @@ PARAM_ERROR = "ParamValidationError"  # botocore's client-side error class
 
 STARTING_POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
 RESPONSE_TYPES = ("ReportBatchItemFailures",)
+KAFKA_ONLY_METRICS = ("ErrorCount", "KafkaMetrics")
+SIMULATED_CONFIGS = ("MetricsConfig", "ProvisionedPollerConfig")
 
 CREATE_OP, UPDATE_OP = "CreateEventSourceMapping", "UpdateEventSourceMapping"
 CREATE_PARAMS = model.members(CREATE_OP)
@@ -93,7 +99,7 @@ _STREAM_FIELDS = (
     "State", "StateTransitionReason", "DestinationConfig",
     "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError",
     "MaximumRetryAttempts", "TumblingWindowInSeconds", "FunctionResponseTypes",
-    "KMSKeyArn", "EventSourceMappingArn", "LoggingConfig",
+    "KMSKeyArn", "EventSourceMappingArn", "LoggingConfig", "MetricsConfig",
 )
 # Responses recorded from AWS for SQS mappings carry no stream fields and no
 # LastProcessingResult; ScalingConfig appears only when a cap is set.
@@ -101,7 +107,8 @@ _QUEUE_FIELDS = (
     "UUID", "BatchSize", "MaximumBatchingWindowInSeconds", "EventSourceArn",
     "FilterCriteria", "FunctionArn", "LastModified", "State",
     "StateTransitionReason", "FunctionResponseTypes", "ScalingConfig",
-    "KMSKeyArn", "EventSourceMappingArn", "LoggingConfig",
+    "KMSKeyArn", "EventSourceMappingArn", "LoggingConfig", "MetricsConfig",
+    "ProvisionedPollerConfig",
 )
 
 
@@ -353,6 +360,9 @@ def _defaults(request: dict, source: SourceInfo, function: FunctionInfo) -> dict
     for key in (*ECHOED, "Tags"):  # kept as given; Tags are read with ListTags
         if key in request:
             config[key] = copy.deepcopy(request[key])
+    for key in SIMULATED_CONFIGS:
+        if request.get(key):
+            config[key] = copy.deepcopy(request[key])
     return config
 
 
@@ -411,6 +421,9 @@ def _merge(current: dict, request: dict, function: FunctionInfo) -> dict:
         filters = _filter_criteria(request["FilterCriteria"])
         if filters is not None:
             config["FilterCriteria"] = filters
+    for key in SIMULATED_CONFIGS:
+        if key in request and not request[key]:
+            config.pop(key, None)   # {} turns the feature off
     return config
 
 
@@ -425,6 +438,10 @@ def _check_config(config: dict, request: dict, source: SourceInfo,
         _check_stream(config, request, destination_kind)
     if "FilterCriteria" in config and "FilterCriteria" in request:
         _check_filters(config["FilterCriteria"], source.kind)
+    if any(t in KAFKA_ONLY_METRICS for t in (config.get("MetricsConfig") or {}).get("Metrics", [])):
+        # Lab wording: ErrorCount and KafkaMetrics are for Kafka sources only.
+        raise invalid("ErrorCount and KafkaMetrics metrics are only supported for Amazon MSK "
+                      "and self-managed Apache Kafka event sources.")
 
 
 def _check_queue(config: dict, request: dict, source: SourceInfo,
@@ -433,6 +450,7 @@ def _check_queue(config: dict, request: dict, source: SourceInfo,
         if name in request:
             raise _unsupported(name)
     _check_no_queue_destination(request.get("DestinationConfig"))
+    provisioned.check_for_queue(config)
     batch, window = config["BatchSize"], config["MaximumBatchingWindowInSeconds"]
     if source.kind == "sqs-fifo":
         if batch > 10:
@@ -472,6 +490,8 @@ def _check_visibility(source: SourceInfo, function: FunctionInfo) -> None:
 def _check_stream(config: dict, request: dict, destination_kind) -> None:
     if (request.get("ScalingConfig") or {}).get("MaximumConcurrency") is not None:
         raise _unsupported("ScalingConfig")
+    if request.get("ProvisionedPollerConfig"):
+        raise _unsupported("ProvisionedPollerConfig")
     age = config["MaximumRecordAgeInSeconds"]
     if 0 <= age < 60:
         raise invalid("MaximumRecordAgeInSeconds must be either -1 (forever) or "

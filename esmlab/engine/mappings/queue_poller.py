@@ -25,6 +25,7 @@ import json
 
 from esmlab.engine import payloads
 from esmlab.engine.function import Item
+from esmlab.engine.mappings import event_metrics
 from esmlab.engine.mappings.filters import matches, parse_filter_criteria
 
 PROFILES = {"current": {"start": 5, "step": 300, "cap": 1250},
@@ -52,6 +53,7 @@ class QueuePoller:
         engine.agenda.on("queue.poll", self._poll)
         engine.agenda.on("queue.scale", self._scale)
         engine.agenda.on("queue.retry", self._retry_throttled)
+        event_metrics.install(engine, mappings)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -64,13 +66,15 @@ class QueuePoller:
 
     def on_update(self, m: dict, old: dict) -> None:
         self._set_target(m, self._cap(m, m["runtime"]["target"]))
+        event_metrics.keep_minute_datapoints(self.engine, m)
 
     def on_delete(self, m: dict) -> None:
-        for key in ("qpoll", "qmore", "scale", "qretry", "qretry-more"):
+        for key in ("qpoll", "qmore", "scale", "qretry", "qretry-more", "esmmin"):
             self.engine.agenda.cancel(f"{key}:{m['uuid']}")
 
     def wake_all(self, m: dict) -> None:
         self._schedule_poll(m["uuid"], self.engine.now_ms)
+        event_metrics.keep_minute_datapoints(self.engine, m)
 
     def _set_target(self, m: dict, value: int) -> None:
         """Change the concurrency target and record it (the ConcurrencyTarget
@@ -141,7 +145,7 @@ class QueuePoller:
             self._narrate_moves(m)
             if not msgs:
                 break
-            e.journal.metric(m["label"], "PolledEventCount", len(msgs))
+            event_metrics.count(e, m, "PolledEventCount", len(msgs))
             vis_end = e.now_ms + e.queues.info(queue).visibility_timeout * 1000
             for msg in msgs:
                 msg.setdefault("visible_ms", vis_end)
@@ -236,7 +240,7 @@ class QueuePoller:
             (kept if matches(patterns, record, m["source_kind"]) else dropped).append(msg)
         if dropped:
             self.engine.queues.delete_many(queue, [d["receipt_handle"] for d in dropped])
-            self.engine.journal.metric(m["label"], "FilteredOutEventCount", len(dropped))
+            event_metrics.count(self.engine, m, "FilteredOutEventCount", len(dropped))
             self.engine.log("batch.filtered", m["label"],
                             f"{len(dropped)} message(s) did not match FilterCriteria and were "
                             "deleted from the queue without invoking the function",
@@ -278,11 +282,14 @@ class QueuePoller:
         inv_id, throttled = e.functions.invoke(
             m["function"], event, items, mapping=m["uuid"], source=queue,
             attempt=tries + 1, detail={"msgs": descriptors, "reason": reason})
+        # Reference 8.4 (recorded): every invoke attempt counts as invoked,
+        # and a throttled one as failed too.
+        event_metrics.count(e, m, "InvokedEventCount", len(batch))
         if throttled:
+            event_metrics.count(e, m, "FailedInvokeEventCount", len(batch))
             self._throttled(m, batch, reason, tries, throttled, inv_id)
             return
         rt["peak"] = max(rt["peak"], running(rt))
-        e.journal.metric(m["label"], "InvokedEventCount", len(batch))
         counts = [msg["receive_count"] for msg in batch]
         groups = sorted({msg["group_id"] for msg in batch if msg.get("group_id")})
         e.log("invoke.started", m["label"],
@@ -362,6 +369,7 @@ class QueuePoller:
         verdict, failed_ids, detail = self._verdict(m, msgs, status, response)
         if verdict == "ok":
             deleted = e.queues.delete_many(queue, [d["rh"] for d in msgs])
+            event_metrics.count(e, m, "DeletedEventCount", deleted)
             e.log("batch.succeeded", m["label"],
                   f"invocation {inv['id']} succeeded; Lambda deletes the {len(msgs)} message(s)"
                   + ("" if deleted == len(msgs) else
@@ -370,13 +378,14 @@ class QueuePoller:
                   data={"invocation": inv["id"]})
         elif verdict == "partial":
             keep = set(failed_ids)
-            e.queues.delete_many(queue, [d["rh"] for d in msgs if d["mid"] not in keep])
+            deleted = e.queues.delete_many(queue, [d["rh"] for d in msgs if d["mid"] not in keep])
+            event_metrics.count(e, m, "DeletedEventCount", deleted)
             e.log("batch.partial", m["label"],
                   f"invocation {inv['id']} reported {len(keep)} failed message(s) in "
                   f"batchItemFailures; Lambda deletes the other {len(msgs) - len(keep)}, and the "
                   "failed ones return when their visibility timeout ends",
                   data={"invocation": inv["id"], "failed": sorted(keep)})
-            e.journal.metric(m["label"], "FailedInvokeEventCount", len(keep))
+            event_metrics.count(e, m, "FailedInvokeEventCount", len(keep))
             if m["source_kind"] == "sqs-fifo":
                 self._check_fifo_partial(m, msgs, keep)
         else:
@@ -428,7 +437,7 @@ class QueuePoller:
     def _failed(self, m, inv, msgs, status, error, why) -> None:
         e = self.engine
         rt = m["runtime"]
-        e.journal.metric(m["label"], "FailedInvokeEventCount", len(msgs))
+        event_metrics.count(e, m, "FailedInvokeEventCount", len(msgs))
         what = {"timeout": "timed out", "success": "returned an invalid response"}.get(
             status, "failed")
         reason = why or (error or {}).get("errorMessage", "")

@@ -48,16 +48,20 @@ DEDUP_INTERVAL_MS = 5 * 60 * 1000          # FIFO deduplication interval
 MAX_BATCH_ENTRIES = 10
 MAX_RECEIVE = 10
 MAX_VISIBILITY_S = 43_200                   # 12 hours
-# UNCERTAIN: SQS raised the message (and batch) payload cap from 256 KiB to
-# 1 MiB in 2025; a SendMessageBatch request may carry up to that in total.
-MAX_BATCH_BYTES = 1_048_576
+# SQS raised the message (and batch) payload cap from 256 KiB to 1 MiB in
+# August 2025, and Lambda's SQS mappings accept such messages since January
+# 2026 (reference 8.6): MaximumMessageSize defaults to, and is at most,
+# 1,048,576 bytes; a SendMessageBatch request may carry up to that in total.
+# The mapping's 6 MB invoke payload cap is unchanged (queue_poller.py).
+MAX_MESSAGE_BYTES = 1_048_576
+MAX_BATCH_BYTES = MAX_MESSAGE_BYTES
 MAX_MESSAGE_ATTRIBUTES = 10
 EXPIRE_CHUNK = 50_000                       # rows per DELETE when retention expires messages
 
 # Attribute -> (min, max) for the whole-number attributes.
 _NUMERIC = {
     "DelaySeconds": (0, 900),
-    "MaximumMessageSize": (1024, 1_048_576),
+    "MaximumMessageSize": (1024, MAX_MESSAGE_BYTES),
     "MessageRetentionPeriod": (60, 1_209_600),
     "ReceiveMessageWaitTimeSeconds": (0, 20),
     "VisibilityTimeout": (0, MAX_VISIBILITY_S),
@@ -75,7 +79,7 @@ _SETTABLE = set(_NUMERIC) | _BOOLEAN | set(_ENUMS) | _FREE_TEXT | {"RedrivePolic
 
 _DEFAULTS = {
     "DelaySeconds": "0",
-    "MaximumMessageSize": "262144",
+    "MaximumMessageSize": str(MAX_MESSAGE_BYTES),
     "MessageRetentionPeriod": "345600",
     "ReceiveMessageWaitTimeSeconds": "0",
     "VisibilityTimeout": "30",
@@ -168,7 +172,7 @@ class QueueInfo:
     visibility_timeout: int          # seconds (default 30, 0-43200)
     retention_seconds: int           # MessageRetentionPeriod (default 345600, 60-1209600)
     delay_seconds: int               # DelaySeconds (default 0, 0-900)
-    max_message_size: int            # MaximumMessageSize (default 262144, 1024-1048576)
+    max_message_size: int            # MaximumMessageSize (default and max 1048576, min 1024)
     receive_wait_seconds: int        # ReceiveMessageWaitTimeSeconds (0-20)
     content_based_dedup: bool
     dlq_name: str | None             # from RedrivePolicy
