@@ -7,7 +7,8 @@ of at most 10 messages, up to BatchSize, within the batching window and the
 nothing and the messages come back one by one when their visibility timeout
 ends; the queue's RedrivePolicy moves them to the DLQ on a later receive.
 
-Scaling (reference 2.5, two profiles): `target` starts at 5 and, while
+Scaling (reference 2.5, two on-demand profiles, and provisioned mode per
+mapping, see provisioned.py): `target` starts at 5 and, while
 messages wait and every slot is busy, grows once a virtual minute by the
 profile's step (+300, cap 1,250 for `current`; +60, cap 1,000 for
 `classic`), never above ScalingConfig.MaximumConcurrency. It shrinks by one
@@ -25,14 +26,13 @@ import json
 
 from esmlab.engine import payloads
 from esmlab.engine.function import Item
-from esmlab.engine.mappings import event_metrics
+from esmlab.engine.mappings import event_metrics, provisioned
 from esmlab.engine.mappings.filters import matches, parse_filter_criteria
 
 PROFILES = {"current": {"start": 5, "step": 300, "cap": 1250},
             "classic": {"start": 5, "step": 60, "cap": 1000}}
 SCALE_PERIOD_MS = 60_000
 MIN_TARGET = 2
-IDLE_TARGET = 5
 THROTTLE_RETRY_MS = 1000
 # Batches one timer hands to the function before it leaves the rest of its
 # work to a timer that fires next (Agenda.schedule_first): a scale-up that
@@ -58,11 +58,11 @@ class QueuePoller:
     # -- lifecycle -----------------------------------------------------------------
 
     def on_create(self, m: dict) -> None:
-        profile = PROFILES[self.engine.profile]
         m["runtime"] = {"queue": self.engine.queues.name_for_arn(m["source_arn"]),
-                        "target": self._cap(m, profile["start"]), "busy": 0, "peak": 0,
+                        "target": self._cap(m, self._start(m)), "busy": 0, "peak": 0,
                         "assembling": [], "since": None, "throttled": [],
                         "scale_at": None}
+        self._publish_pollers(m)
 
     def on_update(self, m: dict, old: dict) -> None:
         self._set_target(m, self._cap(m, m["runtime"]["target"]))
@@ -82,13 +82,65 @@ class QueuePoller:
         if m["runtime"]["target"] != value:
             m["runtime"]["target"] = value
             self.engine.journal.metric(m["label"], "ConcurrencyTarget", value)
+            self._publish_pollers(m)
+
+    def _publish_pollers(self, m: dict) -> None:
+        ppc = provisioned.config_of(m["config"])
+        if ppc is not None:
+            self.engine.journal.metric(m["label"], "ProvisionedPollers",
+                                       provisioned.pollers_for(m["runtime"]["target"]))
+
+    def _start(self, m: dict) -> int:
+        """The concurrency a mapping starts with, and returns to when idle."""
+        ppc = provisioned.config_of(m["config"])
+        if ppc is not None:
+            return provisioned.start_target(ppc)
+        return PROFILES[self.engine.profile]["start"]
+
+    def _step(self, m: dict) -> int:
+        ppc = provisioned.config_of(m["config"])
+        return provisioned.STEP_PER_MINUTE if ppc else PROFILES[self.engine.profile]["step"]
 
     def _cap(self, m: dict, value: int) -> int:
+        ppc = provisioned.config_of(m["config"])
+        if ppc is not None:
+            return max(provisioned.floor_target(ppc), min(value, provisioned.cap_target(ppc)))
         cap = PROFILES[self.engine.profile]["cap"]
         maximum = (m["config"].get("ScalingConfig") or {}).get("MaximumConcurrency")
         if maximum:
             cap = min(cap, maximum)
         return max(1, min(value, cap))
+
+    def _lowered(self, m: dict, value: int) -> int:
+        """A scale-down target: never under 2 (on-demand) or MinimumPollers
+        x 10 (provisioned mode keeps its minimum pollers)."""
+        ppc = provisioned.config_of(m["config"])
+        floor = provisioned.floor_target(ppc) if ppc else MIN_TARGET
+        return max(floor, value)
+
+    def _over_poll_budget(self, m: dict) -> bool:
+        """Provisioned mode's per-poller limits (10 polls and about 1 MB a
+        second each): True when this second's receives are used up; the
+        next poll is then scheduled at the next second."""
+        ppc = provisioned.config_of(m["config"])
+        if ppc is None:
+            return False
+        rt, now = m["runtime"], self.engine.now_ms
+        second = now // 1000
+        if rt.get("pp_second") != second:
+            rt["pp_second"], rt["pp_polls"], rt["pp_bytes"] = second, 0, 0
+        pollers = provisioned.pollers_for(rt["target"])
+        if rt["pp_polls"] < pollers * provisioned.POLLS_PER_POLLER_PER_S and \
+                rt["pp_bytes"] < pollers * provisioned.BYTES_PER_POLLER_PER_S:
+            return False
+        self._schedule_poll(m["uuid"], (second + 1) * 1000)
+        return True
+
+    def _spend_poll_budget(self, m: dict, msgs: list[dict]) -> None:
+        if provisioned.config_of(m["config"]) is not None:
+            rt = m["runtime"]
+            rt["pp_polls"] += 1
+            rt["pp_bytes"] += sum(len(msg["body"].encode()) for msg in msgs)
 
     def _schedule_poll(self, uuid: str, at_ms: int) -> None:
         self.engine.agenda.schedule("queue.poll", f"qpoll:{uuid}", at_ms, uuid)
@@ -141,7 +193,10 @@ class QueuePoller:
                     self._dispatch(m, reason)
                     continue
             need = c["BatchSize"] - len(rt["assembling"])
+            if self._over_poll_budget(m):
+                break
             msgs = e.queues.receive(queue, min(10, need), holder=m["label"])
+            self._spend_poll_budget(m, msgs)
             self._narrate_moves(m)
             if not msgs:
                 break
@@ -306,7 +361,7 @@ class QueuePoller:
         delay = THROTTLE_RETRY_MS * 2 ** min(tries, 5)
         vis_end = min(msg.get("visible_ms") or e.now_ms for msg in batch)
         old_target = rt["target"]
-        self._set_target(m, max(MIN_TARGET, min(rt["target"], rt["busy"]) - 1))
+        self._set_target(m, self._lowered(m, min(rt["target"], rt["busy"]) - 1))
         if e.now_ms + delay >= vis_end:
             rt["busy"] -= 1
             rt["released_at"] = e.now_ms
@@ -400,7 +455,7 @@ class QueuePoller:
         MaximumConcurrency). UNCERTAIN: AWS may go as low as 2 on an idle
         queue; the lab stays at 5 so a new burst starts the same way."""
         rt = m["runtime"]
-        idle_target = self._cap(m, IDLE_TARGET)
+        idle_target = self._cap(m, self._start(m))
         if rt["busy"] or rt["target"] == idle_target or m["state"] != "Enabled":
             return
         if self.engine.queues.counts(rt["queue"])["total"]:
@@ -453,7 +508,7 @@ class QueuePoller:
         if "ReportBatchItemFailures" in (m["config"].get("FunctionResponseTypes") or []):
             return  # reference 2.3: with ReportBatchItemFailures Lambda does not scale down
         old = rt["target"]
-        self._set_target(m, max(MIN_TARGET, rt["target"] - 1))
+        self._set_target(m, self._lowered(m, rt["target"] - 1))
         if rt["target"] != old:
             e.log("mapping.scaled_down", m["label"],
                   f"after a function error Lambda gradually reduces the concurrency it gives "
@@ -527,23 +582,52 @@ class QueuePoller:
         if m["state"] == "Enabled" and rt["busy"] >= rt["target"] and \
                 self.engine.queues.has_visible(rt["queue"]):
             counts = self.engine.queues.counts(rt["queue"])
-            step = PROFILES[self.engine.profile]["step"]
+            step = self._step(m)
             old = rt["target"]
             self._set_target(m, self._cap(m, old + step))
             if rt["target"] != old:
-                why = "ScalingConfig.MaximumConcurrency" if (
-                    m["config"].get("ScalingConfig") or {}).get("MaximumConcurrency") else \
-                    f"the {self.engine.profile} profile's cap"
                 self.engine.log("mapping.scaled_up", m["label"],
                                 f"{counts['visible']} message(s) are waiting and all {old} "
                                 f"concurrent batches are busy: Lambda adds up to {step} per "
-                                f"minute ({self.engine.profile} profile): target {old} -> "
-                                f"{rt['target']} (limit: {why})",
+                                f"minute ({self._profile_name(m)}): target {old} -> "
+                                f"{rt['target']} (limit: {self._limit_name(m)})",
                                 data={"from": old, "to": rt["target"]})
             self.pump(m)
         self.mappings.save_runtime(m)
 
+    def _profile_name(self, m: dict) -> str:
+        ppc = provisioned.config_of(m["config"])
+        if ppc is None:
+            return f"{self.engine.profile} profile"
+        return (f"provisioned mode, {provisioned.pollers_for(m['runtime']['target'])} "
+                "event pollers of 10 concurrent invokes each")
+
+    def _limit_name(self, m: dict) -> str:
+        ppc = provisioned.config_of(m["config"])
+        if ppc is not None:
+            if provisioned.cap_target(ppc) == provisioned.CONCURRENCY_CAP:
+                return "provisioned mode's 20,000 concurrent invokes"
+            return f"MaximumPollers {ppc['MaximumPollers']} x 10 concurrent invokes"
+        if (m["config"].get("ScalingConfig") or {}).get("MaximumConcurrency"):
+            return "ScalingConfig.MaximumConcurrency"
+        return f"the {self.engine.profile} profile's cap"
+
     # -- read models ---------------------------------------------------------------------------
+
+    def scaling_view(self, m: dict) -> dict:
+        """What the Scaling panel shows for a queue mapping: its scaling mode
+        ("provisioned", or the lab's on-demand profile "current"/"classic"),
+        the concurrency target and what runs now, the cap and the step per
+        minute; in provisioned mode also the pollers and their bounds."""
+        rt = m["runtime"]
+        ppc = provisioned.config_of(m["config"])
+        view = {"mode": "provisioned" if ppc else self.engine.profile,
+                "target": rt["target"], "running": running(rt),
+                "cap": self._cap(m, 10**9), "step_per_minute": self._step(m)}
+        if ppc is not None:
+            view.update(pollers=provisioned.pollers_for(rt["target"]),
+                        min_pollers=ppc["MinimumPollers"], max_pollers=ppc["MaximumPollers"])
+        return view
 
     def sample(self, m: dict) -> bool:
         e = self.engine
@@ -552,6 +636,7 @@ class QueuePoller:
         label = m["label"]
         metric = e.journal.metric
         metric(label, "ConcurrencyTarget", rt["target"])
+        self._publish_pollers(m)
         metric(label, "ConcurrentExecutions", running(rt))
         metric(rt["queue"], "ApproximateNumberOfMessagesVisible", counts["visible"])
         metric(rt["queue"], "ApproximateNumberOfMessagesNotVisible", counts["in_flight"])
