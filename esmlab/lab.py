@@ -99,7 +99,9 @@ def _receive(e: Engine, a: dict) -> dict:
     return {"Messages": [{
         "MessageId": m["message_id"], "ReceiptHandle": m["receipt_handle"],
         "MD5OfBody": md5_of_body(m["body"]), "Body": m["body"],
-        "Attributes": {"ApproximateReceiveCount": str(m["receive_count"]),
+        "Attributes": {**({"DeadLetterQueueSourceArn": m["dlq_source_arn"]}
+                          if m.get("dlq_source_arn") else {}),
+                       "ApproximateReceiveCount": str(m["receive_count"]),
                        "SentTimestamp": str(m["sent_ms"]),
                        "ApproximateFirstReceiveTimestamp": str(m["first_receive_ms"])},
         **({"MessageAttributes": m["message_attributes"]} if m["message_attributes"] else {}),
@@ -132,6 +134,8 @@ COMMANDS: dict[str, Any] = {
     "set_duplicate_rate": lambda e, a: e.queues.set_duplicate_rate(a["QueueName"], a["rate"]),
     "send_message": _send,
     "send_message_batch": lambda e, a: e.queues.send_batch(a["QueueName"], a["Entries"]),
+    "start_message_move_task": lambda e, a: e.message_moves.start(**a),
+    "cancel_message_move_task": lambda e, a: e.message_moves.cancel(**a),
     "receive_message": _receive,
     "delete_message": lambda e, a: e.queues.delete(a["QueueName"], a["ReceiptHandle"]),
     "change_message_visibility": lambda e, a: e.queues.change_visibility(
@@ -427,6 +431,18 @@ class Lab:
 
     def send_message_batch(self, QueueName: str, Entries: list[dict]) -> dict:
         return self.do("send_message_batch", QueueName=QueueName, Entries=Entries)
+
+    def start_message_move_task(self, SourceArn: str, **kw) -> dict:
+        """SQS StartMessageMoveTask (DLQ redrive): DestinationArn and
+        MaxNumberOfMessagesPerSecond are optional."""
+        return self.do("start_message_move_task", SourceArn=SourceArn, **kw)
+
+    def cancel_message_move_task(self, TaskHandle: str) -> dict:
+        return self.do("cancel_message_move_task", TaskHandle=TaskHandle)
+
+    def list_message_move_tasks(self, SourceArn: str, MaxResults: int | None = None) -> dict:
+        """SQS ListMessageMoveTasks: a read, not a command."""
+        return self.engine.message_moves.list(SourceArn, MaxResults)
 
     def create_stream(self, StreamName: str, ShardCount: int = 1,
                       RetentionPeriodHours: int = 24) -> None:

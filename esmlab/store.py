@@ -29,7 +29,7 @@ import sqlite_utils
 
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # All engine state lives in these tables, so the journal and metrics are
 # ordinary tables anyone can query with sqlite3.
@@ -156,6 +156,16 @@ CREATE TABLE IF NOT EXISTS sessions (
 ALTER TABLE invocations ADD COLUMN request_id TEXT;
 CREATE TABLE IF NOT EXISTS invocation_logs (
     invocation INTEGER PRIMARY KEY, events TEXT NOT NULL);
+""" + """
+-- Version 4. DLQ redrive: the queue a redrive policy moved a message from
+-- (ReceiveMessage's DeadLetterQueueSourceArn), and SQS message move tasks
+-- (StartMessageMoveTask, see engine/sources/message_moves.py).
+ALTER TABLE messages ADD COLUMN dlq_source TEXT;
+CREATE TABLE IF NOT EXISTS message_move_tasks (
+    task_id TEXT PRIMARY KEY, handle TEXT NOT NULL, source_arn TEXT NOT NULL,
+    destination_arn TEXT, rate INTEGER, status TEXT NOT NULL, to_move INTEGER NOT NULL,
+    moved INTEGER NOT NULL, started_ms INTEGER NOT NULL, failure TEXT);
+CREATE INDEX IF NOT EXISTS message_move_tasks_source ON message_move_tasks (source_arn);
 """
 
 # Tables that hold the lab's state (everything a replay rebuilds). The
@@ -165,6 +175,7 @@ STATE_TABLES = (
     "agenda", "journal", "metrics", "queues", "messages", "dedup", "streams", "stream_settings",
     "shards", "records", "tables", "items", "functions", "invocations",
     "mappings", "lanes", "sinks", "sink_items", "invocation_logs",
+    "message_move_tasks",
 )
 
 # version -> SQL that brings a lab from version-1 to version. A new table,
@@ -173,11 +184,12 @@ STATE_TABLES = (
 # writing. A new column, or a changed table or view, needs SCHEMA_VERSION + 1
 # and an entry here.
 MIGRATIONS: dict[int, str] = {
-    2: SCHEMA[SCHEMA.index("-- Version 2."):],
+    2: SCHEMA[SCHEMA.index("-- Version 2."):SCHEMA.index("-- Version 4.")],
     # 3: a command records the clock when it ended (so a rewind cuts a clock
     # command exactly); a handler result records the digest of its call.
     3: "ALTER TABLE commands ADD COLUMN end_ms INTEGER; "
        "ALTER TABLE handler_results ADD COLUMN digest TEXT",
+    4: SCHEMA[SCHEMA.index("-- Version 4."):],
 }
 
 BUSY_TIMEOUT_MS = 5000

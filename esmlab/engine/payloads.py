@@ -124,28 +124,28 @@ def _event_attribute(attribute: dict) -> dict:
 
 
 def _sqs_attributes(msg: dict, fifo: bool) -> dict:
-    """The system "attributes" map; every value is a string. Key order follows AWS's examples."""
+    """The system "attributes" map; every value is a string. Key order follows
+    events logged on AWS: DeadLetterQueueSourceArn (a message a redrive
+    policy moved to this queue) first, AWSTraceHeader right after
+    ApproximateReceiveCount; the FIFO keys as in AWS's FIFO example."""
     sender = msg.get("sender_id") or DEFAULT_SENDER_ID
-    if fifo:
-        attributes = {
-            "ApproximateReceiveCount": str(msg["receive_count"]),
-            "SentTimestamp": str(msg["sent_ms"]),
-            "SequenceNumber": str(msg["sequence_number"]),
-            "MessageGroupId": msg["group_id"],
-            "SenderId": sender,
-            "MessageDeduplicationId": msg["dedup_id"],
-            "ApproximateFirstReceiveTimestamp": str(msg["first_receive_ms"]),
-        }
-    else:
-        attributes = {
-            "ApproximateReceiveCount": str(msg["receive_count"]),
-            "SentTimestamp": str(msg["sent_ms"]),
-            "SenderId": sender,
-            "ApproximateFirstReceiveTimestamp": str(msg["first_receive_ms"]),
-        }
+    attributes = {}
+    source = msg.get("dlq_source_arn")
+    if source:
+        attributes["DeadLetterQueueSourceArn"] = source
+    attributes["ApproximateReceiveCount"] = str(msg["receive_count"])
     trace = msg.get("trace_header")
     if trace:
         attributes["AWSTraceHeader"] = trace
+    attributes["SentTimestamp"] = str(msg["sent_ms"])
+    if fifo:
+        attributes["SequenceNumber"] = str(msg["sequence_number"])
+        attributes["MessageGroupId"] = msg["group_id"]
+        attributes["SenderId"] = sender
+        attributes["MessageDeduplicationId"] = msg["dedup_id"]
+    else:
+        attributes["SenderId"] = sender
+    attributes["ApproximateFirstReceiveTimestamp"] = str(msg["first_receive_ms"])
     return attributes
 
 

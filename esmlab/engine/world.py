@@ -56,12 +56,14 @@ class Engine:
         from esmlab.engine.function import Functions
         from esmlab.engine.mappings.service import Mappings
         from esmlab.engine.sinks import Sinks
+        from esmlab.engine.sources.message_moves import MessageMoves
         from esmlab.engine.sources.queue import Queues
         from esmlab.engine.sources.stream import Streams
         from esmlab.engine.sources.table import Tables
 
         self.sinks = Sinks(self)
         self.queues = Queues(self)
+        self.message_moves = MessageMoves(self)
         self.streams = Streams(self)
         self.tables = Tables(self)
         self.functions = Functions(self)

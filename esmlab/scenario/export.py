@@ -198,7 +198,8 @@ class _Exporter:
         if name in ("send_message_batch", "put_records", "put_item", "update_item",
                     "delete_item", "set_queue_attributes", "split_shard", "merge_shards",
                     "set_retention", "receive_message", "delete_message",
-                    "change_message_visibility"):
+                    "change_message_visibility", "start_message_move_task",
+                    "cancel_message_move_task"):
             return {name: _without_none(dict(a))}
         deletes = {"delete_function": "FunctionName", "delete_queue": "QueueName",
                    "delete_stream": "StreamName", "delete_table": "TableName"}

@@ -575,6 +575,13 @@ class Player:
             result.result = lab.do(kind, **args)
             result.summary = f"{kind.replace('_', ' ')} of {args['FunctionName']}" + (
                 f" {a['Name']}" if "Name" in a else "")
+        elif kind == "start_message_move_task":
+            result.result = lab.do(kind, **a)
+            result.summary = f"start a message move task on {a['SourceArn'].split(':')[-1]}"
+        elif kind == "cancel_message_move_task":
+            handle = a.get("TaskHandle") or self._running_move_task(a.get("SourceArn"))
+            result.result = lab.do(kind, TaskHandle=handle)
+            result.summary = "cancel the message move task"
         elif kind == "set_profile":
             lab.do("set_profile", profile=a)
             result.summary = f"SQS scaling profile: {a}"
@@ -583,6 +590,15 @@ class Player:
             result.summary = f"account concurrency quota: {a}"
         else:  # pragma: no cover - the loader accepts only known kinds
             raise LabError(f"the player does not know the step kind {kind!r}")
+
+    def _running_move_task(self, source_arn: str | None) -> str:
+        """The TaskHandle of the running message move task on a queue."""
+        if source_arn:
+            for task in self.lab.list_message_move_tasks(source_arn, 10)["Results"]:
+                if task["Status"] == "RUNNING":
+                    return task["TaskHandle"]
+        raise LabError("cancel_message_move_task needs a TaskHandle, or the SourceArn of a queue "
+                       f"with a RUNNING message move task (none on {source_arn})")
 
     def _templated(self, kind: str, a: dict, result: StepResult) -> None:
         """put_record / send_message, `count` times, with `{n}` templating

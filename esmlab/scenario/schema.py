@@ -634,6 +634,15 @@ STEPS: dict[str, Key] = {
     }, what="a map")),
     "delete_message": req(Map({"QueueName": req(QUEUE), "ReceiptHandle": req(STR)},
                               what="a map")),
+    # DLQ redrive (SQS message move tasks). cancel_message_move_task takes
+    # AWS's TaskHandle, or (a lab convenience) the SourceArn of the queue
+    # whose running task to cancel.
+    "start_message_move_task": req(Map({
+        "SourceArn": req(STR), "DestinationArn": opt(STR),
+        "MaxNumberOfMessagesPerSecond": opt(Int(1, 500)),
+    }, what="a map")),
+    "cancel_message_move_task": req(Map({"TaskHandle": opt(STR), "SourceArn": opt(STR)},
+                                        what="a map")),
     "change_message_visibility": req(Map({
         "QueueName": req(QUEUE), "ReceiptHandle": req(STR), "VisibilityTimeout": req(NATURAL),
     }, what="a map")),

@@ -117,13 +117,15 @@ _SHUFFLE_PICK = (0, 0, 0, 0, 0, 1, 1, 2)
 
 # Columns every message selection reads, in this order.
 _COLS = ("id, message_id, body, attributes, size, sent_ms, enqueued_ms, receive_count, "
-         "first_receive_ms, group_id, dedup_id, seq_no, visible_ms, receipt_handle")
-_ID, _MID, _BODY, _ATTRS, _SIZE, _SENT, _ENQ, _RC, _FIRST, _GROUP, _DEDUP, _SEQ, _VIS, _HANDLE = (
-    range(14))
+         "first_receive_ms, group_id, dedup_id, seq_no, visible_ms, receipt_handle, dlq_source")
+(_ID, _MID, _BODY, _ATTRS, _SIZE, _SENT, _ENQ, _RC, _FIRST, _GROUP, _DEDUP, _SEQ, _VIS, _HANDLE,
+ _DLQ_SOURCE) = range(15)
 
+# dlq_source: the ARN of the queue a redrive policy moved the message from
+# (ReceiveMessage's DeadLetterQueueSourceArn); NULL for a message sent here.
 _INSERT = ("INSERT INTO messages (queue, message_id, body, attributes, size, sent_ms, "
            "enqueued_ms, visible_ms, receive_count, first_receive_ms, group_id, dedup_id, "
-           "seq_no, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+           "seq_no, head, dlq_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _SELECT_STANDARD = (f"SELECT {_COLS} FROM messages INDEXED BY messages_ready "
                     "WHERE queue = ? AND visible_ms <= ? ORDER BY visible_ms, id LIMIT ? OFFSET ?")
 _SELECT_HEADS = ("SELECT group_id FROM messages INDEXED BY messages_heads "
@@ -546,7 +548,7 @@ class Queues:
                     head = None if group in occupied else 1
                     occupied.add(group)
                     rows.append((name, message_id, body, attrs_json, size, now, now, visible, 0,
-                                 None, group, dedup, seq_no, head))
+                                 None, group, dedup, seq_no, head, None))
                     known[key] = (message_id, seq_no)
                     new_dedup.append((name, key, now + DEDUP_INTERVAL_MS, message_id, seq_no))
                     sent_ids.append(message_id)
@@ -577,7 +579,7 @@ class Queues:
                     earliest = visible
                 message_id = uuid()
                 rows.append((name, message_id, body, attrs_json, size, now, now, visible, 0,
-                             None, group, None, None, None))
+                             None, group, None, None, None, None))
                 sent_ids.append(message_id)
                 result = {"MessageId": message_id, "MD5OfMessageBody": md5_of_body(body)}
                 if attrs:
@@ -652,7 +654,7 @@ class Queues:
                 "first_receive_ms": first,
                 "message_attributes": json.loads(attrs) if attrs is not None else None,
                 "group_id": r[_GROUP], "dedup_id": r[_DEDUP], "sequence_number": r[_SEQ],
-                "size": r[_SIZE],
+                "size": r[_SIZE], "dlq_source_arn": r[_DLQ_SOURCE],
             })
             ids.append(r[_MID])
         self.conn.executemany(_UPDATE_RECEIVED, updates)
@@ -740,7 +742,8 @@ class Queues:
         for r in picked:
             if chance(info.duplicate_rate) and r[_FIRST] is None:
                 copies.append((info.name, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT],
-                               r[_ENQ], now, r[_RC], now, r[_GROUP], None, None, None))
+                               r[_ENQ], now, r[_RC], now, r[_GROUP], None, None, None,
+                               r[_DLQ_SOURCE]))
         if not copies:
             return False
         self.conn.executemany(_INSERT, copies)
@@ -773,10 +776,11 @@ class Queues:
                 occupied.add(r[_GROUP])
                 inserts.append((dlq.name, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT], now,
                                 now, r[_RC], r[_FIRST], r[_GROUP], r[_DEDUP], str(10**19 + seq),
-                                head))
+                                head, info.arn))
             else:
                 inserts.append((dlq.name, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT],
-                                r[_ENQ], now, r[_RC], r[_FIRST], r[_GROUP], None, None, None))
+                                r[_ENQ], now, r[_RC], r[_FIRST], r[_GROUP], None, None, None,
+                                info.arn))
         if dlq.fifo:
             conn.execute("UPDATE queues SET next_seq = ? WHERE name = ?", (seq, dlq.name))
         conn.executemany("DELETE FROM messages WHERE id = ?", [(r[_ID],) for r in rows])
@@ -800,6 +804,45 @@ class Queues:
             self.last_moved.append({"message_id": r[_MID], "body": r[_BODY],
                                     "receive_count": count})
         self._notify(dlq.name, now)
+
+    def redrive(self, name: str, n: int, destination: str | None) -> tuple[int, bool]:
+        """One step of a message move task (message_moves.py): move up to `n`
+        visible messages of `name`, oldest first, to `destination`, or (None)
+        each back to the queue it came from (its dlq_source). Returns (moved,
+        whether a queue to move to no longer exists). A moved message keeps
+        its MessageId, body, attributes and SentTimestamp and arrives visible
+        with a receive count of 0 (the lab's choice, see message_moves.py)."""
+        info = self.info(name)
+        now = self.engine.now_ms
+        self._expire(info, now)
+        only_sourced = "" if destination else "AND dlq_source IS NOT NULL "
+        rows = self.conn.execute(
+            f"SELECT {_COLS} FROM messages INDEXED BY messages_enqueued WHERE queue = ? "
+            f"AND visible_ms <= ? {only_sourced}ORDER BY enqueued_ms, id LIMIT ?",
+            (name, now, n)).fetchall()
+        by_target: dict[str, list] = {}
+        for r in rows:
+            target = destination or self.name_for_arn(r[_DLQ_SOURCE])
+            if target is None:
+                return 0, True
+            by_target.setdefault(target, []).append(r)
+        moved = 0
+        for target, group in by_target.items():
+            dest = self.info(target)
+            inserts = [(target, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT], now, now, 0,
+                        None, r[_GROUP], None, None, None, None) for r in group]
+            self.conn.executemany("DELETE FROM messages WHERE id = ?", [(r[_ID],) for r in group])
+            self.conn.executemany(_INSERT, inserts)
+            self._adjust_total(name, -len(group))
+            self._adjust_total(target, len(group))
+            self._arm_expiry(target, now + dest.retention_seconds * 1000)
+            self.engine.log("sqs.redriven", name,
+                            f"{_plural(len(group), 'message')} moved from {name} to {target} by "
+                            "a message move task (DLQ redrive): visible at once, receive count 0",
+                            data=[r[_MID] for r in group])
+            self._notify(target, now)
+            moved += len(group)
+        return moved, False
 
     # --- delete and visibility -----------------------------------------------------
 
