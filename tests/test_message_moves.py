@@ -147,3 +147,26 @@ def test_message_move_tasks_replay_to_the_same_journal(lab):
     before = [(j["kind"], j["reason"]) for j in lab.journal(limit=10000)]
     lab.rebuild()
     assert [(j["kind"], j["reason"]) for j in lab.journal(limit=10000)] == before
+
+
+def test_a_version_2_lab_gains_dlq_sources_and_move_tasks_when_opened(tmp_path):
+    import sqlite3
+
+    from esmlab.lab import Lab
+    path = tmp_path / "old.db"
+    lab = Lab.create(path, name="t", seed=7)
+    setup(lab, n=2)
+    journal = lab.journal_signature()
+    lab.close()
+    conn = sqlite3.connect(path)   # a lab written before version 3
+    conn.executescript("ALTER TABLE messages DROP COLUMN dlq_source; "
+                       "DROP TABLE message_move_tasks; "
+                       "UPDATE meta SET value='2' WHERE key='schema_version';")
+    conn.close()
+    lab = Lab.open(path)
+    lab.rebuild()
+    assert lab.journal_signature() == journal
+    lab.start_message_move_task(DLQ)
+    lab.advance(1)
+    assert lab.engine.queues.counts("jobs")["total"] == 2
+    lab.close()
