@@ -134,6 +134,8 @@ COMMANDS: dict[str, Any] = {
     "set_duplicate_rate": lambda e, a: e.queues.set_duplicate_rate(a["QueueName"], a["rate"]),
     "send_message": _send,
     "send_message_batch": lambda e, a: e.queues.send_batch(a["QueueName"], a["Entries"]),
+    "put_function_recursion_config": lambda e, a: e.functions.put_recursion_config(
+        e.functions.name_for(a["FunctionName"]), a["RecursiveLoop"]),
     "start_message_move_task": lambda e, a: e.message_moves.start(**a),
     "cancel_message_move_task": lambda e, a: e.message_moves.cancel(**a),
     "receive_message": _receive,
@@ -431,6 +433,16 @@ class Lab:
 
     def send_message_batch(self, QueueName: str, Entries: list[dict]) -> dict:
         return self.do("send_message_batch", QueueName=QueueName, Entries=Entries)
+
+    def put_function_recursion_config(self, FunctionName: str, RecursiveLoop: str) -> dict:
+        """Lambda PutFunctionRecursionConfig: Allow lets a recursive loop run,
+        Terminate (the default) stops it after about 16 invocations."""
+        return self.do("put_function_recursion_config", FunctionName=FunctionName,
+                       RecursiveLoop=RecursiveLoop)
+
+    def get_function_recursion_config(self, FunctionName: str) -> dict:
+        return self.engine.functions.recursion_config(
+            self.engine.functions.name_for(FunctionName))
 
     def start_message_move_task(self, SourceArn: str, **kw) -> dict:
         """SQS StartMessageMoveTask (DLQ redrive): DestinationArn and

@@ -29,7 +29,7 @@ import sqlite_utils
 
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # All engine state lives in these tables, so the journal and metrics are
 # ordinary tables anyone can query with sqlite3.
@@ -166,6 +166,11 @@ CREATE TABLE IF NOT EXISTS message_move_tasks (
     destination_arn TEXT, rate INTEGER, status TEXT NOT NULL, to_move INTEGER NOT NULL,
     moved INTEGER NOT NULL, started_ms INTEGER NOT NULL, failure TEXT);
 CREATE INDEX IF NOT EXISTS message_move_tasks_source ON message_move_tasks (source_arn);
+""" + """
+-- Version 5. A message's AWSTraceHeader system attribute: what a function
+-- sends carries its invocation's X-Ray header, whose Lineage is how Lambda
+-- detects a recursive loop (engine/mappings/recursion.py).
+ALTER TABLE messages ADD COLUMN trace_header TEXT;
 """
 
 # Tables that hold the lab's state (everything a replay rebuilds). The
@@ -189,7 +194,8 @@ MIGRATIONS: dict[int, str] = {
     # command exactly); a handler result records the digest of its call.
     3: "ALTER TABLE commands ADD COLUMN end_ms INTEGER; "
        "ALTER TABLE handler_results ADD COLUMN digest TEXT",
-    4: SCHEMA[SCHEMA.index("-- Version 4."):],
+    4: SCHEMA[SCHEMA.index("-- Version 4."):SCHEMA.index("-- Version 5.")],
+    5: SCHEMA[SCHEMA.index("-- Version 5."):],
 }
 
 BUSY_TIMEOUT_MS = 5000

@@ -160,6 +160,7 @@ def test_a_version_2_lab_gains_dlq_sources_and_move_tasks_when_opened(tmp_path):
     lab.close()
     conn = sqlite3.connect(path)   # a lab written before version 3
     conn.executescript("ALTER TABLE messages DROP COLUMN dlq_source; "
+                       "ALTER TABLE messages DROP COLUMN trace_header; "   # version 4
                        "DROP TABLE message_move_tasks; "
                        "UPDATE meta SET value='2' WHERE key='schema_version';")
     conn.close()

@@ -16,7 +16,7 @@ from engine_helpers import make_engine
 
 EVENT_KEYS = {"id", "message_id", "receipt_handle", "body", "sent_ms", "receive_count",
               "first_receive_ms", "message_attributes", "group_id", "dedup_id",
-              "sequence_number", "size", "dlq_source_arn"}
+              "sequence_number", "size", "dlq_source_arn", "trace_header"}
 
 
 class FakeMappings:

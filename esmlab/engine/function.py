@@ -19,7 +19,8 @@ from typing import Any
 from esmlab.engine import arns, roles
 from esmlab.errors import AwsError, invalid
 
-MODES = ("succeed", "fail", "fail_first", "poison", "flaky", "timeout", "partial", "handler")
+MODES = ("succeed", "fail", "fail_first", "poison", "flaky", "timeout", "partial", "handler",
+         "resend")
 DEFAULT_DURATION = {"fixed_ms": 100, "per_record_ms": 0}
 # Variables Lambda sets itself; CreateFunction refuses them in Environment.
 RESERVED_VARIABLES = (
@@ -465,9 +466,49 @@ class Functions:
                "start_ms": start, "end_ms": end, "status": result["status"],
                "attempt": attempt, "size": size,
                "detail": json.loads(detail) if detail else None}
+        if result.get("sends"):
+            self._send(inv, result["sends"])
         self.engine.mappings.on_invocation_done(inv, result["status"], result["response"],
                                                 json.loads(error) if error else None,
                                                 result.get("why", ""))
+
+    def _send(self, inv: dict, sends: list[dict]) -> None:
+        """What the function sent while it ran, with the invocation's X-Ray
+        header (AWSTraceHeader), so recursive loop detection can follow the
+        chain (mappings/recursion.py). A send to a queue that does not exist
+        fails in the function, as SendMessage would; the journal says so."""
+        queues = self.engine.queues
+        trace = (inv["detail"] or {}).get("trace")
+        for s in sends:
+            ref = str(s.get("QueueName", ""))
+            name = queues.name_for_arn(ref) or ref.rsplit("/", 1)[-1]
+            try:
+                queues.send(name, s.get("MessageBody"), trace_header=trace)
+            except AwsError as e:
+                self.engine.log("function.send_failed", inv["function"],
+                                f"invocation {inv['id']} could not send to {ref}: {e.code}: "
+                                f"{e.message}", data={"invocation": inv["id"]})
+
+    def recursion_config(self, name: str) -> dict:
+        """GetFunctionRecursionConfig."""
+        from esmlab.engine.mappings import recursion
+        return {"RecursiveLoop": self.config(name).get("RecursiveLoop", recursion.DEFAULT)}
+
+    def put_recursion_config(self, name: str, value) -> dict:
+        """PutFunctionRecursionConfig {RecursiveLoop: Allow | Terminate}."""
+        from esmlab.engine.mappings import recursion
+        config = dict(self.config(name))
+        if value not in recursion.VALUES:
+            raise AwsError("ValidationException", f"1 validation error detected: Value "
+                           f"'{value}' at 'recursiveLoop' failed to satisfy constraint: Member "
+                           "must satisfy enum value set: [Allow, Terminate]")
+        config["RecursiveLoop"] = value
+        self.conn.execute("UPDATE functions SET config=? WHERE name=?", (json.dumps(config), name))
+        self._cache.pop(name, None)
+        self.engine.log("function.recursion", name, f"function {name}: RecursiveLoop {value}"
+                        + (" (Lambda lets a recursive loop run)" if value == "Allow" else
+                           " (Lambda stops a recursive loop after about 16 invocations)"))
+        return {"RecursiveLoop": value}
 
     def invocation(self, inv_id: int) -> dict:
         row = self.conn.execute(
@@ -568,6 +609,7 @@ def describe_behaviour(b: dict) -> str:
         "timeout": f"runs past its timeout{' on batches with ' + what if match else ''}",
         "partial": f"reports records with {what} in batchItemFailures",
         "handler": f"runs your handler {b.get('handler')}",
+        "resend": "succeeds and sends each SQS message's body back to the queue it came from",
     }[mode]
 
 
@@ -603,6 +645,12 @@ def decide(b: dict, items: list[Item], count: int, rng, event: dict) -> Outcome:
     if mode == "timeout" and (hits or not match):
         return Outcome("timeout", why="the function runs past its Timeout"
                        + (f" on record {hits[0].id}" if hits else ""))
+    if mode == "resend":
+        # A recursive loop: each SQS record goes back to its own queue.
+        sends = [{"QueueName": r["eventSourceARN"], "MessageBody": r["body"]}
+                 for r in event.get("Records", []) if "body" in r and "eventSourceARN" in r]
+        return Outcome("success", None, None, why="the function sent its messages back to their "
+                       "queue", sends=sends)
     response = None
     if mode == "partial" and hits:
         failed = hits

@@ -199,6 +199,7 @@ class _Exporter:
                     "delete_item", "set_queue_attributes", "split_shard", "merge_shards",
                     "set_retention", "receive_message", "delete_message",
                     "change_message_visibility", "start_message_move_task",
+                    "put_function_recursion_config",
                     "cancel_message_move_task"):
             return {name: _without_none(dict(a))}
         deletes = {"delete_function": "FunctionName", "delete_queue": "QueueName",

@@ -575,6 +575,10 @@ class Player:
             result.result = lab.do(kind, **args)
             result.summary = f"{kind.replace('_', ' ')} of {args['FunctionName']}" + (
                 f" {a['Name']}" if "Name" in a else "")
+        elif kind == "put_function_recursion_config":
+            name = function_name_of(a["FunctionName"])
+            result.result = lab.do(kind, FunctionName=name, RecursiveLoop=a["RecursiveLoop"])
+            result.summary = f"function {name}: RecursiveLoop {a['RecursiveLoop']}"
         elif kind == "start_message_move_task":
             result.result = lab.do(kind, **a)
             result.summary = f"start a message move task on {a['SourceArn'].split(':')[-1]}"

@@ -222,7 +222,7 @@ MATCH = Map(
 
 BEHAVIOUR_KEYS = {
     "mode": req(Enum(("succeed", "fail", "fail_first", "poison", "flaky", "timeout",
-                      "partial", "handler"))),
+                      "partial", "handler", "resend"))),
     "count": opt(COUNT),
     "match": opt(MATCH),
     "probability": opt(Float(0, 1)),
@@ -241,6 +241,7 @@ BEHAVIOUR_VARIANTS = {
     "timeout": Variant(("match",)),
     "partial": Variant(("match",), required=("match",)),
     "handler": Variant(("handler",), required=("handler",)),
+    "resend": Variant(),
 }
 
 BEHAVIOUR = Map(BEHAVIOUR_KEYS, what="a behaviour", tag="mode", variants=BEHAVIOUR_VARIANTS)
@@ -637,6 +638,9 @@ STEPS: dict[str, Key] = {
     # DLQ redrive (SQS message move tasks). cancel_message_move_task takes
     # AWS's TaskHandle, or (a lab convenience) the SourceArn of the queue
     # whose running task to cancel.
+    "put_function_recursion_config": req(Map({
+        "FunctionName": req(FUNCTION), "RecursiveLoop": req(Enum(("Allow", "Terminate"))),
+    }, what="a map")),
     "start_message_move_task": req(Map({
         "SourceArn": req(STR), "DestinationArn": opt(STR),
         "MaxNumberOfMessagesPerSecond": opt(Int(1, 500)),

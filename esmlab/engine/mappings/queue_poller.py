@@ -26,7 +26,7 @@ import json
 
 from esmlab.engine import payloads
 from esmlab.engine.function import Item
-from esmlab.engine.mappings import event_metrics, provisioned
+from esmlab.engine.mappings import event_metrics, provisioned, recursion
 from esmlab.engine.mappings.filters import matches, parse_filter_criteria
 
 PROFILES = {"current": {"start": 5, "step": 300, "cap": 1250},
@@ -334,9 +334,20 @@ class QueuePoller:
         descriptors = [{"mid": msg["message_id"], "rh": msg["receipt_handle"],
                         "rc": msg["receive_count"], "g": msg.get("group_id"),
                         "body": msg["body"][:80], "vis": msg.get("visible_ms")} for msg in batch]
+        function_arn = e.functions.config(m["function"])["FunctionArn"]
+        chain = recursion.chain_number(batch, function_arn)
+        if recursion.stopped(chain, e.functions.recursion_config(m["function"])["RecursiveLoop"]):
+            self._stop_recursion(m, batch, chain)
+            return
+        detail = {"msgs": descriptors, "reason": reason}
+        # The invocation's X-Ray header, kept only where something can use it:
+        # a chain already under way, or a function that may send messages.
+        if chain > 1 or any(msg.get("trace_header") for msg in batch) or \
+                e.functions.behaviour(m["function"])["mode"] in ("resend", "handler"):
+            detail["trace"] = recursion.trace_header(batch, function_arn, chain)
         inv_id, throttled = e.functions.invoke(
             m["function"], event, items, mapping=m["uuid"], source=queue,
-            attempt=tries + 1, detail={"msgs": descriptors, "reason": reason})
+            attempt=tries + 1, detail=detail)
         # Reference 8.4 (recorded): every invoke attempt counts as invoked,
         # and a throttled one as failed too.
         event_metrics.count(e, m, "InvokedEventCount", len(batch))
@@ -354,6 +365,24 @@ class QueuePoller:
               "concurrent batches in use",
               data={"invocation": inv_id, "message_ids": [d["mid"] for d in descriptors],
                     "closed_because": reason})
+
+    def _stop_recursion(self, m: dict, batch: list[dict], chain: int) -> None:
+        """Recursive loop detection (recursion.py): the invocation that would
+        be the chain's 17th is not made; the batch is not deleted, so its
+        messages come back after their visibility timeout and reach the DLQ
+        per the RedrivePolicy."""
+        e, rt = self.engine, m["runtime"]
+        rt["busy"] = max(0, rt["busy"] - 1)
+        e.journal.metric(m["function"], recursion.METRIC, 1)
+        vis = min(msg.get("visible_ms") or e.now_ms for msg in batch)
+        e.log("recursion.stopped", m["label"],
+              f"recursive loop detected: this would be invocation {chain} of {m['function']} in "
+              f"one chain of requests (the messages' AWSTraceHeader Lineage), and Lambda stops a "
+              f"loop after {recursion.LIMIT}, so {m['function']} is not invoked. The "
+              f"{len(batch)} message(s) are not deleted: they return at {payloads.iso(vis)} and, "
+              "received again, reach the DLQ per the queue's RedrivePolicy "
+              "(PutFunctionRecursionConfig RecursiveLoop Allow lets the loop run)",
+              data={"message_ids": [msg["message_id"] for msg in batch], "chain": chain})
 
     def _throttled(self, m, batch, reason, tries, why, inv_id) -> None:
         e = self.engine

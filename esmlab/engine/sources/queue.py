@@ -117,15 +117,20 @@ _SHUFFLE_PICK = (0, 0, 0, 0, 0, 1, 1, 2)
 
 # Columns every message selection reads, in this order.
 _COLS = ("id, message_id, body, attributes, size, sent_ms, enqueued_ms, receive_count, "
-         "first_receive_ms, group_id, dedup_id, seq_no, visible_ms, receipt_handle, dlq_source")
+         "first_receive_ms, group_id, dedup_id, seq_no, visible_ms, receipt_handle, dlq_source, "
+         "trace_header")
 (_ID, _MID, _BODY, _ATTRS, _SIZE, _SENT, _ENQ, _RC, _FIRST, _GROUP, _DEDUP, _SEQ, _VIS, _HANDLE,
- _DLQ_SOURCE) = range(15)
+ _DLQ_SOURCE, _TRACE) = range(16)
 
 # dlq_source: the ARN of the queue a redrive policy moved the message from
 # (ReceiveMessage's DeadLetterQueueSourceArn); NULL for a message sent here.
+# trace_header: the AWSTraceHeader system attribute (a message a function
+# sent carries its invocation's X-Ray header, whose Lineage is how Lambda
+# detects a recursive loop).
 _INSERT = ("INSERT INTO messages (queue, message_id, body, attributes, size, sent_ms, "
            "enqueued_ms, visible_ms, receive_count, first_receive_ms, group_id, dedup_id, "
-           "seq_no, head, dlq_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+           "seq_no, head, dlq_source, trace_header) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _SELECT_STANDARD = (f"SELECT {_COLS} FROM messages INDEXED BY messages_ready "
                     "WHERE queue = ? AND visible_ms <= ? ORDER BY visible_ms, id LIMIT ? OFFSET ?")
 _SELECT_HEADS = ("SELECT group_id FROM messages INDEXED BY messages_heads "
@@ -395,7 +400,7 @@ class Queues:
     # --- send --------------------------------------------------------------------
 
     def send(self, name, body, delay_seconds=None, message_attributes=None, group_id=None,
-             dedup_id=None) -> dict:
+             dedup_id=None, trace_header=None) -> dict:
         """SendMessage. Returns {"MessageId", "MD5OfMessageBody",
         ("MD5OfMessageAttributes"), ("SequenceNumber" on FIFO)}.
 
@@ -405,7 +410,7 @@ class Queues:
         """
         info = self.info(name)
         item = self._prepare(info, body, delay_seconds, message_attributes, group_id, dedup_id)
-        return self._enqueue(info, [item])[0]
+        return self._enqueue(info, [item], trace_header)[0]
 
     def send_batch(self, name, entries: list[dict]) -> dict:
         """SendMessageBatch: entries of {"Id", "MessageBody", "DelaySeconds",
@@ -515,7 +520,7 @@ class Queues:
         # Standard queues accept a MessageGroupId (fair queues): it is stored only.
         return (body, delay, attrs_json, attrs, size, group_id, dedup_id)
 
-    def _enqueue(self, info: QueueInfo, items: list[tuple]) -> list[dict]:
+    def _enqueue(self, info: QueueInfo, items: list[tuple], trace=None) -> list[dict]:
         conn = self.conn
         engine = self.engine
         now = engine.now_ms
@@ -548,7 +553,7 @@ class Queues:
                     head = None if group in occupied else 1
                     occupied.add(group)
                     rows.append((name, message_id, body, attrs_json, size, now, now, visible, 0,
-                                 None, group, dedup, seq_no, head, None))
+                                 None, group, dedup, seq_no, head, None, trace))
                     known[key] = (message_id, seq_no)
                     new_dedup.append((name, key, now + DEDUP_INTERVAL_MS, message_id, seq_no))
                     sent_ids.append(message_id)
@@ -579,7 +584,7 @@ class Queues:
                     earliest = visible
                 message_id = uuid()
                 rows.append((name, message_id, body, attrs_json, size, now, now, visible, 0,
-                             None, group, None, None, None, None))
+                             None, group, None, None, None, None, trace))
                 sent_ids.append(message_id)
                 result = {"MessageId": message_id, "MD5OfMessageBody": md5_of_body(body)}
                 if attrs:
@@ -655,6 +660,7 @@ class Queues:
                 "message_attributes": json.loads(attrs) if attrs is not None else None,
                 "group_id": r[_GROUP], "dedup_id": r[_DEDUP], "sequence_number": r[_SEQ],
                 "size": r[_SIZE], "dlq_source_arn": r[_DLQ_SOURCE],
+                "trace_header": r[_TRACE],
             })
             ids.append(r[_MID])
         self.conn.executemany(_UPDATE_RECEIVED, updates)
@@ -743,7 +749,7 @@ class Queues:
             if chance(info.duplicate_rate) and r[_FIRST] is None:
                 copies.append((info.name, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT],
                                r[_ENQ], now, r[_RC], now, r[_GROUP], None, None, None,
-                               r[_DLQ_SOURCE]))
+                               r[_DLQ_SOURCE], r[_TRACE]))
         if not copies:
             return False
         self.conn.executemany(_INSERT, copies)
@@ -776,11 +782,11 @@ class Queues:
                 occupied.add(r[_GROUP])
                 inserts.append((dlq.name, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT], now,
                                 now, r[_RC], r[_FIRST], r[_GROUP], r[_DEDUP], str(10**19 + seq),
-                                head, info.arn))
+                                head, info.arn, r[_TRACE]))
             else:
                 inserts.append((dlq.name, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT],
                                 r[_ENQ], now, r[_RC], r[_FIRST], r[_GROUP], None, None, None,
-                                info.arn))
+                                info.arn, r[_TRACE]))
         if dlq.fifo:
             conn.execute("UPDATE queues SET next_seq = ? WHERE name = ?", (seq, dlq.name))
         conn.executemany("DELETE FROM messages WHERE id = ?", [(r[_ID],) for r in rows])
@@ -830,7 +836,7 @@ class Queues:
         for target, group in by_target.items():
             dest = self.info(target)
             inserts = [(target, r[_MID], r[_BODY], r[_ATTRS], r[_SIZE], r[_SENT], now, now, 0,
-                        None, r[_GROUP], None, None, None, None) for r in group]
+                        None, r[_GROUP], None, None, None, None, r[_TRACE]) for r in group]
             self.conn.executemany("DELETE FROM messages WHERE id = ?", [(r[_ID],) for r in group])
             self.conn.executemany(_INSERT, inserts)
             self._adjust_total(name, -len(group))
