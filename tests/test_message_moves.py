@@ -171,3 +171,24 @@ def test_a_version_2_lab_gains_dlq_sources_and_move_tasks_when_opened(tmp_path):
     lab.advance(1)
     assert lab.engine.queues.counts("jobs")["total"] == 2
     lab.close()
+
+
+def test_a_lab_with_redrive_and_recursion_config_exports_and_replays_identically(tmp_path):
+    from esmlab.lab import Lab
+    from esmlab.scenario.export import export_scenario
+    from esmlab.scenario.loader import load_scenario_text
+    from esmlab.scenario.player import Player
+    lab = Lab.create(tmp_path / "lab.db", name="t", seed=5)
+    setup(lab, n=3)
+    lab.create_function("f")
+    lab.put_function_recursion_config("f", "Allow")
+    handle = lab.start_message_move_task(DLQ, MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+    lab.advance(1.5)
+    lab.cancel_message_move_task(handle)
+    lab.advance(2)
+    scenario = load_scenario_text(export_scenario(lab, "redrive"), "exported.yaml")
+    player = Player.new(scenario, tmp_path / "replayed.db")
+    result = player.run()
+    assert result.error is None and result.ok
+    assert player.lab.journal_signature() == lab.journal_signature()
+    lab.close()

@@ -582,6 +582,10 @@ class Player:
         elif kind == "start_message_move_task":
             result.result = lab.do(kind, **a)
             result.summary = f"start a message move task on {a['SourceArn'].split(':')[-1]}"
+        elif kind == "list_message_move_tasks":
+            result.result = lab.list_message_move_tasks(a["SourceArn"], a.get("MaxResults"))
+            result.summary = (f"list the message move tasks of {a['SourceArn'].split(':')[-1]}: "
+                              f"{len(result.result['Results'])}")
         elif kind == "cancel_message_move_task":
             handle = a.get("TaskHandle") or self._running_move_task(a.get("SourceArn"))
             result.result = lab.do(kind, TaskHandle=handle)

@@ -647,6 +647,10 @@ STEPS: dict[str, Key] = {
     }, what="a map")),
     "cancel_message_move_task": req(Map({"TaskHandle": opt(STR), "SourceArn": opt(STR)},
                                         what="a map")),
+    # A read (ListMessageMoveTasks): its answer is checked with `as:` and
+    # the `response` check.
+    "list_message_move_tasks": req(Map({"SourceArn": req(STR), "MaxResults": opt(Int(1, 10))},
+                                       what="a map")),
     "change_message_visibility": req(Map({
         "QueueName": req(QUEUE), "ReceiptHandle": req(STR), "VisibilityTimeout": req(NATURAL),
     }, what="a map")),

@@ -683,14 +683,19 @@ def _record_bytes(msg: dict, fifo: bool) -> int:
     """Bytes this message adds to the event JSON (reference 0: the 6 MB cap
     counts the whole event with its metadata). Exact for the body (as JSON
     escapes it); the metadata is a bound measured from payloads.sqs_record
-    (about 560 bytes standard, plus the FIFO ids); message attributes are
-    counted at twice their stored JSON (the event form repeats list keys)."""
+    (about 590 bytes standard with "md5OfMessageAttributes":null, plus the
+    FIFO ids, a DeadLetterQueueSourceArn, an AWSTraceHeader); message
+    attributes are counted at twice their stored JSON (the event form repeats
+    list keys)."""
     size = len(json.dumps(msg["body"])) + RECORD_OVERHEAD_BYTES
     if fifo:
         size += 120 + len(msg.get("group_id") or "") + len(msg.get("dedup_id") or "")
     attrs = msg.get("message_attributes")
     if attrs:
         size += 2 * len(json.dumps(attrs)) + 64
+    for key, extra in (("dlq_source_arn", 32), ("trace_header", 24)):
+        if msg.get(key):   # DeadLetterQueueSourceArn / AWSTraceHeader: key, quotes, comma
+            size += len(msg[key]) + extra
     return size
 
 
