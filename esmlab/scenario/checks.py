@@ -804,7 +804,32 @@ def check_compare(ctx: Context, check) -> CheckResult:
                    f"{shown[0]} and {shown[1]}")
 
 
+def check_metric(ctx: Context, check) -> CheckResult:
+    a = check.args
+    if a.get("mapping"):
+        m = ctx.mapping_row(a["mapping"])
+        if m is None:
+            return _unusable(ctx, check, f"mapping {a['mapping']} does not exist (any more)")
+        resource, owner = m["label"], f"mapping {a['mapping']}"
+    else:
+        resource = function_name_of(a["function"])
+        owner = f"function {resource}"
+    series = ctx.lab.metric_series(resource, a["name"])
+    total = sum(v for _, v in series)
+    if "published" in a and not any(k in a for k in ("count", "at_least", "at_most")):
+        ok = bool(series) == a["published"]
+        return _result(ctx, check, ok, a["published"], bool(series),
+                       f"{owner}: {a['name']} " + ("published" if a["published"]
+                                                   else "not published (no datapoint)"),
+                       f"{len(series)} datapoint(s)")
+    shown = int(total) if float(total).is_integer() else total
+    return _result(ctx, check, bound_ok(a, total), bound_text(a), shown,
+                   f"{owner}: sum of {a['name']} {bound_text(a)}",
+                   f"{shown} over {len(series)} datapoint(s)")
+
+
 CHECKERS: dict[str, Callable[[Context, Any], CheckResult]] = {
+    "metric": check_metric,
     "response": check_response,
     "error": check_error,
     "appearances": check_appearances,

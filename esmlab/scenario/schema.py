@@ -514,6 +514,14 @@ CHECKS: dict[str, Map] = {
     "mapping_state": check({
         "mapping": req(MAPPING), "State": opt(STR), "LastProcessingResult": opt(STR),
     }),
+    # The sum of a metric's datapoints under a mapping (EventCount counters,
+    # ConcurrencyTarget, ...) or a function (Invocations, Throttles, ...), or
+    # with `published: false|true` whether it has any datapoint at all (AWS
+    # publishes the EventCount metrics only with MetricsConfig).
+    "metric": check({
+        "mapping": opt(MAPPING), "function": opt(FUNCTION), "name": req(STR),
+        "published": opt(BOOL), **COUNTS,
+    }, Group(("mapping", "function"), exclusive=True, required=True)),
     # What an API call answered: the response of the step named `of` (a step
     # with `as: NAME`). `fields` maps dotted paths to the exact values wanted;
     # `present` / `absent` list paths that must (not) be there.
