@@ -44,8 +44,8 @@ def test_provisioned_poller_config_is_kept_and_echoed(lab):
 @pytest.mark.parametrize("ppc,path", [
     ({"MinimumPollers": 0}, "provisionedPollerConfig.minimumPollers"),
     ({"MinimumPollers": 201}, "provisionedPollerConfig.minimumPollers"),
-    ({"MaximumPollers": 2001}, "provisionedPollerConfig.maximumPollers"),
-], ids=["min 0", "min 201", "max 2001"])
+    ({"MaximumPollers": 10001}, "provisionedPollerConfig.maximumPollers"),
+], ids=["min 0", "min 201", "max 10001"])
 def test_provisioned_poller_ranges_follow_the_api_model(lab, ppc, path):
     e = refusal(lab, ProvisionedPollerConfig=ppc)
     assert e.code == "ValidationException" and path in e.message
@@ -102,6 +102,7 @@ def test_provisioned_mode_scales_by_up_to_1000_a_minute_up_to_maximum_pollers(la
 
 def test_provisioned_mode_never_exceeds_20000_concurrency():
     assert provisioned.cap_target({"MinimumPollers": 2, "MaximumPollers": 2000}) == 20_000
+    assert provisioned.cap_target({"MinimumPollers": 2, "MaximumPollers": 10_000}) == 20_000
 
 
 def test_provisioned_mode_keeps_its_minimum_pollers_after_errors(lab):
