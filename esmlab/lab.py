@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from esmlab.engine.clock import STEP_BUDGET
-from esmlab.engine.world import DEFAULT_START_MS, Engine
+from esmlab.engine.world import (DEFAULT_START_MS, SQS_MAX_MESSAGE_SIZE, SQS_MAX_MESSAGE_SIZE_BEFORE,
+                                 Engine)
 from esmlab.errors import LabDamaged, LabDiskFull, LabError, LabFileError
 from esmlab.store import Store, file_error, inspect_lab_file, process_alive, session_name
 
@@ -222,8 +223,9 @@ class Lab:
             with store.transaction():
                 Engine.initialise(store, name=name, seed=seed, profile=profile,
                                   start_ms=start_ms)
-                store.set_meta("initial", json.dumps({"name": name, "seed": seed,
-                                                      "profile": profile, "start_ms": start_ms}))
+                store.set_meta("initial", json.dumps({
+                    "name": name, "seed": seed, "profile": profile, "start_ms": start_ms,
+                    "sqs_max_message_size": SQS_MAX_MESSAGE_SIZE}))
             lab = cls(store)
             try:
                 if setup is not None:
@@ -520,7 +522,9 @@ class Lab:
         store = self.store
         store.clear_state()
         Engine.initialise(store, name=initial["name"], seed=initial["seed"],
-                          profile=initial["profile"], start_ms=initial["start_ms"])
+                          profile=initial["profile"], start_ms=initial["start_ms"],
+                          sqs_max_message_size=initial.get("sqs_max_message_size",
+                                                           SQS_MAX_MESSAGE_SIZE_BEFORE))
         store.set_meta("initial", json.dumps(initial))
         self.engine.load()
 

@@ -149,7 +149,7 @@ def test_message_move_tasks_replay_to_the_same_journal(lab):
     assert [(j["kind"], j["reason"]) for j in lab.journal(limit=10000)] == before
 
 
-def test_a_version_2_lab_gains_dlq_sources_and_move_tasks_when_opened(tmp_path):
+def test_a_version_3_lab_gains_dlq_sources_and_move_tasks_when_opened(tmp_path):
     import sqlite3
 
     from esmlab.lab import Lab
@@ -158,11 +158,11 @@ def test_a_version_2_lab_gains_dlq_sources_and_move_tasks_when_opened(tmp_path):
     setup(lab, n=2)
     journal = lab.journal_signature()
     lab.close()
-    conn = sqlite3.connect(path)   # a lab written before version 3
+    conn = sqlite3.connect(path)   # a lab written before version 4
     conn.executescript("ALTER TABLE messages DROP COLUMN dlq_source; "
-                       "ALTER TABLE messages DROP COLUMN trace_header; "   # version 4
+                       "ALTER TABLE messages DROP COLUMN trace_header; "   # version 5
                        "DROP TABLE message_move_tasks; "
-                       "UPDATE meta SET value='2' WHERE key='schema_version';")
+                       "UPDATE meta SET value='3' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)
     lab.rebuild()

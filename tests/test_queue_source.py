@@ -898,3 +898,18 @@ def test_same_seed_and_calls_give_the_same_result(tmp_path):
             advance(engine, 1)
         return out, [(e["kind"], e["reason"]) for e in engine.journal.events(limit=1000)]
     assert run(tmp_path / "a") == run(tmp_path / "b")
+
+
+def test_a_lab_made_before_the_1_mib_default_keeps_256_kib_queues(tmp_path):
+    # Reference 8.6 changed the default; a lab whose initial state predates
+    # it (no sqs_max_message_size) replays with the default it ran with.
+    from esmlab.lab import Lab
+    lab = Lab.create(tmp_path / "new.db", name="t", seed=1)
+    lab.create_queue("q")
+    assert lab.engine.queues.info("q").max_message_size == 1_048_576
+    initial = json.loads(lab.store.get_meta("initial"))
+    del initial["sqs_max_message_size"]
+    lab.store.set_meta("initial", json.dumps(initial))
+    lab.rebuild()
+    assert lab.engine.queues.info("q").max_message_size == 262_144
+    lab.close()

@@ -86,7 +86,7 @@ def test_a_user_send_without_lineage_starts_a_new_chain(lab):
     assert len(ran(lab)) == 32
 
 
-def test_a_version_3_lab_gains_trace_headers_when_opened(tmp_path):
+def test_a_version_4_lab_gains_trace_headers_when_opened(tmp_path):
     import sqlite3
 
     from esmlab.lab import Lab
@@ -97,9 +97,9 @@ def test_a_version_3_lab_gains_trace_headers_when_opened(tmp_path):
     lab.advance(5)
     journal = lab.journal_signature()
     lab.close()
-    conn = sqlite3.connect(path)   # a lab written before version 4
+    conn = sqlite3.connect(path)   # a lab written before version 5
     conn.executescript("ALTER TABLE messages DROP COLUMN trace_header; "
-                       "UPDATE meta SET value='3' WHERE key='schema_version';")
+                       "UPDATE meta SET value='4' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)
     lab.rebuild()

@@ -14,6 +14,11 @@ from esmlab.engine.rng import LabRandom
 # 2024-01-01T00:00:00Z: a fixed, readable start for labs that do not name one.
 DEFAULT_START_MS = 1_704_067_200_000
 PROFILES = ("current", "classic")
+# SQS MaximumMessageSize when a queue does not set it: 1 MiB since 2025
+# (reference 8.6). A lab made before that kept 256 KiB (its meta has no
+# sqs_max_message_size), so it replays exactly as it ran.
+SQS_MAX_MESSAGE_SIZE = 1_048_576
+SQS_MAX_MESSAGE_SIZE_BEFORE = 262_144
 
 
 class Engine:
@@ -23,14 +28,16 @@ class Engine:
         self.load()
 
     @staticmethod
-    def initialise(store, *, name: str, seed: int, profile: str, start_ms: int) -> None:
+    def initialise(store, *, name: str, seed: int, profile: str, start_ms: int,
+                   sqs_max_message_size: int = SQS_MAX_MESSAGE_SIZE) -> None:
         """Write the initial state of a new lab (everything else starts empty)."""
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
         for key, value in (("name", name), ("seed", seed), ("profile", profile),
                            ("start_ms", start_ms), ("now_ms", start_ms),
                            ("rng", LabRandom.from_seed(seed).state),
-                           ("account_concurrency", 1000)):
+                           ("account_concurrency", 1000),
+                           ("sqs_max_message_size", sqs_max_message_size)):
             store.set_meta(key, str(value))
 
     def load(self) -> None:
@@ -40,6 +47,8 @@ class Engine:
         self.profile = meta.get("profile", "current")
         self.start_ms = int(meta.get("start_ms", DEFAULT_START_MS))
         self.account_concurrency = int(meta.get("account_concurrency", 1000))
+        self.sqs_max_message_size = int(meta.get("sqs_max_message_size",
+                                                 SQS_MAX_MESSAGE_SIZE_BEFORE))
         self.rng = LabRandom(int(meta.get("rng", LabRandom.from_seed(self.seed).state)))
         self.agenda = Agenda(self.conn, int(meta.get("now_ms", self.start_ms)))
         if "instant_part" in meta:

@@ -256,6 +256,9 @@ class Queues:
 
         now = self.engine.now_ms
         stored = dict(_DEFAULTS)
+        # A lab made before SQS's 1 MiB default keeps its 256 KiB (world.py).
+        stored["MaximumMessageSize"] = str(getattr(self.engine, "sqs_max_message_size",
+                                                   MAX_MESSAGE_BYTES))
         if fifo:
             stored.update(_FIFO_DEFAULTS)
         stored.update({k: v for k, v in values.items() if v is not None})
