@@ -21,6 +21,7 @@ def _total(lab, resource, name):
 
 
 def _kinesis(lab, **config):
+    config.setdefault("MetricsConfig", {"Metrics": ["EventCount"]})
     lab.create_queue("dest")
     lab.create_stream("s")
     lab.create_mapping(label="m", FunctionName="f", EventSourceArn=arns.stream_arn("s"),

@@ -19,6 +19,7 @@ import hashlib
 import json
 
 from esmlab.engine import payloads
+from esmlab.engine.mappings import event_metrics
 from esmlab.engine.function import Item
 from esmlab.engine.sources.stream import key_hash
 from esmlab.engine.mappings.filters import matches, parse_filter_criteria
@@ -107,6 +108,7 @@ class StreamPoller:
         self._running: dict[str, set[tuple[str, int]]] = {}
         engine.agenda.on("shard.poll", self._poll_shard)
         engine.agenda.on("lane.poll", self._poll_lane)
+        event_metrics.install(engine, mappings)
 
     # -- lanes in the database ----------------------------------------------------
 
@@ -174,6 +176,8 @@ class StreamPoller:
                                        json.dumps(new_lane_state(status))))
 
     def on_update(self, m: dict, old: dict) -> None:
+        if m["config"].get("MetricsConfig") != old.get("MetricsConfig"):
+            event_metrics.keep_minute_datapoints(self.engine, m)
         new_pf = m["config"].get("ParallelizationFactor", 1)
         old_pf = old.get("ParallelizationFactor", 1)
         if new_pf == old_pf:
@@ -218,6 +222,9 @@ class StreamPoller:
     # -- wake-ups ----------------------------------------------------------------
 
     def wake_all(self, m: dict) -> None:
+        # EventCount metrics (when configured): a PolledEventCount datapoint
+        # every minute while enabled, 0 when idle (reference 8.6).
+        event_metrics.keep_minute_datapoints(self.engine, m)
         # sorted, not a set's order: the agenda breaks ties by insertion, and a
         # set of strings iterates in a per-process (hash-seeded) order.
         for shard in sorted({s for s, *_ in self.lanes(m["uuid"])}):
@@ -403,13 +410,13 @@ class StreamPoller:
         """Count what a poll read (PolledEventCount) and what the filter
         dropped (FilteredOutEventCount), once per batch."""
         if filtered or kept:
-            self.engine.journal.metric(m["label"], "PolledEventCount", filtered + kept)
+            event_metrics.count(self.engine, m, "PolledEventCount", filtered + kept)
         if filtered:
             self.engine.log("batch.filtered", m["label"],
                             f"{filtered} record(s) on {shard} did not match FilterCriteria; "
                             "the checkpoint moves past them without invoking (they stay in the "
                             "stream)", subject=shard, data={"count": filtered})
-            self.engine.journal.metric(m["label"], "FilteredOutEventCount", filtered)
+            event_metrics.count(self.engine, m, "FilteredOutEventCount", filtered)
 
     def _patterns(self, c: dict, kind: str) -> list:
         # Parse each distinct FilterCriteria once per process, not per poll.
@@ -599,7 +606,7 @@ class StreamPoller:
             self._wake_lane(m, shard, n, st["retry_at"])
             return
         st["inflight"] = inv_id
-        e.journal.metric(m["label"], "InvokedEventCount", len(records))
+        event_metrics.count(e, m, "InvokedEventCount", len(records))
         seg["invokes"] += 1
         seg["throttles"] = 0
         if records:
@@ -741,7 +748,7 @@ class StreamPoller:
         done = [r for r in rows if int(r["seq"]) < int(lowest)]
         rest = [r for r in rows if int(r["seq"]) >= int(lowest)]
         # FailedInvokeEventCount includes the records named in batchItemFailures.
-        e.journal.metric(m["label"], "FailedInvokeEventCount", seg.pop("named_failures", 1))
+        event_metrics.count(e, m, "FailedInvokeEventCount", seg.pop("named_failures", 1))
         if done:
             checkpoint = done[-1]["seq"]
             st["pending"][0] = dict(seg, ids=[r["id"] for r in rest], attempts=0, invokes=0,
@@ -770,7 +777,7 @@ class StreamPoller:
         c = m["config"]
         what = {"timeout": "timed out", "success": "returned an invalid response"}.get(
             status, "failed")
-        e.journal.metric(m["label"], "FailedInvokeEventCount", len(seg["ids"]))
+        event_metrics.count(e, m, "FailedInvokeEventCount", len(seg["ids"]))
         reason = why or (error or {}).get("errorMessage", "")
         # An invalid response is a function error too (reference 1.5), so it
         # is bisected like an exception or a timeout.
@@ -871,12 +878,15 @@ class StreamPoller:
                                role=e.functions.role(m["function"])
                                if e.functions.exists(m["function"]) else None):
                 where = f"and a failure record ({condition}) goes to {dest}"
-                e.journal.metric(m["label"], "OnFailureDestinationDeliveredEventCount", len(rows))
+                event_metrics.count(e, m, "OnFailureDestinationDeliveredEventCount", len(rows))
             else:
+                # Records whose failure record could not be delivered are
+                # dropped: DroppedEventCount (reference 8.6).
                 where = f"but delivery to {dest} failed (DestinationDeliveryFailures)"
                 e.journal.metric(m["function"], "DestinationDeliveryFailures", 1)
-        else:
-            e.journal.metric(m["label"], "DroppedEventCount", len(rows))
+                event_metrics.count(e, m, "DroppedEventCount", len(rows))
+        # A plain discard with no destination published no DroppedEventCount
+        # datapoint in the recorded run (reference 8.6): the lab follows it.
         what = (f"{len(rows)} record(s) {rows[0]['seq']}..{rows[-1]['seq']} on {shard} are"
                 if rows else f"the final invoke of the tumbling window on {shard} is")
         e.log("batch.discarded", m["label"],
