@@ -303,6 +303,11 @@ def _invocation_id(text: str) -> int:
     return int(text)
 
 
+def _datasette(args) -> int:
+    from esmlab.views import run_datasette
+    return run_datasette(_lab_path(args), args.metadata_only)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --lab is accepted before or after any subcommand (`esmlab --lab X info`,
     # `esmlab info --lab X`): SUPPRESS keeps a subcommand from resetting it.
@@ -355,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a changed setting, e.g. mappings.orders.BatchSize=5, "
                           "queues.orders.VisibilityTimeout=180 or profile=classic (repeatable)")
     cmp.add_argument("--json", action="store_true", help="one JSON document")
+    ds = sub.add_parser("datasette", parents=[lab_option],
+                        help="browse the lab file in Datasette, with descriptions of its views")
+    ds.add_argument("--metadata-only", action="store_true",
+                    help="only write LAB.metadata.json and print the datasette command")
     imp = sub.add_parser("import", help="build a lab from a SAM or CloudFormation template or "
                                         "a Terraform module")
     imp.add_argument("file", help="template (.yaml, .yml, .json) or Terraform (.tf or a folder)")
@@ -369,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 HANDLERS = {None: _ui, "info": _info, "why": _why, "play": _play, "snapshot": _snapshot,
             "export": _export, "lessons": _lessons, "copy": _copy, "compare": _compare,
-            "import": _import, "conformance": _conformance}
+            "import": _import, "conformance": _conformance, "datasette": _datasette}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,7 @@ from urllib.parse import quote
 import sqlite_utils
 
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
+from esmlab.views import VIEWS
 
 SCHEMA_VERSION = 5
 
@@ -172,6 +173,8 @@ CREATE INDEX IF NOT EXISTS message_move_tasks_source ON message_move_tasks (sour
 -- detects a recursive loop (engine/mappings/recursion.py).
 ALTER TABLE messages ADD COLUMN trace_header TEXT;
 """
+
+SCHEMA += VIEWS  # views for people who query the file (esmlab/views.py)
 
 # Tables that hold the lab's state (everything a replay rebuilds). The
 # command log, handler results and snapshots are the lab's history and
