@@ -308,6 +308,12 @@ def _datasette(args) -> int:
     return run_datasette(_lab_path(args), args.metadata_only)
 
 
+def _serve(args) -> int:
+    from esmlab.serve import run_serve
+    return run_serve(args.host, args.port, getattr(args, "lab", None), args.snapshot,
+                     args.lesson, args.sessions, args.public_url)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --lab is accepted before or after any subcommand (`esmlab --lab X info`,
     # `esmlab info --lab X`): SUPPRESS keeps a subcommand from resetting it.
@@ -364,6 +370,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="browse the lab file in Datasette, with descriptions of its views")
     ds.add_argument("--metadata-only", action="store_true",
                     help="only write LAB.metadata.json and print the datasette command")
+    srv = sub.add_parser("serve", help="serve the lab's screen to browsers, one copy of the lab "
+                                       "per browser session")
+    srv.add_argument("--lab", default=argparse.SUPPRESS, metavar="FILE",
+                     help="the starting lab (copied for each session; default: the starter lab)")
+    srv.add_argument("--snapshot", help="start each session from this snapshot of --lab")
+    srv.add_argument("--lesson", help="start each session with this lesson's resources")
+    srv.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1; 0.0.0.0 shares it on the "
+                          "network)")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--public-url", help="the address browsers use, when it is not "
+                                          "http://HOST:PORT (e.g. behind --host 0.0.0.0)")
+    srv.add_argument("--sessions", help="folder for the sessions' labs (default: a new "
+                                        "temporary folder)")
     imp = sub.add_parser("import", help="build a lab from a SAM or CloudFormation template or "
                                         "a Terraform module")
     imp.add_argument("file", help="template (.yaml, .yml, .json) or Terraform (.tf or a folder)")
@@ -378,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 HANDLERS = {None: _ui, "info": _info, "why": _why, "play": _play, "snapshot": _snapshot,
             "export": _export, "lessons": _lessons, "copy": _copy, "compare": _compare,
-            "import": _import, "conformance": _conformance, "datasette": _datasette}
+            "import": _import, "conformance": _conformance, "datasette": _datasette, "serve": _serve}
 
 
 def main(argv: list[str] | None = None) -> int:
