@@ -120,7 +120,8 @@ def _screen(path: str, lab) -> int:
 
 def _play(args) -> int:
     from esmlab.scenario.report import play_files
-    return play_files(args.files, lab=args.lab, report=args.report, quiet=args.quiet)
+    return play_files(args.files, lab=args.lab, report=args.report, quiet=args.quiet,
+                      quiz=args.quiz, answers=args.answers)
 
 
 def _lessons(args) -> int:
@@ -341,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                "`esmlab lessons`")
     play.add_argument("--report", choices=("rich", "json"), default="rich")
     play.add_argument("--quiet", action="store_true", help="print only the verdicts")
+    play.add_argument("--quiz", action="store_true",
+                      help="ask each prediction on the terminal before its step plays")
+    play.add_argument("--answers", metavar="FILE",
+                      help="a learner's predictions to grade (YAML: step number: answer)")
     conf = sub.add_parser("conformance", parents=[lab_option],
                           help="play the conformance cases and list each rule, its evidence and "
                                "the result")

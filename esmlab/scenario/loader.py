@@ -58,6 +58,7 @@ class Step:
     note: str | None
     fails_with: str | None = None  # the AWS error the step is meant to raise
     name: str | None = None  # `as:` - the name its response or error is read by
+    predict: dict | None = None    # a question asked before the step plays
 
 
 @dataclass
@@ -531,9 +532,14 @@ class _Validator:
                    for key, option in S.STEP_OPTIONS.items() if key in found}
         if "as" in options:
             self.declare("step", options["as"], found["as"][1])
+        if "predict" in options:
+            from esmlab.scenario.predictions import problem
+            why = problem(options["predict"])
+            if why:
+                self.fail(found["predict"][1], f"{where}: {why}")
         return Step(kind=kind, args=args, line=self.line_of(node), index=index,
                     note=options.get("note"), fails_with=options.get("fails_with"),
-                    name=options.get("as"))
+                    name=options.get("as"), predict=options.get("predict"))
 
 
 def _is_null(node: Node) -> bool:

@@ -91,11 +91,13 @@ class StepResult:
     started: int = 0          # virtual time (epoch ms) before the step
     events: list[dict] = field(default_factory=list)       # journal events of this step
     invocations: list[dict] = field(default_factory=list)  # invocations begun in this step
+    prediction: Any = None    # the step's Prediction (question, answer, given, right)
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["error"] = asdict(self.error) if self.error else None
         out["raised"] = asdict(self.raised) if self.raised else None
+        out["prediction"] = self.prediction.to_dict() if self.prediction else None
         return out
 
 
@@ -116,6 +118,10 @@ class PlayResult:
     @property
     def failed_checks(self) -> list[tuple[StepResult, CheckResult]]:
         return [(s, c) for s in self.steps for c in s.checks if not c.ok]
+
+    @property
+    def predictions(self) -> list:
+        return [s.prediction for s in self.steps if s.prediction is not None]
 
     @property
     def ok(self) -> bool:
@@ -194,6 +200,7 @@ class Player:
         self._invocations_seen = self._count_invocations()
         self._position = 0                 # steps played so far
         self.answers: dict[str, dict] = {}  # `as:` name -> {"response", "error"}
+        self.predicted: dict[int, Any] = {}  # step number -> the learner's prediction
 
     @classmethod
     def new(cls, scenario, path: str | Path) -> "Player":
@@ -353,6 +360,14 @@ class Player:
         while not self.stopped and self._position < len(self.scenario.steps):
             yield self.play_next()
 
+    def next_prediction(self) -> dict | None:
+        """The question the next step asks before it plays, if any (a face
+        asks it and puts the learner's answer in `predicted`)."""
+        if self.done:
+            return None
+        step = self.scenario.steps[self._position]
+        return dict(step.predict, step=step.index) if step.predict else None
+
     def play_next(self) -> StepResult:
         """Play the next step and return its result."""
         if self.setup_result is None:
@@ -363,6 +378,9 @@ class Player:
         self._position += 1
         result = StepResult(index=step.index, line=step.line, kind=step.kind, note=step.note,
                             started=self.lab.now_ms)
+        if step.predict:
+            from esmlab.scenario.predictions import make
+            result.prediction = make(step.predict, self.predicted.get(step.index))
         if step.kind == "say":
             result.narration = step.args
             result.summary = step.args

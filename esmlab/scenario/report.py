@@ -31,6 +31,7 @@ from esmlab.errors import LabError
 from esmlab.scenario.durations import format_duration
 from esmlab.scenario.loader import ScenarioError, load_scenario
 from esmlab.scenario.player import PlayResult, Player, StepResult
+from esmlab.scenario.predictions import answers_for, load_answers, score
 
 # Routine journal kinds left out of the rich timeline (they are in the JSON
 # report): the sends, receives, deletes and writes every lesson is full of.
@@ -49,9 +50,10 @@ def _t(ms: int) -> str:
 
 
 class RichReport:
-    def __init__(self, console: Console, quiet: bool):
+    def __init__(self, console: Console, quiet: bool, asked: bool = False):
         self.out = console
         self.quiet = quiet
+        self.asked = asked  # --quiz: the questions were printed when asked
 
     def print(self, text: str = "", **kw) -> None:
         self.out.print(text, soft_wrap=True, highlight=False, **kw)
@@ -74,6 +76,11 @@ class RichReport:
             self.print(f"{when} [italic]💬 {escape(result.narration or '')}[/italic]")
             return
         label = "setup" if result.index == 0 else f"{result.index}."
+        p = result.prediction
+        if p is not None and not self.asked:
+            self.print(f"{' ' * 10}[bold]❓ step {result.index}: {escape(p.question)}[/bold]"
+                       + (f"  [dim]({escape(', '.join(map(str, p.choices)))})[/dim]"
+                          if p.choices else ""))
         line = f"{when} [bold]{label}[/bold] {escape(result.summary)}"
         if result.note:
             line += f"  [dim]— {escape(result.note)}[/dim]"
@@ -88,6 +95,12 @@ class RichReport:
         for check in result.checks:
             mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
             self.print(f"{' ' * 13}{mark} {escape(check.message)}")
+        if p is not None:
+            said = "" if p.right is None else (
+                f"  [green]✓ you said {escape(str(p.given))}[/green]" if p.right else
+                f"  [red]✗ you said {escape(str(p.given))}[/red]")
+            self.print(f"{' ' * 13}💡 answer: [bold]{escape(_answer(p.answer))}[/bold] — "
+                       f"{escape(p.explain)}{said}")
         if result.error is not None:
             self.print(f"{' ' * 13}[red]✗ {escape(str(result.error))}[/red]")
             if result.error.traceback:
@@ -111,8 +124,29 @@ class RichReport:
             if self.quiet:
                 for check in failed:
                     self.print(f"  [red]✗[/red] {escape(check.message)}")
+        tally = score(play.predictions)
+        if tally["answered"]:
+            self.print(f"  score: {tally['right']} of {tally['answered']} predictions right"
+                       + (f" ({tally['asked'] - tally['answered']} not answered)"
+                          if tally["asked"] > tally["answered"] else ""))
         if not self.quiet:
             self.print()
+
+    def ask(self, question: dict):
+        """--quiz: ask the next step's question on the terminal."""
+        choices = question.get("choices")
+        self.print(f"{' ' * 10}[bold]❓ step {question['step']}: "
+                   f"{escape(question['question'])}[/bold]"
+                   + (f"  [dim]({escape(', '.join(map(str, choices)))})[/dim]" if choices else ""))
+        try:
+            answer = input(" " * 13 + "your answer: ").strip()
+        except EOFError:
+            return None
+        return answer or None
+
+
+def _answer(answer) -> str:
+    return ", ".join(map(str, answer)) if isinstance(answer, list) else str(answer)
 
 
 # -- the JSON report ------------------------------------------------------------------------
@@ -175,6 +209,7 @@ def scenario_document(player: Player, play: PlayResult) -> dict:
         "queues": queues,
         "destinations": destinations,
         "journal": journal,
+        "predictions": score(play.predictions),
     }
 
 
@@ -191,21 +226,32 @@ def load_all(files: list[str]) -> tuple[list, list[ScenarioError]]:
     return scenarios, errors
 
 
-def play_one(scenario, path: Path, on_step=None) -> tuple[Player, PlayResult]:
+def play_one(scenario, path: Path, on_step=None, ask=None,
+             answers: dict | None = None) -> tuple[Player, PlayResult]:
     """Play a scenario on a new lab at `path`; `on_step(player, result)` is
-    called after the setup and after every step."""
+    called after the setup and after every step; `ask(question)` before a
+    step that asks for a prediction (its answer is graded); `answers` gives
+    the predictions up front (step number -> answer)."""
     player = Player.new(scenario, path)
+    player.predicted.update(answers or {})
     setup = player.setup()
     if on_step:
         on_step(player, setup)
-    for result in player.steps():
+    while not player.done:
+        question = player.next_prediction()
+        if question and ask and question["step"] not in player.predicted:
+            answer = ask(question)
+            if answer is not None:
+                player.predicted[question["step"]] = answer
+        result = player.play_next()
         if on_step:
             on_step(player, result)
     return player, player.result()
 
 
 def play_files(files: list[str], lab: str | None = None, report: str = "rich",
-               quiet: bool = False, console: Console | None = None) -> int:
+               quiet: bool = False, console: Console | None = None, quiz: bool = False,
+               answers: str | None = None) -> int:
     """Play scenario files; returns the exit code (0 ok, 1 a check or step
     failed, 2 an invalid file or a refused --lab)."""
     from esmlab.lessons import resolve
@@ -229,7 +275,16 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
             print(f"esmlab play: {lab} already exists; --lab makes a new lab file "
                   "(choose a new path or delete it)", file=sys.stderr)
             return 2
-    rich = RichReport(console or Console(), quiet) if report == "rich" else None
+    if quiz and (report != "rich" or not sys.stdin.isatty()):
+        print("esmlab play: --quiz asks on a terminal (with the rich report); to grade a "
+              "learner's answers give --answers FILE", file=sys.stderr)
+        return 2
+    try:
+        given = load_answers(answers) if answers else {}
+    except ValueError as error:
+        print(f"esmlab play: {error}", file=sys.stderr)
+        return 2
+    rich = RichReport(console or Console(), quiet, asked=quiz) if report == "rich" else None
     documents, all_ok, passed = [], True, 0
     for scenario in scenarios:
         with tempfile.TemporaryDirectory(prefix="esmlab-play-") as tmp:
@@ -237,7 +292,9 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
             if rich:
                 rich.begin(scenario)
             try:
-                player, play = play_one(scenario, path, rich.step if rich else None)
+                player, play = play_one(scenario, path, rich.step if rich else None,
+                                        ask=rich.ask if quiz else None,
+                                        answers=answers_for(given, scenario.name))
             except (LabError, OSError, sqlite3.Error) as error:  # the lab file cannot be made
                 print(f"esmlab play: {path}: {error}", file=sys.stderr)
                 return 2

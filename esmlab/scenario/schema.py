@@ -684,9 +684,18 @@ STEPS: dict[str, Key] = {
     "set_account_concurrency": req(Int(min=100)),
 }
 
+# A question the learner answers before the step plays (scenario/predictions.py).
+PREDICTION = Map({
+    "question": req(STR),
+    "choices": opt(ListOf(Anything("scalar"), non_empty=True)),
+    "answer": req(Anything()),       # a number, a text, or a list of them
+    "explain": req(STR),
+}, what="a prediction (question, answer, explain; choices optional)")
+
 # Keys a step may carry besides its one action.
 STEP_OPTIONS: dict[str, Spec] = {
     "note": STR,  # text shown with the step
+    "predict": PREDICTION,
     # The AWS error this step is meant to raise (e.g. InvalidParameterValueException,
     # or text found in "Code: message"): the step then passes when it fails so.
     "fails_with": STR,
