@@ -473,7 +473,7 @@ def test_json_report_has_steps_invocations_queues_destinations_and_journal(tmp_p
     assert play_files([path], report="json") == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc) == {"scenario", "ok", "error", "setup", "steps", "invocations", "queues",
-                        "destinations", "journal"}
+                        "destinations", "journal", "predictions"}
     assert doc["ok"] is True and doc["error"] is None
     assert doc["scenario"]["name"] == "poison" and doc["scenario"]["file"] == path
     assert len(doc["steps"]) == 9

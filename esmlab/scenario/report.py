@@ -168,7 +168,8 @@ def scenario_document(player: Player, play: PlayResult) -> dict:
      "invocations": [{id, at_ms, t, mapping, function, records (ids), keys, outcome, ...,
                       logs: [{at_ms, message}] as CloudWatch Logs holds them}],
      "queues": {name: [messages as they are at the end]},
-     "destinations": {topic or bucket: [items]}, "journal": [events]}"""
+     "destinations": {topic or bucket: [items]}, "journal": [events],
+     "predictions": {asked, answered, right}}"""
     from esmlab.scenario.checks import describe_invocation
 
     lab = player.lab
