@@ -13,7 +13,7 @@ import difflib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from os import PathLike
 from typing import Any, NamedTuple
@@ -74,6 +74,8 @@ class Scenario:
     steps: list[Step]
     lines: dict  # {("mappings", 0): 14, ...}: line of each resources entry
     evidence: dict | None = None  # a conformance case's evidence block
+    always: list = field(default_factory=list)     # invariant names checked after each step
+    sometimes: list = field(default_factory=list)  # check lists that must hold once
 
 
 class _Loader(yaml.SafeLoader):
@@ -174,7 +176,8 @@ def _load(text: str, path: str) -> Scenario:
     return Scenario(path=path, name=data["name"], title=data["title"], see=data["see"],
                     seed=data["seed"], profile=data["profile"], start=data.get("start"),
                     resources=data["resources"], steps=data["steps"], lines=validator.lines,
-                    evidence=data.get("evidence"))
+                    evidence=data.get("evidence"), always=data.get("always") or [],
+                    sometimes=data.get("sometimes") or [])
 
 
 def _yaml_error(path: str, error: yaml.YAMLError) -> ScenarioError:

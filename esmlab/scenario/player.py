@@ -201,6 +201,8 @@ class Player:
         self._position = 0                 # steps played so far
         self.answers: dict[str, dict] = {}  # `as:` name -> {"response", "error"}
         self.predicted: dict[int, Any] = {}  # step number -> the learner's prediction
+        self._invariants = None            # the `always:` checker, made at the first step
+        self._sometimes: list[int] | None = None  # `sometimes:` checks not yet seen to hold
 
     @classmethod
     def new(cls, scenario, path: str | Path) -> "Player":
@@ -397,6 +399,7 @@ class Player:
             self._attempt(result, lambda: self._act(step, result), line_of=lambda: step.line,
                           fails_with=step.fails_with)
         self._finish(result)
+        self._watch(result)
         self.results.append(result)
         if step.name:
             self.answers[step.name] = {"response": result.result,
@@ -404,6 +407,39 @@ class Player:
         if result.error is not None:
             self.stopped = True
         return result
+
+    def _watch(self, result: StepResult) -> None:
+        """`always:` invariants after every step; `sometimes:` checks until
+        each has held once (one that never held fails the last step)."""
+        s = self.scenario
+        if s.always:
+            if self._invariants is None:
+                from esmlab.scenario.invariants import Invariants
+                self._invariants = Invariants(self, s.always)
+            result.checks.extend(self._invariants.check(
+                result, f"{s.name}, step {result.index} ({self.where(result.line)})"))
+        if self._sometimes is None:
+            self._sometimes = list(range(len(s.sometimes)))
+        if self._sometimes:
+            from esmlab.scenario.checks import evaluate_all
+            from esmlab.scenario.loader import Step
+            still = []
+            for i in self._sometimes:
+                probe = Step(kind="expect", args=s.sometimes[i], line=result.line,
+                             index=result.index, note=None)
+                if not all(c.ok for c in evaluate_all(self, probe)):
+                    still.append(i)
+            self._sometimes = still
+            if still and self._position >= len(s.steps):
+                for i in still:
+                    kinds = "; ".join(f"{c.kind} {c.args}" for c in s.sometimes[i])
+                    result.checks.append(CheckResult(
+                        kind="sometimes", line=s.sometimes[i][0].line, ok=False,
+                        expected=f"sometimes {kinds} holds after at least one step",
+                        actual="it never held", message=(
+                            f"{s.name}: sometimes {kinds} ({self.where(s.sometimes[i][0].line)}) "
+                            "never held after any step: the lesson's point did not happen")))
+        result.ok = result.ok and all(c.ok for c in result.checks)
 
     def run(self) -> PlayResult:
         """Play the whole scenario (what is left of it)."""

@@ -704,6 +704,10 @@ STEP_OPTIONS: dict[str, Spec] = {
     "as": Str(r"[A-Za-z_][\w-]*", what="a name like 'created'"),
 }
 
+# `always:` invariants (scenario/invariants.py, whose NAMES these are).
+ALWAYS = ("all", "no_invented_records", "order_per_key", "checkpoints_forward",
+          "receive_counts_grow", "concurrency_within_limits")
+
 # --- the file ----------------------------------------------------------------
 
 # A conformance case (scenarios/conformance/) says which recorded AWS rule it
@@ -733,6 +737,10 @@ SCENARIO = Map(
         "profile": opt(Enum(("current", "classic")), "current"),
         "start": opt(Timestamp()),
         "resources": opt(RESOURCES, {}),
+        # Invariants checked after every step (scenario/invariants.py), and
+        # checks (after resources, which they name) that must hold after at least one step: the lesson's point.
+        "always": opt(ListOf(Enum(ALWAYS), non_empty=True)),
+        "sometimes": opt(ListOf(Checks(CHECKS), non_empty=True)),
         "steps": req(Steps(STEPS)),  # last: steps refer to the resources
     },
     what="a scenario",
