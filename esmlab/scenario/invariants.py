@@ -65,9 +65,9 @@ class Invariants:
     # -- what the lab did since the last step ----------------------------------------------------
 
     def _learn_sent(self) -> None:
-        for eid, kind, data in self.conn.execute(
-                "SELECT id, kind, data FROM journal WHERE id > ? AND kind IN ('sqs.sent') "
-                "ORDER BY id", (self._journal_id,)):
+        for eid, data in self.conn.execute(
+                "SELECT id, data FROM journal WHERE id > ? AND kind = 'sqs.sent' ORDER BY id",
+                (self._journal_id,)):
             self._journal_id = eid
             ids = json.loads(data or "[]")
             self._sent.update(ids if isinstance(ids, list) else [])

@@ -738,7 +738,8 @@ SCENARIO = Map(
         "start": opt(Timestamp()),
         "resources": opt(RESOURCES, {}),
         # Invariants checked after every step (scenario/invariants.py), and
-        # checks (after resources, which they name) that must hold after at least one step: the lesson's point.
+        # checks that must hold after at least one step (the lesson's point); after
+        # resources, which they name.
         "always": opt(ListOf(Enum(ALWAYS), non_empty=True)),
         "sometimes": opt(ListOf(Checks(CHECKS), non_empty=True)),
         "steps": req(Steps(STEPS)),  # last: steps refer to the resources
