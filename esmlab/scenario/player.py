@@ -201,6 +201,7 @@ class Player:
         self._position = 0                 # steps played so far
         self.answers: dict[str, dict] = {}  # `as:` name -> {"response", "error"}
         self.predicted: dict[int, Any] = {}  # step number -> the learner's prediction
+        self.notes: list[str] = []         # what pasted mappings needed changed to fit the lab
         self._invariants = None            # the `always:` checker, made at the first step
         self._sometimes: list[int] | None = None  # `sometimes:` checks not yet seen to hold
 
@@ -263,6 +264,8 @@ class Player:
             counts[kind] = counts.get(kind, 0) + 1
         result.summary = ("created " + ", ".join(_plural(n, k) for k, n in counts.items())
                           if counts else "no resources declared")
+        if self.notes:   # what a pasted mapping needed to fit the lab
+            result.summary += " (" + "; ".join(self.notes) + ")"
         self._finish(result)
         self.setup_result = result
         if not result.ok:
@@ -331,7 +334,10 @@ class Player:
     def _create_mapping(self, entry: dict, result: StepResult | None = None) -> str:
         mapping_id = entry.get("id") or function_name_of(
             entry.get("FunctionName") or entry["FunctionArn"])
-        params = {k: v for k, v in entry.items() if k != "id"}
+        from esmlab.paste import normalise
+        params, notes = normalise({k: v for k, v in entry.items() if k != "id"},
+                                  self._current_stream)
+        self.notes.extend(f"mapping {mapping_id}: {note}" for note in notes)
         if "EventSourceArn" in params:
             params["EventSourceArn"] = self._stream_of_table(params["EventSourceArn"])
         made = self.lab.do("create_mapping", params=params, label=mapping_id)
@@ -341,6 +347,10 @@ class Player:
         self.refs[mapping_id] = uuid
         self.labels[uuid] = self.lab.mapping(uuid)["label"]
         return uuid
+
+    def _current_stream(self, table: str) -> str | None:
+        tables = self.lab.engine.tables
+        return tables.info(table)["stream_arn"] if table in tables.names() else None
 
     def _stream_of_table(self, arn: str | None) -> str | None:
         """A DynamoDB *table* ARN -> the table's current stream ARN. AWS takes
