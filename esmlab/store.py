@@ -25,8 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-import sqlite_utils
-
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 from esmlab.views import VIEWS
 
@@ -236,7 +234,6 @@ class Store:
                 raise LabReadOnly(readonly_message(self.path))
         try:
             self.conn = self._connect()
-            self.db = sqlite_utils.Database(self.conn)
             if not readonly:
                 self._prepare()
                 if session is not None:
