@@ -273,7 +273,8 @@ def _compare(args) -> int:
 def _import(args) -> int:
     from esmlab.imports.command import run_import
     return run_import(args.file, getattr(args, "lab", None), args.parameter or [],
-                      args.scenario, interactive=sys.stdin.isatty() and not args.no_input)
+                      args.scenario, interactive=sys.stdin.isatty() and not args.no_input,
+                      open_screen=args.open)
 
 
 def _copy(args) -> int:
@@ -398,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--scenario", metavar="FILE.yaml", help="also write the lab as a lesson file")
     imp.add_argument("--no-input", action="store_true",
                      help="never ask for missing values: assume them and say so")
+    imp.add_argument("--open", action="store_true", help="open the imported lab on screen")
     return p
 
 

@@ -27,7 +27,7 @@ def _ask(name: str) -> str | None:
 
 
 def run_import(file: str, lab: str | None, parameters: list[str], scenario_out: str | None,
-               interactive: bool) -> int:
+               interactive: bool, open_screen: bool = False) -> int:
     path = Path(lab or "lab.db")
     try:
         if path.exists():
@@ -55,7 +55,11 @@ def run_import(file: str, lab: str | None, parameters: list[str], scenario_out: 
             Path(scenario_out).write_text(export_scenario(made, name=Path(file).stem),
                                           encoding="utf-8")
             print(f"wrote the lab as a lesson file: {scenario_out}")
-        print(f"open it: esmlab --lab {path}")
+        if not open_screen:
+            print(f"open it: esmlab --lab {path}")
     finally:
         made.close()
+    if open_screen:
+        from esmlab.tui.app import run_app
+        return run_app(str(path), created=False)
     return 0
