@@ -22,7 +22,7 @@ def _mapping(lab, label):
 def test_sam_sqs_event_becomes_a_mapping_on_the_queue_with_its_dlq(tmp_path):
     plan, lab = _import(tmp_path, "sam-sqs.yaml", Stage="dev")
     assert lab.engine.queues.info("orders-dev").dlq_name == "orders-dlq-dev"
-    m = _mapping(lab, "OrdersEvent")
+    m = _mapping(lab, "orders-dev")
     assert m["function"] == "OrderWorker"
     assert m["config"]["BatchSize"] == 5   # the parameter's default, through !Ref
     assert m["config"]["ScalingConfig"] == {"MaximumConcurrency": 5}
@@ -60,7 +60,7 @@ def test_sam_fifo_queue_without_a_name_gets_a_fifo_name_and_a_fifo_dlq(tmp_path)
 def test_sam_kinesis_with_condition_and_on_failure_destination(tmp_path):
     _, lab = _import(tmp_path, "sam-kinesis.yaml")
     assert len(lab.engine.streams.shards("clicks")) == 2   # !If IsProd (us-east-1) -> 2
-    m = _mapping(lab, "Stream")
+    m = _mapping(lab, "clicks")
     c = m["config"]
     assert c["DestinationConfig"] == {"OnFailure": {
         "Destination": "arn:aws:sqs:us-east-1:123456789012:ClickFailures"}}   # SAM's Type dropped
@@ -73,7 +73,7 @@ def test_sam_kinesis_with_condition_and_on_failure_destination(tmp_path):
 
 def test_sam_dynamodb_stream_with_filter(tmp_path):
     _, lab = _import(tmp_path, "sam-dynamodb.yaml")
-    m = _mapping(lab, "Changes")
+    m = _mapping(lab, "orders")
     assert "/stream/" in m["source_arn"]
     assert m["config"]["FilterCriteria"] == {"Filters": [{"Pattern": '{"eventName": ["INSERT"]}'}]}
     lab.advance(1)   # LATEST is taken when the mapping is enabled

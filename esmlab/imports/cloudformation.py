@@ -444,7 +444,12 @@ def _sam_events(r: Resolver, plan: Plan, logical: str, function: str, events: di
         on_failure = ((params.get("DestinationConfig") or {}).get("OnFailure") or {})
         on_failure.pop("Type", None)  # SAM's own hint of the destination's kind
         params["FunctionName"] = function
-        plan.add("mappings", {"id": event_id, **mapping_params(plan, event_id, params)})
+        # Labelled by its source, as the screen labels a new mapping (the
+        # event's own name when two events read one source).
+        source = arns.name_of(str(params["EventSourceArn"]))
+        taken = {m["id"] for m in plan.resources["mappings"]}
+        label = source if source and source not in taken else f"{source}-{event_id}"
+        plan.add("mappings", {"id": label, **mapping_params(plan, event_id, params)})
 
 
 _READERS = {
