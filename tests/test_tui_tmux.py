@@ -4,6 +4,7 @@ read the screen back with capture-pane, quit."""
 from __future__ import annotations
 
 import shutil
+import os
 import subprocess
 import sys
 import time
@@ -32,7 +33,8 @@ def _wait_for(session: str, needle: str, timeout: float = 30.0) -> str:
 
 
 def test_esmlab_runs_in_a_real_terminal(tmp_path):
-    session = f"esmlab-test-{tmp_path.name}"[:50]
+    # the pid keeps two suites running at once (a landing and a developer's) apart
+    session = f"esmlab-test-{os.getpid()}-{tmp_path.name}"[:50]
     esmlab = Path(sys.executable).with_name("esmlab")
     cmd = (f"cd {tmp_path} && TERM=xterm-256color ESMLAB_KEYMAP={tmp_path}/none.json "
            f"{esmlab if esmlab.exists() else sys.executable + ' -m esmlab'}")
