@@ -223,7 +223,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         if last:
             text = rm.shorten_numbers(f" {last[0]['kind']}: {last[0]['reason']}")
             self.query_one("#ticker", Static).update(Text(text, overflow="ellipsis",
-                                                          no_wrap=True))
+                                                          no_wrap=True), layout=False)
 
     def _announce(self, before: dict, after: dict) -> None:
         """Say so when a shard becomes blocked or a DLQ gains messages, so

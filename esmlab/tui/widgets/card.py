@@ -18,7 +18,11 @@ class FunctionCard(Static):
         return rm.function_card(lab, view.function) if view.function else None
 
     def show(self, card: dict | None) -> None:
-        self.update(render_card(card))
+        content = render_card(card)
+        lines = len(content.renderables) if isinstance(content, Group) else 1
+        # one line per fact: the height changes only when the number of facts does
+        self.update(content, layout=lines != getattr(self, "_lines", None))
+        self._lines = lines
 
 
 def render_card(card: dict | None) -> Group | Text:

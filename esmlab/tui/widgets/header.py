@@ -31,7 +31,7 @@ class LabHeader(Static):
             t.append(f" ⏸ paused ×{h['speed']} ")
         t.append(f" {h['iso']} ")
         t.append(f" seed {h['seed']}  profile {h['profile']}  pending {h['pending']}")
-        self.update(t)
+        self.update(t, layout=False)    # one line, always: no layout pass needed
 
 
 def instant_text(lab) -> str | None:

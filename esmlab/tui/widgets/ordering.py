@@ -42,11 +42,20 @@ class OrderingPanel(VerticalScroll):
     def show(self, model: dict | None) -> None:
         view = self.query_one("#ordering-view", Static)
         if model is None:
-            view.update("Select a stream, queue or mapping in the tree.")
+            content = Group(Text("Select a stream, queue or mapping in the tree."))
         elif model["kind"] == "stream":
-            view.update(render_stream(model))
+            content = render_stream(model)
         else:
-            view.update(render_queue(model))
+            content = render_queue(model)
+        # A line that fits the width is one line; a longer one wraps the same
+        # way when its length is the same: then the height is unchanged and the
+        # layout pass (the costliest part of a frame) is skipped.
+        width = (self.size.width or 80) - 4     # the scrollbar and a margin
+        shape = (width, tuple(
+            (1 if len(r.plain) < width else len(r.plain)) if isinstance(r, Text)
+            else ("table", r.row_count) for r in content.renderables))
+        view.update(content, layout=shape != getattr(self, "_shape", None))
+        self._shape = shape
 
 
 def _lane_head(lane: dict, factor: int) -> Text:

@@ -27,7 +27,12 @@ class WhyLog(VerticalScroll):
         return model
 
     def show(self, model: dict) -> None:
-        self.query_one("#whylog-view", Static).update(render_why_log(model))
+        # one line per event unless whole sentences are asked for: the height
+        # changes only when the number of events does
+        shape = (len(model["events"]), model["full"])
+        self.query_one("#whylog-view", Static).update(
+            render_why_log(model), layout=model["full"] or shape != getattr(self, "_shape", None))
+        self._shape = shape
 
     def lines(self) -> list[str]:
         """The plain text of each line (tests read it)."""
