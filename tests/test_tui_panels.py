@@ -281,3 +281,18 @@ def test_the_story_of_a_bisected_record_names_each_half_it_was_in(lab):
     sizes = [i["size"] for i in s["invocations"]]
     assert s["kind"] == "record" and sizes[0] == 4 and min(sizes) < 4, sizes
     assert any(e["kind"] == "batch.bisected" for e in s["events"])
+
+
+def test_the_header_names_the_instant_a_step_is_part_way_through():
+    from types import SimpleNamespace
+
+    from esmlab.tui.widgets.header import instant_text
+    start = 1_704_067_200_000
+
+    def lab(info):
+        return SimpleNamespace(instant=lambda: info, engine=SimpleNamespace(start_ms=start))
+    assert instant_text(lab({"at_ms": start + 60_000, "part": 3, "done": False,
+                             "pending_now": 40, "parts_estimate": 9})) == \
+        "instant T+1m00s, part 3 of ~9"
+    assert instant_text(lab({"at_ms": start, "part": 1, "done": True, "pending_now": 0,
+                             "parts_estimate": 1})) is None
