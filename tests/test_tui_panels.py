@@ -296,3 +296,22 @@ def test_the_header_names_the_instant_a_step_is_part_way_through():
         "instant T+1m00s, part 3 of ~9"
     assert instant_text(lab({"at_ms": start, "part": 1, "done": True, "pending_now": 0,
                              "parts_estimate": 1})) is None
+
+
+async def test_a_queue_is_deleted_on_screen_after_a_confirmation(lab_path):
+    from esmlab.tui.app import EsmlabApp
+    from esmlab.tui.screens.resources import ConfirmScreen
+    app = EsmlabApp(str(lab_path))
+    if not hasattr(app.lab, "delete_queue"):
+        pytest.skip("this lab has no DeleteQueue yet")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.lab.create_queue("scratch")
+        app.refresh_view()
+        app.selected = ("queue", "scratch")
+        await pilot.press("delete")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        app.screen.dismiss(True)              # the confirmation's Yes
+        await pilot.pause()
+        assert "scratch" not in app.lab.engine.queues.names()

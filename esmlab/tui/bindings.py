@@ -62,8 +62,8 @@ TABLE: tuple[Key, ...] = (
         "Edit the selected mapping (UpdateEventSourceMapping), function (Timeout, reserved "
         "concurrency, duration), queue (attributes, DLQ) or stream (retention)", priority=True),
     Key("delete", "delete,x", "delete_resource", "Delete",
-        "Delete the selected mapping (DeleteEventSourceMapping), queue (DeleteQueue) or "
-        "function (DeleteFunction), after a confirmation",
+        "Delete the selected mapping (DeleteEventSourceMapping), queue (DeleteQueue), "
+        "stream (DeleteStream) or function (DeleteFunction), after a confirmation",
         priority=True, show=False),
     Key("save", "ctrl+s", "save_snapshot", "Save", "Save a snapshot", priority=True),
     Key("open", "ctrl+o", "open_snapshot", "Open", "Open (restore) a snapshot", priority=True),

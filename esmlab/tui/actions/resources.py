@@ -139,7 +139,9 @@ class ResourceActions:
         what = {"queue": ("queue", "delete_queue", "DeleteQueue: the queue and its messages "
                           "go; a mapping reading it stops finding it."),
                 "function": ("function", "delete_function", "DeleteFunction: the function "
-                             "goes; its mappings stay until deleted.")}.get(kind)
+                             "goes; its mappings stay until deleted."),
+                "stream": ("stream", "delete_stream", "DeleteStream: the stream and its "
+                           "records go; a mapping reading it stops finding it.")}.get(kind)
         delete = getattr(self.lab, what[1], None) if what else None
         if delete is None:
             self.notify("select a mapping, queue or function to delete it", severity="warning")
@@ -164,5 +166,7 @@ class ResourceActions:
             return any(q["name"] == key[1] for q in model["queues"])
         if key[0] == "function":
             return any(f["name"] == key[1] for f in model["functions"])
+        if key[0] == "stream":
+            return any(st["name"] == key[1] for st in model["streams"])
         return True
 
