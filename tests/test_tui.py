@@ -523,10 +523,17 @@ async def test_mapping_form_shows_aws_refusal_then_creates_and_edits(lab_path):
                 config["MaximumRetryAttempts"]) == (25, 60, -1)      # -1: AWS's default
         assert "views-map" in tree_text(app)
         assert app.selected == ("mapping", "views-map")
-        # edit the starter's clicks mapping: only BatchSize is sent
-        node = app.query_one("#tree").node_for(("mapping", "clicks"))
-        app.query_one("#tree").select_node(node)
+        # edit the starter's clicks mapping: only BatchSize is sent (first let
+        # the tree's cursor settle on the new mapping, then move it)
         await pilot.pause()
+        await pilot.pause()
+        node = app.query_one("#tree").node_for(("mapping", "clicks"))
+        for _ in range(20):
+            app.query_one("#tree").select_node(node)
+            await pilot.pause()
+            if app.selected == ("mapping", "clicks"):
+                break
+        assert app.selected == ("mapping", "clicks")
         await pilot.press("f11")
         await pilot.pause()
         edit = app.screen
