@@ -13,6 +13,7 @@ lines. Plain data, no Textual.
 from __future__ import annotations
 
 import json
+import re
 
 EVENTS_CAP = 2000          # a record retried for days still reads in bounded time
 
@@ -110,6 +111,8 @@ def story(lab, ref: str) -> dict | None:
                 f"json_extract(data, '$.invocation') IN ({','.join('?' * len(chunk))}) "
                 "ORDER BY id LIMIT ?", (*chunk, EVENTS_CAP)):
             events[row[0]] = row
+    if found["kind"] == "record":
+        _shard_decisions(conn, found, invs, events)
     lines = []
     for _, at, kind, resource, reason, data in sorted(events.values()):
         d = json.loads(data) if data else None
@@ -121,8 +124,35 @@ def story(lab, ref: str) -> dict | None:
     if read_logs is not None:
         for inv in invs[-20:]:           # the last attempts' logs; each is bounded
             logs[inv["id"]] = [e["message"].rstrip("\n") for e in read_logs(inv["id"])]
+    blocked = None
+    if found["kind"] == "record" and invs and invs[-1]["status"] in ("error", "timeout",
+                                                                      "throttled"):
+        label = lab.engine.mappings.get_row(invs[-1]["mapping"])["label"]
+        blocked = next((b["text"] for b in blocked_lanes(lab, label)
+                        if b["shard"] == found["shard_id"]), None)
     return {"ref": ref, **found, "start_ms": lab.engine.start_ms, "events": lines,
-            "invocations": invs, "logs": logs}
+            "invocations": invs, "logs": logs, "blocked": blocked}
+
+
+_RANGE = re.compile(r"(\d{20,})\.\.(\d{20,})")
+
+
+def _shard_decisions(conn, found: dict, invs: list[dict], events: dict) -> None:
+    """Retries and discards name the shard and a sequence range, not the
+    record: add those whose range holds it (retries only while it was being
+    invoked), so its life line says when it was retried and given up."""
+    seq, shard = found["id"], found["shard_id"]
+    first = min((i["start_ms"] for i in invs), default=None)
+    for row in conn.execute(
+            "SELECT id, at_ms, kind, resource, reason, data FROM journal WHERE subject = ? AND "
+            "kind IN ('batch.retry', 'batch.discarded', 'batch.throttled') ORDER BY id LIMIT ?",
+            (shard, EVENTS_CAP)):
+        ranges = _RANGE.findall(row[4])
+        if any(len(a) == len(seq) == len(b) and a <= seq <= b for a, b in ranges):
+            events[row[0]] = row
+        elif row[2] == "batch.retry" and first is not None and row[1] >= first and any(
+                i["start_ms"] <= row[1] <= (i["end_ms"] or row[1]) + 1 for i in invs):
+            events[row[0]] = row
 
 
 def story_lines(s: dict, rel) -> list[str]:
@@ -145,4 +175,65 @@ def story_lines(s: dict, rel) -> list[str]:
                 line += f": {inv['error']}"
             out.append(line)
             out += [f"    | {log}" for log in s["logs"].get(inv["id"], [])]
+    if s.get("blocked"):
+        out.append(f"now: {s['blocked']}")
     return out
+
+
+# -- when will a blocked shard unblock? -------------------------------------------------------
+
+def blocked_lanes(lab, mapping: str) -> list[dict]:
+    """Each blocked lane of a stream mapping, with until when it can stay so:
+    the moment its oldest waiting record is discarded for age
+    (MaximumRecordAgeInSeconds) or trimmed by the stream's retention, and how
+    many failed attempts MaximumRetryAttempts still allows."""
+    m = lab.engine.mappings.get_row(mapping)
+    if m["source_kind"] not in ("kinesis", "dynamodb"):
+        return []
+    c = m["config"]
+    conn = lab.store.conn
+    stream = lab.engine.streams.name_for_arn(m["source_arn"])
+    retention_ms = conn.execute("SELECT retention_ms FROM streams WHERE name = ?",
+                                (stream,)).fetchone()[0]
+    out = []
+    for shard, lane, state in conn.execute(
+            "SELECT shard_id, lane, state FROM lanes WHERE mapping = ? ORDER BY shard_id, lane",
+            (m["uuid"],)):
+        st = json.loads(state)
+        pending = st.get("pending") or []
+        if not pending or not pending[0].get("attempts"):
+            continue
+        seg = pending[0]
+        rows = lab.engine.streams.records_by_ids(seg["ids"][:1]) if seg.get("ids") else []
+        limits = []
+        if rows:
+            oldest = rows[0]["arrival_ms"]
+            limits.append((oldest + retention_ms, "its oldest record leaves the stream "
+                           f"(retention {retention_ms // 3_600_000} h)"))
+            age = c.get("MaximumRecordAgeInSeconds", -1)
+            if age not in (-1, None):
+                limits.append((oldest + age * 1000, "its oldest record is older than "
+                               f"MaximumRecordAgeInSeconds {age}"))
+        until_ms, why = min(limits) if limits else (None, None)
+        retries = c.get("MaximumRetryAttempts", -1)
+        left = None if retries in (-1, None) else max(0, retries + 1 - seg["attempts"])
+        out.append({"shard": shard, "lane": lane, "since_ms": st.get("blocked_since"),
+                    "until_ms": until_ms, "why": why, "attempts_left": left,
+                    "text": _blocked_text(lab, shard, until_ms, why, left, retries)})
+    return out
+
+
+def _blocked_text(lab, shard, until_ms, why, left, retries) -> str:
+    from esmlab.scenario.durations import format_duration
+
+    parts = []
+    if left is not None:
+        parts.append(f"after {left} more failed attempt(s) (MaximumRetryAttempts {retries})")
+    if until_ms is not None:
+        wait = until_ms - lab.now_ms
+        parts.append(f"at T+{format_duration(until_ms - lab.engine.start_ms)}, "
+                     f"in {format_duration(wait) if wait > 0 else '0s'}, when {why}")
+    if not parts:
+        return f"{shard} is blocked"
+    return f"{shard} stays blocked until the function succeeds, or at the latest " + \
+        " or ".join(parts)
