@@ -522,43 +522,26 @@ def mapping_fields(lab, current: dict | None = None, selected_function: str | No
     return fields
 
 
-def _lab_arn(lab, arn, what: str, notes: list[str]):
-    """Point a pasted ARN from another account/region at the lab's resource
-    of the same service and name, when there is one."""
-    if not isinstance(arn, str) or not arn.startswith("arn:"):
-        return arn
-    choices = rm.form_choices(lab)
-    pool = choices["sources"] if what == "source" else choices["destinations"]
-    if arn in [a for _, a in pool]:
-        return arn
-    service, name = arns.service_of(arn), arns.name_of(arn)
-    for _, a in pool:
-        if arns.service_of(a) == service and arns.name_of(a) == name:
-            notes.append(f"{name}: the lab's ARN used")
-            return a
-    return arn
-
-
 def pasted_params(lab, text: str, notes: list[str]) -> dict:
+    """The request a pasted get-/list-event-source-mapping output or
+    CloudFormation Properties block makes (esmlab/paste.py maps it onto the
+    lab's account and Region); what it changed goes to `notes`."""
+    from esmlab.paste import mappings_of, normalise
+
     try:
-        params = json.loads(text)
+        pasted = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormError(f"the pasted JSON does not parse: {exc}") from exc
-    if not isinstance(params, dict):
-        raise FormError("paste one JSON object (the output of get-event-source-mapping)")
-    if "EventSourceArn" in params:
-        params["EventSourceArn"] = _lab_arn(lab, params["EventSourceArn"], "source", notes)
-    ref = params.get("FunctionName") or params.get("FunctionArn")
-    if isinstance(ref, str) and ref.startswith("arn:"):
-        fn = lab.engine.functions.name_for(ref)
-        if lab.engine.functions.exists(fn):
-            params["FunctionName"] = fn
-            params.pop("FunctionArn", None)
-            notes.append(f"{fn}: the lab's function used")
-    dest = ((params.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-    if dest:
-        params["DestinationConfig"]["OnFailure"]["Destination"] = _lab_arn(
-            lab, dest, "destination", notes)
+    found = mappings_of(pasted)
+    if not found:
+        raise FormError("paste one JSON object: the output of get-event-source-mapping (or "
+                        "list-event-source-mappings, or a CloudFormation Properties block)")
+    if len(found) > 1:
+        notes.append(f"the paste holds {len(found)} mappings: the first is created")
+    tables = lab.engine.tables
+    params, changed = normalise(
+        found[0], lambda t: tables.info(t)["stream_arn"] if t in tables.names() else None)
+    notes.extend(changed)
     return params
 
 
