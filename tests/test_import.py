@@ -65,6 +65,8 @@ def test_sam_kinesis_with_condition_and_on_failure_destination(tmp_path):
     assert c["DestinationConfig"] == {"OnFailure": {
         "Destination": "arn:aws:sqs:us-east-1:123456789012:ClickFailures"}}   # SAM's Type dropped
     assert (c["BisectBatchOnFunctionError"], c["ParallelizationFactor"]) == (True, 2)
+    assert lab.engine.functions.config("ClickFn")["Environment"] == {
+        "Variables": {"TABLE": "sam-kinesis"}}   # !Ref AWS::StackName
     lab.set_behaviour("ClickFn", mode="fail")
     lab.put_record("clicks", "user-1", "click")
     lab.advance(600)
@@ -101,6 +103,8 @@ def test_terraform_queue_dlq_and_mapping_with_jsonencode(tmp_path):
     assert c["FilterCriteria"] == {"Filters": [{"Pattern": '{"body":{"type":["order"]}}'}]}
     assert c["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert lab.engine.functions.config("order-worker")["ReservedConcurrentExecutions"] == 10
+    assert lab.engine.functions.config("order-worker")["Environment"] == {
+        "Variables": {"STAGE": "prod"}}
     assert "aws_iam_role.worker" in plan.not_modelled
     lab.send_message("shop-prod-orders", '{"type": "order"}')
     lab.send_message("shop-prod-orders", '{"type": "refund"}')

@@ -278,7 +278,7 @@ QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds
 FUNCTION_KEYS = ("Timeout", "ReservedConcurrentExecutions", "MemorySize")
 IGNORED_FUNCTION_KEYS = ("Handler", "Runtime", "CodeUri", "Code", "Role", "Policies",
                          "Layers", "VpcConfig", "Architectures", "Tracing", "Description",
-                         "InlineCode", "PackageType", "ImageUri", "Tags", "Environment",
+                         "InlineCode", "PackageType", "ImageUri", "Tags",
                          "DeadLetterQueue", "DeadLetterConfig", "EventInvokeConfig",
                          "AutoPublishAlias", "LoggingConfig", "SnapStart")
 
@@ -395,6 +395,10 @@ def _function(r: Resolver, plan: Plan, logical: str, props: dict) -> str:
     name = r.physical_name(logical)
     entry = {"FunctionName": name, **{k: int(v) for k, v in _resolved(
         r, plan, logical, props, FUNCTION_KEYS).items()}}
+    variables = (_resolved(r, plan, logical, props, ("Environment",)).get("Environment")
+                 or {}).get("Variables")
+    if variables:   # the handler sees them as Lambda sets them
+        entry["Environment"] = {"Variables": {k: str(v) for k, v in variables.items()}}
     plan.add("functions", entry)
     left = [k for k in IGNORED_FUNCTION_KEYS if k in props]
     if left:

@@ -275,9 +275,12 @@ def _function(plan, ev, name, body, attrs) -> None:
             value = int(ev.value(body[tf_key]))
             if not (aws_key == "ReservedConcurrentExecutions" and value == -1):  # -1: unreserved
                 entry[aws_key] = value
+    variables = _one_block(body, "environment").get("variables")
+    if variables:   # the handler sees them as Lambda sets them
+        entry["Environment"] = {"Variables": {k: str(v) for k, v in ev.value(variables).items()}}
     plan.add("functions", entry)
     left = [k for k in ("handler", "runtime", "filename", "s3_bucket", "image_uri", "role",
-                        "environment", "layers", "vpc_config") if k in body]
+                        "layers", "vpc_config") if k in body]
     if left:
         plan.not_modelled.append(f"{attrs['function_name']}: {', '.join(left)} (the lab runs its "
                                  "built-in behaviour 'succeed'; set another, or your handler, "
