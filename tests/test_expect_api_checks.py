@@ -17,7 +17,8 @@ resources:
   queues:
     - QueueName: jobs
 steps:
-  - create_mapping: {id: jobs, FunctionName: worker, EventSourceArn: "arn:aws:sqs:us-east-1:123456789012:jobs"}
+  - create_mapping: {id: jobs, FunctionName: worker,
+                     EventSourceArn: "arn:aws:sqs:us-east-1:123456789012:jobs"}
     as: created
   - create_mapping: {id: nowhere, FunctionName: worker}
     fails_with: InvalidParameterValueException

@@ -246,11 +246,11 @@ class StreamPoller:
         enabled = [uuid for uuid, state in self.conn.execute(
             "SELECT uuid, state FROM mappings WHERE source_arn=?", (row[1],)).fetchall()
             if state == "Enabled"]
-        for shard in [shard] if isinstance(shard, str) else shard:
-            due = next_poll(now, period, poll_phase(shard, period))
+        for one in [shard] if isinstance(shard, str) else shard:
+            due = next_poll(now, period, poll_phase(one, period))
             for uuid in enabled:
-                self.engine.agenda.schedule("shard.poll", f"shard:{uuid}:{shard}", due,
-                                            {"uuid": uuid, "shard": shard})
+                self.engine.agenda.schedule("shard.poll", f"shard:{uuid}:{one}", due,
+                                            {"uuid": uuid, "shard": one})
 
     def _poll_shard(self, key: str, data: dict) -> None:
         m = self._mapping(data["uuid"])
@@ -774,7 +774,6 @@ class StreamPoller:
 
     def _fail(self, m, inv, shard, n, st, seg, status, error, why) -> None:
         e = self.engine
-        c = m["config"]
         what = {"timeout": "timed out", "success": "returned an invalid response"}.get(
             status, "failed")
         event_metrics.count(e, m, "FailedInvokeEventCount", len(seg["ids"]))
