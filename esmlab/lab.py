@@ -558,8 +558,10 @@ class Lab:
     def rebuild(self) -> None:
         """Replay the whole command log from the initial state (a check that
         the lab is deterministic, and the way a restore is made)."""
-        commands = self.commands()
+        # The log is read inside the transaction: read before it, a command
+        # another process commits in between would be lost by the rebuild.
         with self.store.transaction():
+            commands = self.commands()
             self._reset(self.initial)
             self._replay(commands)
             self.engine.flush()
@@ -570,9 +572,9 @@ class Lab:
         issued at or before it, clock commands cut at it, and everything
         due at or before it fired. The later commands are kept (and dropped
         only when the user issues a new command)."""
-        commands = self.commands()
         try:
             with self.store.transaction():
+                commands = self.commands()  # inside: see rebuild
                 self._reset(self.initial)
                 applied = self._replay(commands, stop_ms=to_ms)
                 due = self.engine.agenda.next_due()
@@ -614,15 +616,17 @@ class Lab:
                 raise LabError(f"no snapshot named {name!r}")
 
     def restore_snapshot(self, name: str) -> None:
-        row = self.store.conn.execute(
-            "SELECT meta, commands, handler_results FROM snapshots WHERE name=?",
-            (name,)).fetchone()
-        if row is None:
-            raise LabError(f"no snapshot named {name!r}")
-        initial, commands, results = (json.loads(x) for x in row)
         try:
             with self.store.transaction():
                 conn = self.store.conn
+                # Read inside the transaction (see rebuild): another process
+                # may have replaced or deleted the snapshot a moment ago.
+                row = conn.execute(
+                    "SELECT meta, commands, handler_results FROM snapshots WHERE name=?",
+                    (name,)).fetchone()
+                if row is None:
+                    raise LabError(f"no snapshot named {name!r}")
+                initial, commands, results = (json.loads(x) for x in row)
                 conn.execute("DELETE FROM meta WHERE key='rewind_head'")
                 conn.execute("DELETE FROM handler_results")
                 # A snapshot saved before lab schema 3 has (ordinal, result) rows.

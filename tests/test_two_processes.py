@@ -215,3 +215,48 @@ def test_the_sessions_table_is_not_part_of_the_lab(tmp_path):
     assert lab.store.conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
     lab.close()
     assert Path(tmp_path / "lab.db").exists()
+
+
+def _commit_just_before_the_transaction(lab: Lab, other: Lab, action):
+    """Make `other` commit right when `lab` is about to open its transaction:
+    the window in which a log read outside the transaction goes stale."""
+    def late_transaction():
+        del lab.store.transaction          # once: later calls are the store's own
+        action(other)
+        return lab.store.transaction()
+    lab.store.transaction = late_transaction
+
+
+def test_rewind_and_rebuild_read_the_command_log_inside_their_transaction(tmp_path):
+    screen = new_lab(tmp_path / "lab.db")
+    screen.send_message("q", "mine")
+    other = Lab.open(tmp_path / "lab.db")
+    _commit_just_before_the_transaction(screen, other,
+                                        lambda o: o.send_message("q", "from the other process"))
+    screen.rebuild()
+    assert [c["args"].get("MessageBody") for c in screen.commands()][-2:] == \
+        ["mine", "from the other process"]
+    assert screen.engine.queues.counts("q")["total"] == 2      # the rebuilt state has it too
+
+    later = screen.now_ms
+    _commit_just_before_the_transaction(screen, other,
+                                        lambda o: o.send_message("q", "one more"))
+    screen.rewind(later)
+    assert screen.engine.queues.counts("q")["total"] == 3
+    other.close()
+    screen.close()
+
+
+def test_restore_reads_the_snapshot_inside_its_transaction(tmp_path):
+    screen = new_lab(tmp_path / "lab.db")
+    screen.save_snapshot("s")
+    other = Lab.open(tmp_path / "lab.db")
+
+    def replace_snapshot(o):
+        o.send_message("q", "saved by the other process")
+        o.save_snapshot("s")
+    _commit_just_before_the_transaction(screen, other, replace_snapshot)
+    screen.restore_snapshot("s")
+    assert screen.engine.queues.counts("q")["total"] == 1       # the snapshot as it is now
+    other.close()
+    screen.close()
