@@ -20,7 +20,11 @@ from esmlab.engine import arns, roles
 from esmlab.errors import AwsError, invalid
 
 MODES = ("succeed", "fail", "fail_first", "poison", "flaky", "timeout", "partial", "handler",
-         "resend")
+         "resend", "respond")
+# What a behaviour's `match` may name: the record's text and keys, and the
+# delivery it is on (bounds {at_least, at_most} on a message's
+# ApproximateReceiveCount, or on the invocation's attempt number).
+MATCH_KEYS = ("text", "partition_key", "group_id", "receive_count", "attempt")
 DEFAULT_DURATION = {"fixed_ms": 100, "per_record_ms": 0}
 # Variables Lambda sets itself; CreateFunction refuses them in Environment.
 RESERVED_VARIABLES = (
@@ -42,6 +46,7 @@ class Item:
     text: str          # body, decoded data, or item JSON
     key: str | None    # partition key / item key
     group: str | None  # FIFO message group
+    receive_count: int | None = None  # SQS: the message's ApproximateReceiveCount now
 
 
 @dataclass
@@ -386,7 +391,8 @@ class Functions:
         tally[1] += 1
         self._changed.add(name)
         count = tally[0]
-        outcome = self._decide(name, config, event, event_json, items, count, inv_id, request_id)
+        outcome = self._decide(name, config, event, event_json, items, count, inv_id, request_id,
+                               attempt)
         end = now + outcome.duration_ms
         if outcome.logs or outcome.init_logs:
             self.conn.execute("INSERT INTO invocation_logs (invocation, events) VALUES (?, ?)",
@@ -402,7 +408,7 @@ class Functions:
         return inv_id, None
 
     def _decide(self, name, config, event, event_json, items, count, inv_id,
-                request_id) -> Outcome:
+                request_id, attempt: int = 1) -> Outcome:
         behaviour = self.behaviour(name)
         timeout_ms = config["Timeout"] * 1000
         duration = config["duration"]["fixed_ms"] + config["duration"]["per_record_ms"] * len(items)
@@ -410,7 +416,7 @@ class Functions:
             outcome = self._user_handler(behaviour["handler"], config, event_json, inv_id,
                                          request_id)
         else:
-            outcome = decide(behaviour, items, count, self.engine.rng, event)
+            outcome = decide(behaviour, items, count, self.engine.rng, event, attempt)
         if outcome.status == "timeout" or duration > timeout_ms:
             why = outcome.why if outcome.status == "timeout" else (
                 f"the batch of {len(items)} needs {duration} ms, past the {config['Timeout']} s "
@@ -579,7 +585,7 @@ def check_behaviour(behaviour: dict) -> dict:
     mode = behaviour.get("mode")
     if mode not in MODES:
         raise invalid(f"behaviour mode must be one of {', '.join(MODES)}, not {mode!r}")
-    known = {"mode", "count", "match", "probability", "handler", "error"}
+    known = {"mode", "count", "match", "probability", "handler", "error", "response"}
     extra = set(behaviour) - known
     if extra:
         raise invalid(f"unknown behaviour setting(s): {', '.join(sorted(extra))}")
@@ -590,16 +596,64 @@ def check_behaviour(behaviour: dict) -> dict:
         if not isinstance(p, (int, float)) or not 0 <= p <= 1:
             raise invalid("flaky needs a probability between 0 and 1")
     if mode in ("poison", "partial") and not behaviour.get("match"):
-        raise invalid(f"{mode} needs a match (text, partition_key or group_id)")
+        raise invalid(f"{mode} needs a match (text, partition_key, group_id, receive_count "
+                      "or attempt)")
+    _check_match(behaviour.get("match"))
+    if mode == "respond":
+        if "response" not in behaviour:
+            raise invalid("respond needs a response (the JSON the function returns)")
+        try:
+            json.dumps(behaviour["response"])
+        except (TypeError, ValueError):
+            raise invalid("respond's response must be JSON (maps, lists, text, numbers, "
+                          "true/false, null)") from None
     if mode == "handler" and ":" not in str(behaviour.get("handler", "")):
         raise invalid("handler needs 'module:function'")
     return dict(behaviour)
 
 
+def _check_match(match) -> None:
+    if match is None:
+        return
+    if not isinstance(match, dict) or not match:
+        raise invalid("a behaviour's match must be a map naming text, partition_key, group_id, "
+                      "receive_count or attempt")
+    extra = set(match) - set(MATCH_KEYS)
+    if extra:
+        raise invalid(f"unknown match setting(s): {', '.join(sorted(extra))}")
+    for name in ("receive_count", "attempt"):
+        bound = match.get(name)
+        if bound is None:
+            continue
+        if not isinstance(bound, dict) or not bound or set(bound) - {"at_least", "at_most"} or \
+                not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                        for v in bound.values()):
+            raise invalid(f"match {name} must be {{at_least: N, at_most: N}} (either or both, "
+                          "whole numbers from 1)")
+
+
+def _bound_text(bound: dict) -> str:
+    low, high = bound.get("at_least"), bound.get("at_most")
+    if low is not None and high is not None:
+        return f"{low}" if low == high else f"{low} to {high}"
+    return f"at least {low}" if low is not None else f"at most {high}"
+
+
+def _match_text(match: dict) -> str:
+    parts = []
+    for k, v in match.items():
+        if k in ("receive_count", "attempt"):
+            parts.append(f"{'receive count' if k == 'receive_count' else 'attempt'} "
+                         f"{_bound_text(v)}")
+        else:
+            parts.append(f"{k.replace('_', ' ')} {v!r}")
+    return " and ".join(parts)
+
+
 def describe_behaviour(b: dict) -> str:
     mode = b["mode"]
     match = b.get("match") or {}
-    what = " and ".join(f"{k.replace('_', ' ')} {v!r}" for k, v in match.items())
+    what = _match_text(match)
     return {
         "succeed": "succeeds",
         "fail": "fails every invocation",
@@ -610,10 +664,24 @@ def describe_behaviour(b: dict) -> str:
         "partial": f"reports records with {what} in batchItemFailures",
         "handler": f"runs your handler {b.get('handler')}",
         "resend": "succeeds and sends each SQS message's body back to the queue it came from",
+        "respond": "returns " + json.dumps(b.get("response"))[:80]
+                   + (f" on batches with {what}" if match else ""),
     }[mode]
 
 
-def _matches(item: Item, match: dict) -> bool:
+def _within(value: int | None, bound: dict | None) -> bool:
+    if bound is None:
+        return True
+    if value is None:
+        return False  # a stream record has no receive count
+    return bound.get("at_least", value) <= value <= bound.get("at_most", value)
+
+
+def _matches(item: Item, match: dict, attempt: int = 1) -> bool:
+    if not _within(item.receive_count, match.get("receive_count")):
+        return False
+    if not _within(attempt, match.get("attempt")):
+        return False
     if "text" in match and match["text"] not in item.text:
         return False
     if "partition_key" in match and item.key != match["partition_key"]:
@@ -623,12 +691,14 @@ def _matches(item: Item, match: dict) -> bool:
     return True
 
 
-def decide(b: dict, items: list[Item], count: int, rng, event: dict) -> Outcome:
+def decide(b: dict, items: list[Item], count: int, rng, event: dict, attempt: int = 1) -> Outcome:
     """The built-in behaviours. `count` is this invocation's number (1-based)
-    among the function's invocations that reached it."""
+    among the function's invocations that reached it; `attempt` the
+    invocation's attempt number (a stream batch's invoke count, retries of
+    the same batch included)."""
     mode, match = b["mode"], b.get("match") or {}
     message = b.get("error") or "simulated failure"
-    hits = [it for it in items if match and _matches(it, match)]
+    hits = [it for it in items if match and _matches(it, match, attempt)]
     fail = Outcome("error", None, {"errorType": "Error", "errorMessage": message})
     if mode == "fail":
         fail.why = "the function fails every invocation"
@@ -641,6 +711,8 @@ def decide(b: dict, items: list[Item], count: int, rng, event: dict) -> Outcome:
         return fail
     if mode == "poison" and hits:
         fail.why = f"the batch holds the poison record {hits[0].id}"
+        if "receive_count" in match or "attempt" in match:
+            fail.why += f" ({_match_text(match)})"
         return fail
     if mode == "timeout" and (hits or not match):
         return Outcome("timeout", why="the function runs past its Timeout"
@@ -651,6 +723,9 @@ def decide(b: dict, items: list[Item], count: int, rng, event: dict) -> Outcome:
                  for r in event.get("Records", []) if "body" in r and "eventSourceARN" in r]
         return Outcome("success", None, None, why="the function sent its messages back to their "
                        "queue", sends=sends)
+    if mode == "respond" and (hits or not match):
+        return Outcome("success", b["response"], None, why="the function returned its fixed "
+                       "response" + (f" (a record with {_match_text(match)})" if match else ""))
     response = None
     if mode == "partial" and hits:
         failed = hits

@@ -328,9 +328,11 @@ def print_comparison(cmp: Comparison, console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from esmlab import __version__
+
     changes = ", ".join(f"{c.path}={c.value!r}" for c in cmp.changes)
     console.print(f"[bold]{escape(cmp.title)}[/bold]  [dim]({escape(cmp.lesson)}, seed "
-                  f"{cmp.seed})[/dim]", highlight=False)
+                  f"{cmp.seed}, esmlab {__version__})[/dim]", highlight=False)
     table = Table(show_lines=True)
     table.add_column("")
     table.add_column("as written")

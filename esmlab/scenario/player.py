@@ -220,6 +220,12 @@ class Player:
     def where(self, line: int) -> str:
         return f"{self.scenario.path}:{line}"
 
+    def replay_tag(self) -> str:
+        """What replays this run exactly: the seed and the esmlab version
+        (every report header and failure message carries it)."""
+        from esmlab import __version__
+        return f"seed {self.scenario.seed}, esmlab {__version__}"
+
     def mapping_ref(self, mapping_id: str) -> str:
         """The lab reference (UUID) of a mapping id used in the file."""
         return self.refs.get(mapping_id, mapping_id)
@@ -449,6 +455,10 @@ class Player:
                         actual="it never held", message=(
                             f"{s.name}: sometimes {kinds} ({self.where(s.sometimes[i][0].line)}) "
                             "never held after any step: the lesson's point did not happen")))
+        tag = f" [replay: {self.replay_tag()}]"
+        for check in result.checks:
+            if not check.ok and not check.message.endswith(tag):
+                check.message += tag
         result.ok = result.ok and all(c.ok for c in result.checks)
 
     def run(self) -> PlayResult:

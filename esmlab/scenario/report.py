@@ -27,6 +27,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from esmlab import __version__
 from esmlab.errors import LabError
 from esmlab.scenario.durations import format_duration
 from esmlab.scenario.loader import ScenarioError, load_scenario
@@ -63,7 +64,7 @@ class RichReport:
             return
         self.print(f"[bold]▶ {escape(scenario.title)}[/bold]  [dim]({escape(scenario.name)}, "
                    f"{escape(scenario.path)}, seed {scenario.seed}, profile "
-                   f"{scenario.profile})[/dim]")
+                   f"{scenario.profile}, esmlab {__version__})[/dim]")
         self.print("[bold]What you will see:[/bold] " + escape(" ".join(scenario.see.split())))
         self.print()
 
@@ -120,7 +121,8 @@ class RichReport:
                 reasons.append(f"{len(failed)} of {len(checks)} expect checks failed")
             if play.error is not None:
                 reasons.append(f"stopped at {play.error}")
-            self.print(f"[red]✗ {escape(s.name)}: {escape('; '.join(reasons))}[/red]")
+            self.print(f"[red]✗ {escape(s.name)}: {escape('; '.join(reasons))}[/red] "
+                       f"[dim](replay: seed {s.seed}, esmlab {__version__})[/dim]")
             if self.quiet:
                 for check in failed:
                     self.print(f"  [red]✗[/red] {escape(check.message)}")
@@ -163,7 +165,8 @@ def _all_pages(fetch) -> list:
 
 def scenario_document(player: Player, play: PlayResult) -> dict:
     """The JSON report of one played scenario:
-    {"scenario": {name, title, see, file, seed, profile, start_ms}, "ok", "error",
+    {"scenario": {name, title, see, file, seed, profile, start_ms, esmlab_version}, "ok",
+     "error" (with "replay": the seed and version),
      "setup": step, "steps": [step, ...] (events and invocations as ids),
      "invocations": [{id, at_ms, t, mapping, function, records (ids), keys, outcome, ...,
                       logs: [{at_ms, message}] as CloudWatch Logs holds them}],
@@ -199,10 +202,12 @@ def scenario_document(player: Player, play: PlayResult) -> dict:
     error = play.error
     return {
         "scenario": {"name": s.name, "title": s.title, "see": s.see, "file": s.path,
-                     "seed": s.seed, "profile": s.profile, "start_ms": play.start_ms},
+                     "seed": s.seed, "profile": s.profile, "start_ms": play.start_ms,
+                     "esmlab_version": __version__},
         "ok": play.ok,
         "error": None if error is None else {"code": error.code, "message": error.message,
-                                             "where": error.where},
+                                             "where": error.where,
+                                             "replay": player.replay_tag()},
         "setup": step_doc(play.setup),
         "steps": [step_doc(r) for r in play.steps],
         "invocations": [dict(describe_invocation(player, inv, play.start_ms),

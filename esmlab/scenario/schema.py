@@ -214,20 +214,31 @@ def opt(spec: Spec, default: Any = NO_DEFAULT) -> Key:
 
 # --- behaviour: how a lab function answers ---------------------------------
 
+# A bound on a delivery number: the message's ApproximateReceiveCount or the
+# invocation's attempt (both count from 1).
+DELIVERY_BOUND = Map(
+    {"at_least": opt(COUNT), "at_most": opt(COUNT)},
+    what="a bound {at_least, at_most}",
+    groups=(Group(("at_least", "at_most"), exclusive=False, required=True),),
+)
+
 MATCH = Map(
-    {"text": opt(STR), "partition_key": opt(STR), "group_id": opt(STR)},
+    {"text": opt(STR), "partition_key": opt(STR), "group_id": opt(STR),
+     "receive_count": opt(DELIVERY_BOUND), "attempt": opt(DELIVERY_BOUND)},
     what="a record match",
-    groups=(Group(("text", "partition_key", "group_id"), exclusive=False, required=True),),
+    groups=(Group(("text", "partition_key", "group_id", "receive_count", "attempt"),
+                  exclusive=False, required=True),),
 )
 
 BEHAVIOUR_KEYS = {
     "mode": req(Enum(("succeed", "fail", "fail_first", "poison", "flaky", "timeout",
-                      "partial", "handler", "resend"))),
+                      "partial", "handler", "resend", "respond"))),
     "count": opt(COUNT),
     "match": opt(MATCH),
     "probability": opt(Float(0, 1)),
     "handler": opt(Str(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", what="'module:function'")),
     "error": opt(STR),
+    "response": opt(Anything()),
 }
 
 # Which options each mode takes; an option given to a mode that ignores it is
@@ -242,6 +253,7 @@ BEHAVIOUR_VARIANTS = {
     "partial": Variant(("match",), required=("match",)),
     "handler": Variant(("handler",), required=("handler",)),
     "resend": Variant(),
+    "respond": Variant(("response", "match"), required=("response",)),
 }
 
 BEHAVIOUR = Map(BEHAVIOUR_KEYS, what="a behaviour", tag="mode", variants=BEHAVIOUR_VARIANTS)

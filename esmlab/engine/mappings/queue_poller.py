@@ -329,8 +329,8 @@ class QueuePoller:
         queue = rt["queue"]
         fifo = m["source_kind"] == "sqs-fifo"
         event = payloads.sqs_event([payloads.sqs_record(msg, queue, fifo) for msg in batch])
-        items = [Item(msg["message_id"], msg["body"], None, msg.get("group_id"))
-                 for msg in batch]
+        items = [Item(msg["message_id"], msg["body"], None, msg.get("group_id"),
+                      msg["receive_count"]) for msg in batch]
         descriptors = [{"mid": msg["message_id"], "rh": msg["receipt_handle"],
                         "rc": msg["receive_count"], "g": msg.get("group_id"),
                         "body": msg["body"][:80], "vis": msg.get("visible_ms")} for msg in batch]
