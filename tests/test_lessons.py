@@ -29,3 +29,14 @@ def test_esmlab_play_takes_a_lesson_name_from_any_folder(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     assert main(["play", "--quiet", "sqs-delete-on-success"]) == 0
     assert "✓ sqs-delete-on-success" in capsys.readouterr().out
+
+
+def test_every_shipped_lesson_carries_the_invariants_and_at_least_one_sometimes():
+    from esmlab.scenario.loader import load_scenario
+
+    lacking = []
+    for path in list_lessons():
+        scenario = load_scenario(str(path))
+        if scenario.always != ["all"] or not scenario.sometimes:
+            lacking.append(path.stem)
+    assert lacking == [], "lessons without `always: [all]` and a `sometimes`: " + ", ".join(lacking)
