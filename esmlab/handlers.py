@@ -26,3 +26,10 @@ def unknown_identifier(event, context):
 def failures_not_a_list(event, context):
     """batchItemFailures that is not a list."""
     return {"batchItemFailures": "not-an-array"}
+
+
+def receipt_handle_as_identifier(event, context):
+    """The classic mistake: batchItemFailures naming each bad message by its
+    receiptHandle instead of its messageId."""
+    return {"batchItemFailures": [{"itemIdentifier": r["receiptHandle"]}
+                                  for r in event["Records"] if "bad" in r["body"]]}

@@ -40,3 +40,17 @@ def test_every_shipped_lesson_carries_the_invariants_and_at_least_one_sometimes(
         if scenario.always != ["all"] or not scenario.sometimes:
             lacking.append(path.stem)
     assert lacking == [], "lessons without `always: [all]` and a `sometimes`: " + ", ".join(lacking)
+
+
+def test_every_lesson_the_readme_names_exists():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    tables = [line for line in readme.splitlines() if line.startswith("| ") and "`" in line]
+    named = {name for line in tables for name in re.findall(r"`([a-z0-9-]+)`", line)
+             if "-" in name and name.split("-")[0] in {
+                 "basics", "kinesis", "dynamodb", "sqs", "fifo", "filter", "handler",
+                 "execution"}}
+    shipped = {p.stem for p in list_lessons()}
+    assert named and named <= shipped, sorted(named - shipped)
