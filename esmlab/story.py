@@ -16,6 +16,7 @@ import json
 import re
 
 EVENTS_CAP = 2000          # a record retried for days still reads in bounded time
+BATCH_SHOWN = 50           # an invocation's story names this many of its batch's records
 
 
 def resolve(lab, ref: str) -> dict | None:
@@ -86,13 +87,15 @@ def story(lab, ref: str) -> dict | None:
         return None
     conn = lab.store.conn
     ident = found["id"]
+    batch: list[str] = []
     if found["kind"] == "invocation":
         invs = [dict(zip(("id", "function", "mapping", "status", "attempt", "size",
-                          "start_ms", "end_ms", "error"), row)) for row in conn.execute(
-            "SELECT id, function, mapping, status, attempt, size, start_ms, end_ms, error "
-            "FROM invocations WHERE id=?", (ident,))]
+                          "start_ms", "end_ms", "error", "records"), row)) for row in conn.execute(
+            "SELECT id, function, mapping, status, attempt, size, start_ms, end_ms, error, "
+            "records FROM invocations WHERE id=?", (ident,))]
         for inv in invs:
             inv["error"] = _error_text(inv["error"])
+            batch = json.loads(inv.pop("records") or "[]")
     else:
         invs = _invocations_holding(conn, str(ident))
     inv_ids = [i["id"] for i in invs]
@@ -131,7 +134,8 @@ def story(lab, ref: str) -> dict | None:
         blocked = next((b["text"] for b in blocked_lanes(lab, label)
                         if b["shard"] == found["shard_id"]), None)
     return {"ref": ref, **found, "start_ms": lab.engine.start_ms, "events": lines,
-            "invocations": invs, "logs": logs, "blocked": blocked}
+            "invocations": invs, "logs": logs, "blocked": blocked,
+            "batch": batch[:BATCH_SHOWN], "batch_size": len(batch)}
 
 
 _RANGE = re.compile(r"(\d{20,})\.\.(\d{20,})")
@@ -156,28 +160,80 @@ def _shard_decisions(conn, found: dict, invs: list[dict], events: dict) -> None:
 
 
 def story_lines(s: dict, rel) -> list[str]:
-    """The story as text lines (`esmlab why` prints them; the X-ray shows them)."""
+    """The story as text lines (`esmlab why` prints them)."""
+    return [text for text, _ in story_rows(s, rel)]
+
+
+def story_rows(s: dict, rel) -> list[tuple[str, str | None]]:
+    """The story's lines, each with the id it names (an invocation number,
+    a record's sequence number or a message id) or None: the X-ray jumps
+    from a line to the invocation or record it names."""
     what = {"message": "message", "record": "record", "invocation": "invocation"}[s["kind"]]
-    out = [f"{what} {s['id']}"]
+    head = f"{what} {s['id']}"
     if s.get("queue"):
-        out[0] += f" in queue {s['queue']}"
+        head += f" in queue {s['queue']}"
     if s.get("stream"):
-        out[0] += f" in stream {s['stream']} ({s['shard_id']})"
+        head += f" in stream {s['stream']} ({s['shard_id']})"
+    out: list[tuple[str, str | None]] = [(head, None)]
     for ev in s["events"]:
-        out.append(f"T+{rel(ev['at_ms'] - s['start_ms'])}  {ev['kind']}  {ev['resource']}: "
-                   f"{ev['reason']}")
+        inv = ev.get("invocation")
+        out.append((f"T+{rel(ev['at_ms'] - s['start_ms'])}  {ev['kind']}  {ev['resource']}: "
+                    f"{ev['reason']}", None if inv is None else str(inv)))
     if s["invocations"]:
-        out.append("invocations:")
+        out.append(("invocations:", None))
         for inv in s["invocations"]:
             line = (f"  #{inv['id']} {inv['function']} T+{rel(inv['start_ms'] - s['start_ms'])}"
                     f" {inv['status']} (attempt {inv['attempt']}, {inv['size']} in the batch)")
             if inv.get("error"):
                 line += f": {inv['error']}"
-            out.append(line)
-            out += [f"    | {log}" for log in s["logs"].get(inv["id"], [])]
+            out.append((line, str(inv["id"])))
+            out += [(f"    | {log}", str(inv["id"])) for log in s["logs"].get(inv["id"], [])]
+    if s.get("batch"):
+        out.append((f"the batch ({s['batch_size']} record(s)):", None))
+        out += [(f"  {short_id(r)}", r) for r in s["batch"]]
+        if s["batch_size"] > len(s["batch"]):
+            out.append((f"  and {s['batch_size'] - len(s['batch'])} more", None))
     if s.get("blocked"):
-        out.append(f"now: {s['blocked']}")
+        out.append((f"now: {s['blocked']}", None))
     return out
+
+
+def short_id(ident: str) -> str:
+    """A record's sequence number as the panels show it (…0001, which the
+    x-ray also accepts); any other id whole."""
+    from esmlab.readmodels import short_number
+    return short_number(ident) if ident.isdigit() and len(ident) > 18 else ident
+
+
+def event_ref(lab, event_id: int) -> str | None:
+    """The id a journal event is about, for an x-ray from a Why-log line:
+    the invocation it names, the record it wrote, or the message (the first
+    one of several); None when it names none (a mapping's state change)."""
+    row = lab.store.conn.execute("SELECT subject, reason, data FROM journal WHERE id=?",
+                                 (event_id,)).fetchone()
+    if row is None:
+        return None
+    subject, reason, data = row
+    try:
+        d = json.loads(data) if data else None
+    except ValueError:
+        d = None
+    if isinstance(d, dict):
+        if d.get("invocation") is not None:
+            return str(d["invocation"])
+        if d.get("seq"):
+            return str(d["seq"])
+        ids = d.get("message_ids")
+        if isinstance(ids, list) and ids:
+            return str(ids[0])
+    ranges = _RANGE.findall(reason or "")
+    if ranges:                       # a shard's retry or discard names a sequence range
+        return ranges[0][0]
+    if subject and not subject.startswith("shardId-") and resolve(lab, subject) is not None:
+        return subject
+    if isinstance(d, list) and d and isinstance(d[0], str):
+        return d[0]
+    return None
 
 
 # -- when will a blocked shard unblock? -------------------------------------------------------

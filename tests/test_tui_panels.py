@@ -238,7 +238,7 @@ async def test_the_xray_shows_the_life_of_the_newest_dlqd_message(lab_path):
     app = EsmlabApp(str(lab_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("w")
+        await pilot.press("W")                    # asks, prefilled with the newest DLQ'd message
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()

@@ -84,6 +84,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         self.log_filter = False
         self.why_full = False
         self.xray: str | None = None
+        self.xray_history: list[str] = []   # the stories the X-ray jumped from
         self._queue_offset = 0
         self._lane_offset = 0
         self._timer = None

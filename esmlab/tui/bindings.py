@@ -105,9 +105,15 @@ TABLE: tuple[Key, ...] = (
         "Why-log: whole sentences and whole sequence numbers / one short line each",
         show=False, group="view"),
     Key("why", "w", "xray", "X-ray",
-        "X-ray a record: its whole life (sent, received, each invocation and decision, the "
-        "handler's log lines) by message id, sequence number or invocation number",
-        group="view"),
+        "X-ray the record, message or invocation under the cursor (Ordering, Reprocessing, "
+        "DLQ, Why-log; ↑ ↓ ← → move it once the panel has focus): its whole life, each "
+        "invocation and decision, the handler's log lines. In the X-ray, w or Enter jumps to "
+        "the invocation or record a line names", group="view"),
+    Key("why_id", "W", "xray_ask", "X-ray id…",
+        "X-ray by id: a message id, a sequence number (or its tail …0001) or an invocation "
+        "number", show=False, group="view"),
+    Key("xray_back", "backspace", "xray_back", "Back",
+        "X-ray: back to the story shown before the last jump", show=False, group="view"),
     Key("home_lab", "ctrl+b", "home_lab", "Back to lab",
         "Leave the lesson's lab and go back to the lab esmlab was started on (lab.db)",
         priority=True),

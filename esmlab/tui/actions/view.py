@@ -103,18 +103,66 @@ class ViewActions:
         self.notify(f"Why-log shows {what}")
         self._show_panel("why")
 
+    # -- the x-ray ----------------------------------------------------------------
+
+    def _pointed_panel(self):
+        """The panel whose cursor `w` reads: the focused one, else the one in
+        view (the resource tree keeps the focus while the arrows select)."""
+        from textual.widgets import TabbedContent
+        node = self.focused
+        while node is not None:
+            if hasattr(node, "current_ref"):
+                return node
+            node = node.parent
+        tab = self.query_one(TabbedContent).active
+        panel = self.query_one(f"#{tab}-panel") if tab else None
+        return panel if hasattr(panel, "current_ref") else None
+
     def action_xray(self) -> None:
+        """X-ray the record, message or invocation under the cursor of the
+        panel in view (or jump to the one an X-ray line names); where no
+        panel points at one, ask for an id."""
+        from esmlab import story
+        panel = self._pointed_panel()
+        if panel is None:
+            self.action_xray_ask()
+            return
+        ref = panel.current_ref()
+        if ref is not None and ref.startswith("event:"):
+            ref = story.event_ref(self.lab, int(ref.split(":", 1)[1]))
+        if ref is None:
+            self.notify("this row names no record, message or invocation: move the cursor "
+                        f"(↑ ↓ ← →) or press {bindings.key_for('why_id', self.user_keys)} "
+                        "to type an id", severity="warning")
+            return
+        if ref == self.xray and self.query_one("#tabs").active == "xray":
+            return
+        self.show_xray(ref)
+
+    def show_xray(self, ref: str, back: bool = False) -> None:
+        from textual.widgets import TabbedContent
+        if self.xray and not back and ref != self.xray:
+            self.xray_history.append(self.xray)
+            del self.xray_history[:-50]
+        self.xray = ref
+        self.query_one(TabbedContent).active = "xray"
+        self._show_panel("xray")
+        # once the pane is shown (a hidden widget cannot take the focus)
+        self.call_after_refresh(self.query_one("#xray-panel").focus)
+
+    def action_xray_back(self) -> None:
+        """Back to the story the X-ray showed before this jump."""
+        if self.xray_history:
+            self.show_xray(self.xray_history.pop(), back=True)
+
+    def action_xray_ask(self) -> None:
         """Ask for an id (prefilled with the newest DLQ message, else the last
         invocation) and show its story in the X-ray panel."""
-        from textual.widgets import TabbedContent
-
         from esmlab.tui.screens.forms import AskScreen
 
         def done(values):
             if values and values["id"].strip():
-                self.xray = values["id"].strip()
-                self.query_one(TabbedContent).active = "xray"
-                self._show_panel("xray")
+                self.show_xray(values["id"].strip())
         self.push_screen(AskScreen("X-ray: one record's whole life", [
             ("id", "message id (or its first 8 characters), sequence number (or …0001) or "
              "invocation number", self.xray or rm.newest_story_id(self.lab) or "")],

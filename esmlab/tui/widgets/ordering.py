@@ -7,17 +7,17 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import LANE_BACKLOG_CAP, rel, short_seq, short_shard
 from esmlab.tui.widgets.chips import chip, key_style
+from esmlab.tui.widgets.cursor import CURSOR_STYLE, CursorPanel, Rows
 
 QUEUE_PAGE = 50
 
 
-class OrderingPanel(VerticalScroll):
+class OrderingPanel(CursorPanel):
     def compose(self):
         yield Static(id="ordering-view")
 
@@ -40,13 +40,33 @@ class OrderingPanel(VerticalScroll):
         return model
 
     def show(self, model: dict | None) -> None:
+        # another stream or queue: the cursor starts at its home again
+        what = model and (model["kind"], model.get("stream") or model.get("queue"))
+        if what != getattr(self, "_what", None):
+            self._what = what
+            self.move_cursor(0)
+        super().show(model)
+
+    def home(self, model: dict | None) -> tuple[int, int]:
+        """On a stream, the head of the first blocked (else in-flight) batch."""
+        if not model or model["kind"] != "stream":
+            return (0, 0)
+        lanes = [lane for m in model["mappings"] for lane in m["lanes"]]
+        for busy in ("blocked", "in_flight"):
+            for row, lane in enumerate(lanes):
+                if lane[busy]:
+                    head = next((i for i, r in enumerate(lane["waiting"]) if r.get("in_batch")), 0)
+                    return (row, len(lane["done"]) + head)
+        return (0, 0)
+
+    def draw(self, model: dict | None, rows: Rows) -> None:
         view = self.query_one("#ordering-view", Static)
         if model is None:
             content = Group(Text("Select a stream, queue or mapping in the tree."))
         elif model["kind"] == "stream":
-            content = render_stream(model)
+            content = render_stream(model, rows)
         else:
-            content = render_queue(model)
+            content = render_queue(model, rows)
         # A line that fits the width is one line; a longer one wraps the same
         # way when its length is the same: then the height is unchanged and the
         # layout pass (the costliest part of a frame) is skipped.
@@ -78,14 +98,19 @@ def _lane_head(lane: dict, factor: int) -> Text:
     return head
 
 
-def _lane_row(lane: dict, keys: dict) -> Text:
+def _lane_row(lane: dict, keys: dict, at: int | None = None) -> Text:
+    """The lane's records as chips; `at` is the record under the cursor
+    (an index into done + waiting), drawn reversed."""
     row = Text("  ")
-    for r in lane["done"]:
+    for i, r in enumerate(lane["done"]):
         keys[r["key"]] = None
-        row.append_text(chip(short_seq(r["seq"]), r["key"], dim=True))
+        c = chip(short_seq(r["seq"]), r["key"], dim=True)
+        if i == at:
+            c.stylize(CURSOR_STYLE)
+        row.append_text(c)
     row.append(" | ")
     opened = False
-    for r in lane["waiting"]:
+    for i, r in enumerate(lane["waiting"], start=len(lane["done"])):
         keys[r["key"]] = None
         if r.get("in_batch") and not opened:
             row.append("[")
@@ -93,7 +118,10 @@ def _lane_row(lane: dict, keys: dict) -> Text:
         if opened and not r.get("in_batch"):
             row.append("]")
             opened = False
-        row.append_text(chip(short_seq(r["seq"]), r["key"], batch=r.get("in_batch")))
+        c = chip(short_seq(r["seq"]), r["key"], batch=r.get("in_batch"))
+        if i == at:
+            c.stylize(CURSOR_STYLE)
+        row.append_text(c)
     if opened:
         row.append("]")
     if not lane["waiting"]:
@@ -101,7 +129,15 @@ def _lane_row(lane: dict, keys: dict) -> Text:
     return row
 
 
-def render_stream(model: dict) -> Group:
+def _lines(parts: list, width: int) -> int:
+    """Screen lines the stream's Texts take (a long lane row wraps)."""
+    return sum(max(1, -(-p.cell_len // width) if width and not p.no_wrap else 1)
+               + p.plain.count("\n") for p in parts)
+
+
+def render_stream(model: dict, rows: Rows | None = None) -> Group:
+    """Each lane's records are one cursor row (left/right move along it)."""
+    rows = rows if rows is not None else Rows()
     parts: list = [Text(f"Stream {model['stream']}: one row per shard (and lane); records "
                         "coloured by partition key", style="bold")]
     keys: dict[str, None] = {}
@@ -112,7 +148,9 @@ def render_stream(model: dict) -> Group:
                           f"  ParallelizationFactor {m['factor']}", style="bold"))
         for lane in m["lanes"]:
             parts.append(_lane_head(lane, m["factor"]))
-            parts.append(_lane_row(lane, keys))
+            records = lane["done"] + lane["waiting"]
+            at = rows.add(_lines(parts, rows.width), [r["seq"] for r in records])
+            parts.append(_lane_row(lane, keys, at))
     total, first = model["lane_total"], model["lane_offset"]
     shown = max((len(m["lanes"]) for m in model["mappings"]), default=0)
     if total > shown:
@@ -129,7 +167,9 @@ def render_stream(model: dict) -> Group:
     return Group(*parts)
 
 
-def render_queue(model: dict) -> Group:
+def render_queue(model: dict, rows: Rows | None = None) -> Group:
+    """Each message is a cursor row."""
+    rows = rows if rows is not None else Rows()
     c = model["counts"]
     head = Text(f"Queue {model['queue']}{' (FIFO)' if model['fifo'] else ''}: "
                 f"visible {c['visible']}  in flight {c['in_flight']}  delayed {c['delayed']}  "
@@ -147,7 +187,8 @@ def render_queue(model: dict) -> Group:
         cells += [str(r["receive_count"]),
                   rel(r["ms_until_visible"]) if r["ms_until_visible"] else "now",
                   r["body"][:60]]
-        table.add_row(*cells)
+        at = rows.add(2 + len(rows), [r["message_id"]])      # under the head and the header
+        table.add_row(*cells, style=CURSOR_STYLE if at is not None else None)
     total = c["total"]
     shown = len(model["rows"])
     foot = Text(f"rows {model['offset'] + 1 if shown else 0}-{model['offset'] + shown} of "

@@ -50,9 +50,16 @@ class ReprocessingPanel(Vertical):
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()      # the resource tree's handler is for the resource tree
-        data = event.node.data
+        data = event.node.data or {}
         detail = self.query_one("#reprocessing-detail", Static)
-        detail.update(Text(data, style="dim") if isinstance(data, str) else "")
+        detail.update(Text(data["text"], style="dim") if data.get("text") else "")
+
+    def current_ref(self) -> str | None:
+        """What `w` x-rays: the invocation the highlighted event names, else
+        the first record of the highlighted batch."""
+        node = self.query_one(Tree).cursor_node
+        data = (node.data if node is not None else None) or {}
+        return data.get("ref")
 
 
 def _mark(batch: dict, m: dict, dead: set) -> str:
@@ -69,9 +76,13 @@ def _mark(batch: dict, m: dict, dead: set) -> str:
 
 def _add(parent, batch: dict, m: dict, dead: set, start: int) -> None:
     where = short_shard(batch["subject"]) if batch["subject"] else ""
-    node = parent.add(f"{_mark(batch, m, dead)}{batch['title']}  {where}", expand=False)
+    first = batch["records"][0] if batch["records"] else None
+    node = parent.add(f"{_mark(batch, m, dead)}{batch['title']}  {where}", expand=False,
+                      data={"text": None, "ref": first})
     for ev in batch["events"]:
         text = f"T+{rel(ev['at_ms'] - start)} {ev['kind']}: {ev['reason']}"
-        node.add_leaf(Text(text, no_wrap=True, overflow="ellipsis"), data=text)
+        ref = str(ev["invocation"]) if ev.get("invocation") is not None else first
+        node.add_leaf(Text(text, no_wrap=True, overflow="ellipsis"),
+                      data={"text": text, "ref": ref})
     for child in batch["children"]:
         _add(node, child, m, dead, start)

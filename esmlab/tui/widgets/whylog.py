@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import rel
+from esmlab.tui.widgets.cursor import CURSOR_STYLE, CursorPanel, Rows
 
 LOG_LINES = 200
 
 
-class WhyLog(VerticalScroll):
+class WhyLog(CursorPanel):
     def compose(self):
         yield Static(id="whylog-view")
 
@@ -26,12 +26,13 @@ class WhyLog(VerticalScroll):
         model["full_key"] = view.keys.get("why_full", "f")
         return model
 
-    def show(self, model: dict) -> None:
+    def draw(self, model: dict, rows: Rows) -> None:
         # one line per event unless whole sentences are asked for: the height
         # changes only when the number of events does
         shape = (len(model["events"]), model["full"])
         self.query_one("#whylog-view", Static).update(
-            render_why_log(model), layout=model["full"] or shape != getattr(self, "_shape", None))
+            render_why_log(model, rows),
+            layout=model["full"] or shape != getattr(self, "_shape", None))
         self._shape = shape
 
     def lines(self) -> list[str]:
@@ -40,7 +41,10 @@ class WhyLog(VerticalScroll):
         return [t.plain for t in content.renderables] if isinstance(content, Group) else []
 
 
-def render_why_log(model: dict) -> Group:
+def render_why_log(model: dict, rows: Rows | None = None) -> Group:
+    """The log; each event is a cursor row naming its journal id (`event:N`:
+    the x-ray finds the record, message or invocation it is about)."""
+    rows = rows if rows is not None else Rows()
     full = model["full"]
     what = model["resource"] or "all resources"
     head = Text(f"newest first · {what} · " + (
@@ -49,7 +53,10 @@ def render_why_log(model: dict) -> Group:
         style="dim", no_wrap=True, overflow="ellipsis")
     lines = [head]
     for ev in model["events"]:
-        line = Text(no_wrap=not full, overflow="ellipsis")
+        # (whole sentences wrap: then the line is where the event starts at the earliest)
+        at = rows.add(len(lines), [f"event:{ev['id']}"])
+        line = Text(no_wrap=not full, overflow="ellipsis",
+                    style=CURSOR_STYLE if at is not None else "")
         line.append(f"T+{rel(ev['at_ms'] - model['start_ms']):>7} ", style="dim")
         line.append(f"{ev['kind']:<18} ", style="bold")
         line.append(f"{ev['resource']}: ")
