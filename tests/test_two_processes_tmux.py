@@ -60,6 +60,8 @@ def test_the_screen_left_open_acts_on_what_another_process_did(tmp_path):
         other.send_message("orders", "from another process")
         other.advance(60)
         other.close()
+        # the screen redraws the other process's minute by itself (no key press)
+        _wait("the other process's change on screen", lambda: "T+1m00s" in _capture(session))
         subprocess.run([TMUX, "send-keys", "-t", session, "F5"], check=True)   # one step
         log = _wait("the screen's step", lambda: (lambda c: c if len(c) == started + 3
                                                   else None)(_commands(path)))

@@ -14,6 +14,8 @@ touch the lab (`busy`), so the SQLite connection has one user at a time.
 
 from __future__ import annotations
 
+import sqlite3
+
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -58,6 +60,8 @@ TABS = tuple(p[0] for p in PANELS)
 # a lab file locked or changed by another process, damaged, read-only, disk full
 LAB_FILE_ERRORS = tuple(c for c in (getattr(errors, "LabFileError", None),) if c is not None)
 LAB_ACTIONS = {k.action.split("(")[0] for k in bindings.TABLE}
+READ_ONLY = "read-only: every change is refused"
+SYNC_S = 1.0    # how often the screen looks for another process's commits (real seconds)
 LEGEND = Text("⛔blocked shard ☠in DLQ ≡waiting ▶in flight ⏲delayed", no_wrap=True,
               overflow="ellipsis")    # one line, so a short terminal keeps the tree
 
@@ -90,6 +94,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         self._timer = None
         self._shown: dict[str, tuple] = {}   # tab -> the version it last showed
         self.lab_error: str | None = None
+        self._file_trouble: Exception | None = None   # what the last sync could not read
         self.narration: list[str] = []
         self.player = None            # a scenario opened step by step
         self.scenario_results: list = []   # StepResults of the scenario being played
@@ -132,6 +137,12 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         self.query_one("#progress").display = False
         self.query_one(NarrationPanel).display = False
         self._timer = self.set_interval(TICK_S, self._tick, pause=True)
+        self.set_interval(SYNC_S, self.sync_with_file)
+        if getattr(self.lab.store, "readonly", False):
+            self.lab_error = READ_ONLY
+            self.notify(f"{self.lab_path} is open read-only (another process holds it, or the "
+                        "file or its folder cannot be written): you can look, and changes are "
+                        "refused", title="lab file", severity="warning", timeout=10)
         self.sub_title = self.lab_path
         model = rm.resources(self.lab)
         self._select_default(model)
@@ -189,6 +200,40 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
             self.query_one(FunctionCard).show(FunctionCard.read(self.lab, view))
             self._show_panel(self.query_one(TabbedContent).active or "ordering", view)
             self._show_ticker()
+
+    def sync_with_file(self) -> bool:
+        """Another process (`esmlab play --lab`, a second screen) committed to
+        the lab: reload it and redraw. Costs one PRAGMA data_version when
+        nothing changed. A file that cannot be read now gives a sentence in
+        the header; the screen stays."""
+        if self.busy or self.autoplay:
+            return False         # the worker or the autoplay's next command catches up
+        try:
+            changed = self.lab.sync()
+        except LAB_FILE_ERRORS as exc:
+            return self._sync_failed(exc)
+        except sqlite3.Error as exc:
+            from esmlab.store import file_error
+            return self._sync_failed(file_error(self.lab.path, exc) or exc)
+        if self._file_trouble is not None:
+            self._file_trouble = None
+            self.lab_error = READ_ONLY if getattr(self.lab.store, "readonly", False) else None
+            self.show_header()
+        if changed:
+            self.reload_view()
+        return changed
+
+    def _sync_failed(self, exc) -> bool:
+        if self._file_trouble is None:      # said once, not once a second
+            self._file_trouble = exc
+            self._lab_file_error(exc)
+        return False
+
+    def _lab_file_error(self, exc) -> None:
+        self.lab_error = READ_ONLY if getattr(self.lab.store, "readonly", False) else \
+            f"{type(exc).__name__}: lab file not usable now"
+        self.show_header()
+        self.notify(said(exc), title="lab file", severity="error", timeout=10)
 
     def _show_panel(self, tab: str, view: View | None = None) -> None:
         if self.busy:
@@ -294,14 +339,12 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         try:
             result = fn(*args, **kw)
         except LAB_FILE_ERRORS as exc:
-            self.lab_error = f"{type(exc).__name__}: lab file not usable now"
-            self.show_header()
-            self.notify(said(exc), title="lab file", severity="error", timeout=10)
+            self._lab_file_error(exc)
             return None
         except (AwsError, LabError, ValueError) as exc:
             self.notify(said(exc), title="refused", severity="error")
             return None
-        if self.lab_error is not None:
+        if self.lab_error is not None and not getattr(self.lab.store, "readonly", False):
             self.lab_error = None
             self.show_header()
         return result
