@@ -165,6 +165,7 @@ class ScenarioActions:
         self.query_one(NarrationPanel).show(
             {"results": self.scenario_results, "title": self.scenario_title,
              "total": self.scenario_total})
+        self.call_after_refresh(self.place_toasts)      # the narration's height changed
 
     def show_scenario_results(self) -> None:
         """Every step of a scenario played to the end, as `esmlab play`
