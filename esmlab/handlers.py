@@ -33,3 +33,50 @@ def receipt_handle_as_identifier(event, context):
     receiptHandle instead of its messageId."""
     return {"batchItemFailures": [{"itemIdentifier": r["receiptHandle"]}
                                   for r in event["Records"] if "bad" in r["body"]]}
+
+
+# -- stream responses recorded on AWS (LocalStack's Kinesis success and failure
+# scenarios): every complete-success form, and the malformed entries that fail
+# the whole batch.
+
+def returns_null(event, context):
+    """null: a complete success."""
+    return None
+
+
+def returns_empty_object(event, context):
+    """{}: a complete success."""
+    return {}
+
+
+def returns_empty_list(event, context):
+    """[]: a complete success (an empty top-level list)."""
+    return []
+
+
+def empty_failure_list(event, context):
+    """{"batchItemFailures": []}: a complete success."""
+    return {"batchItemFailures": []}
+
+
+def null_failure_list(event, context):
+    """{"batchItemFailures": null}: a complete success."""
+    return {"batchItemFailures": None}
+
+
+def null_identifier(event, context):
+    """batchItemFailures naming a null itemIdentifier."""
+    return {"batchItemFailures": [{"itemIdentifier": None}]}
+
+
+def misnamed_identifier_key(event, context):
+    """batchItemFailures whose entry names `foo` instead of itemIdentifier."""
+    return {"batchItemFailures": [{"foo": 123}]}
+
+
+def big_window_state(event, context):
+    """A tumbling-window handler whose state passes the 1 MB limit at once; the
+    final invoke of the window returns an empty state."""
+    if event.get("isFinalInvokeForWindow"):
+        return {"state": {}}
+    return {"state": {"blob": "x" * (1024 * 1024 + 64)}}

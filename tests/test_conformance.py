@@ -60,3 +60,81 @@ def test_a_failing_case_is_reported_as_fail_with_why(tmp_path):
     broken.write_text(text.replace("status: 404", "status: 400"))
     row = run_case(broken)
     assert row["result"] == "fail" and "status 404" in row["detail"]
+
+
+# Every rule of issue 10 and of reference section 8 that the lab models has
+# its case (Kinesis enhanced fan-out and KPL aggregation have theirs with the
+# consumer work). A rule without a case would be a silent gap in the table.
+RULE_CASES = {
+    "8.1 a partial response that moves the checkpoint starts a fresh batch":
+        "stream-partial-response-moves-checkpoint",
+    "8.1 a partial response that does not move it uses up an attempt":
+        "stream-partial-response-first-record-uses-an-attempt",
+    "8.1 the suffix is sent at once": "stream-partial-suffix-sent-at-once",
+    "8.1 a failing suffix is bisected, halves start fresh budgets":
+        "stream-partial-suffix-is-bisected",
+    "8.1 success form null": "stream-success-response-null",
+    "8.1 success form {}": "stream-success-response-empty-object",
+    "8.1 success form []": "stream-success-response-empty-list",
+    "8.1 success form batchItemFailures []": "stream-success-response-empty-failure-list",
+    "8.1 success form batchItemFailures null": "stream-success-response-null-failure-list",
+    "1.6 malformed stream identifiers fail the batch":
+        "stream-partial-response-invalid-identifiers",
+    "8.1 request ids per batch": "stream-request-id-per-batch",
+    "8.1 8 invocations within a 60 s record age": "stream-record-age-exceeded",
+    "8.1 a record over the 6 MB invoke cap": "stream-oversized-kinesis-record",
+    "8.2 functionError always present": "stream-failure-record-function-error",
+    "8.2 RecordAgeExceeded without responseContext": "stream-record-age-exceeded",
+    "8.2 a failed final window invoke": "stream-failed-final-window-invoke",
+    "8.2 the SNS envelope": "stream-sns-destination-envelope",
+    "8.3 tumbling window admission": "stream-tumbling-window-admission",
+    "8.3 the 1 MB state limit": "stream-window-terminated-early",
+    "8.4 SQS Enabled false answers Disabled": "sqs-create-disabled",
+    "8.4 SQS mappings omit LastProcessingResult": "sqs-no-last-processing-result",
+    "8.4 an SQS entry without itemIdentifier": "sqs-partial-response-entry-without-identifier",
+    "2.4 malformed SQS identifiers fail the batch": "sqs-partial-response-invalid-identifiers",
+    "8.4 md5OfMessageAttributes null": "sqs-md5-of-message-attributes",
+    "8.4 a qualified FunctionArn": "control-qualified-function-arn",
+    "8.4 SQS EventCount metrics and throttles": "sqs-event-count-metrics",
+    "8.5 Create's order of checks and texts": "control-create-check-order",
+    "8.5 unknown UUID": "control-unknown-uuid",
+    "8.5 unknown queue or stream": "control-unknown-source",
+    "8.5 List filters": "control-list-filters",
+    "8.5 deleting the function keeps the mapping": "control-delete-function-keeps-mapping",
+    "8.5 deleting the source keeps the mapping": "control-delete-source-keeps-mapping",
+    "8.5 stream LastProcessingResult": "stream-last-processing-result",
+    "8.5 an Update without FunctionName skips the timeout check":
+        "sqs-update-without-function-name-keeps-timeout-check-off",
+    "8.5 every configured field is echoed": "control-echo-configured-fields",
+    "issue 10 the execution role": "control-role-cannot-read-source",
+    "issue 10 one request model": "control-model-ranges",
+    "8.6 SQS provisioned mode": "sqs-provisioned-mode",
+    "8.6 stream EventCount metrics": "stream-event-count-metrics",
+    "8.6 recursive loop detection": "sqs-recursive-loop",
+    "8.6 DLQ redrive": "sqs-message-move-task",
+    "8.6 SQS messages up to 1 MiB": "sqs-message-size-1-mib",
+    "8.6 DeadLetterQueueSourceArn": "sqs-dead-letter-queue-source-arn",
+}
+
+
+def test_every_recorded_rule_has_a_conformance_case():
+    names = {p.stem for p in CASES}
+    missing = {rule: case for rule, case in RULE_CASES.items() if case not in names}
+    assert not missing
+
+
+def test_a_context_field_reference_reads_the_request_id_the_function_got(tmp_path):
+    from esmlab.scenario.player import Player
+    scenario = load_scenario(ROOT / "scenarios/conformance/stream-request-id-per-batch.yaml")
+    player = Player.new(scenario, tmp_path / "lab.db")
+    try:
+        assert player.run().ok
+        from esmlab.scenario.checks import Context, _field_value
+        ctx = Context(player, None)
+        got, _ = _field_value(ctx, {"of": "context", "nth": 2, "mapping": "fails",
+                                    "path": "aws_request_id"})
+        uuid = ctx.mapping_uuid("fails")
+        reached = [i for i in player.lab.invocations(limit=100) if i["mapping"] == uuid]
+        assert got == reached[1]["request_id"]
+    finally:
+        player.lab.close()

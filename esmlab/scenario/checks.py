@@ -674,12 +674,26 @@ def dig(value: Any, path: str) -> Any:
     return value
 
 
+def context_of(inv: dict) -> dict:
+    """The parts of the Lambda context the function got that a check can read."""
+    return {"aws_request_id": inv.get("request_id"), "function_name": inv["function"]}
+
+
+def _invocation_docs(ctx: Context, args: dict) -> list[dict]:
+    """The events (`of: invocation`) or contexts (`of: context`) of the
+    matching invocations that reached the function, in order."""
+    reached = [i for i in ctx.matching(args) if i.get("event") is not None]
+    if args["of"] == "context":
+        return [context_of(i) for i in reached]
+    return [i["event"] for i in reached]
+
+
 def check_field(ctx: Context, check) -> CheckResult:
     a = check.args
     nth = a["nth"]
-    if a["of"] == "invocation":
-        docs = [i["event"] for i in ctx.matching(a) if i.get("event") is not None]
-        where = f"invocation {nth}'s event"
+    if a["of"] in ("invocation", "context"):
+        docs = _invocation_docs(ctx, a)
+        where = f"invocation {nth}'s {'event' if a['of'] == 'invocation' else 'context'}"
     else:
         if not a.get("name"):
             return _unusable(ctx, check, "a destination field needs `name`")
@@ -780,9 +794,9 @@ def _field_value(ctx: Context, ref: dict) -> tuple[Any, str]:
         where = f"the response of step {ref.get('step')!r}"
         docs = [answer["response"]] if answer and answer["response"] is not None else []
         nth = 1
-    elif ref["of"] == "invocation":
-        docs = [i["event"] for i in ctx.matching(ref) if i.get("event") is not None]
-        where = f"invocation {nth}'s event"
+    elif ref["of"] in ("invocation", "context"):
+        docs = _invocation_docs(ctx, ref)
+        where = f"invocation {nth}'s {'event' if ref['of'] == 'invocation' else 'context'}"
     else:
         docs = [r["body"] for r in failure_records(ctx, ref["name"])] if ref.get("name") else []
         where = f"record {nth} in {ref.get('name')}"

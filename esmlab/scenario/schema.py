@@ -467,11 +467,12 @@ def bound(*keys: str, default: tuple[str, Any] | None = ("at_least", 1)) -> Grou
 COUNTS = {"count": opt(NATURAL), "at_least": opt(NATURAL), "at_most": opt(NATURAL)}
 
 # One value somewhere the checks can read, for `compare`: inside the nth
-# matching invocation's event (`of: invocation`), the nth record that reached
+# matching invocation's event (`of: invocation`) or Lambda context (`of:
+# context`: aws_request_id, function_name), the nth record that reached
 # a destination (`of: destination`, with `name`), or the response of a named
 # step (`of: response`, with `step`); `path` is dotted, list indexes numbers.
 FIELD_REF = Map({
-    "of": req(Enum(("invocation", "destination", "response"))), "nth": opt(COUNT, 1),
+    "of": req(Enum(("invocation", "context", "destination", "response"))), "nth": opt(COUNT, 1),
     "function": opt(FUNCTION), "mapping": opt(MAPPING),
     "name": opt(Ref(("queue", "topic", "bucket"))), "step": opt(STEP_NAME), "path": req(STR),
 }, what="a field reference")
@@ -514,11 +515,12 @@ CHECKS: dict[str, Map] = {
         "at_least": opt(NATURAL), "distinct": opt(BOOL, False),
     }, bound("count", "at_least")),
     # A value inside what the function received (`of: invocation`, the nth
-    # matching invocation's event) or inside what reached a destination
+    # matching invocation's event; `of: context`, its Lambda context, such as
+    # aws_request_id) or inside what reached a destination
     # (`of: destination`, the nth record in `name`), by a dotted path such as
     # Records.0.dynamodb.NewImage or requestContext.condition.
     "field": check({
-        "of": req(Enum(("invocation", "destination"))), "nth": req(COUNT),
+        "of": req(Enum(("invocation", "context", "destination"))), "nth": req(COUNT),
         "function": opt(FUNCTION), "mapping": opt(MAPPING),
         "name": opt(Ref(("queue", "topic", "bucket"))), "path": req(STR),
         "equals": opt(Anything("any")), "exists": opt(BOOL),
@@ -593,6 +595,8 @@ STEPS: dict[str, Key] = {
     "send_message": req(Map({
         "QueueName": req(QUEUE), "MessageBody": req(STR), **MESSAGE_OPTIONS,
         "count": opt(REPEAT),
+        # lab key: MessageBody padded with "." to this many KiB (large messages)
+        "pad_to_kib": opt(COUNT),
     }, what="a map")),
     "send_message_batch": req(Map({
         "QueueName": req(QUEUE),
