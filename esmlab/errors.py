@@ -5,19 +5,26 @@ changes nothing (the Lab rolls the transaction back).
 """
 
 
+# Said beside a message the lab wrote itself (`own=True`): no recording of
+# AWS's text for that refusal was found, so the user must not take it for AWS's.
+OWN_WORDING = "the lab's wording: AWS's own text for this refusal is not recorded"
+
+
 class AwsError(Exception):
     """An error AWS would return: `code` is the exception name, e.g.
     ``InvalidParameterValueException``; `status` the HTTP status; `hint` the
-    lab's own advice, kept apart from AWS's message and shown beside it."""
+    lab's own advice, kept apart from AWS's message and shown beside it.
+    `own` marks a message in the lab's words, not AWS's (the hint says so)."""
 
     def __init__(self, code: str, message: str, status: int = 400, operation: str = "",
-                 hint: str | None = None):
+                 hint: str | None = None, own: bool = False):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.operation = operation
-        self.hint = hint
+        self.own = own
+        self.hint = f"{OWN_WORDING}; {hint}" if own and hint else (OWN_WORDING if own else hint)
 
     def __str__(self) -> str:
         # The AWS CLI's wording, so a user recognises the error from real life.
@@ -27,8 +34,8 @@ class AwsError(Exception):
         return f"{self.code}: {self.message}"
 
 
-def invalid(message: str, hint: str | None = None) -> AwsError:
-    return AwsError("InvalidParameterValueException", message, hint=hint)
+def invalid(message: str, hint: str | None = None, own: bool = False) -> AwsError:
+    return AwsError("InvalidParameterValueException", message, hint=hint, own=own)
 
 
 class LabError(Exception):

@@ -103,7 +103,7 @@ def changed(role: dict, grant: list[str] | None, revoke: list[str] | None) -> di
     bad = [a for a in [*(grant or []), *(revoke or [])]
            if not isinstance(a, str) or ":" not in a]
     if bad:
-        raise invalid(f"Not an IAM action: {bad[0]!r}",
+        raise invalid(f"Not an IAM action: {bad[0]!r}", own=True,
                       hint="write actions as service:Action, e.g. sqs:ReceiveMessage")
     actions |= set(grant or [])
     actions -= set(revoke or [])

@@ -314,7 +314,7 @@ def _check_starting_position(request: dict, source: SourceInfo, now_ms: int | No
         if now_ms is not None and seconds * 1000 > now_ms:
             # Lab wording.
             raise invalid(f"StartingPositionTimestamp {seconds} is in the future: "
-                          "it must not be later than the current time.")
+                          "it must not be later than the current time.", own=True)
 
 
 def _timestamp_seconds(value) -> int | float:
@@ -327,7 +327,11 @@ def _timestamp_seconds(value) -> int | float:
         except ValueError:
             seconds = _iso_seconds(value)
     if seconds < 0:
-        raise invalid(f"StartingPositionTimestamp {value} is not a valid timestamp.")  # lab wording
+        # AWS's text (recorded for a negative AT_TIMESTAMP timestamp on Kinesis,
+        # the only source that reaches this check).
+        raise invalid("Received Exception while reading from provided stream. class "
+                      "java.lang.Long can not be converted to a Timestamp",
+                      hint=f"StartingPositionTimestamp {value} is before 1970")
     return seconds
 
 
@@ -335,7 +339,8 @@ def _iso_seconds(text: str) -> float:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise invalid(f"StartingPositionTimestamp {text} is not a valid timestamp.") from None
+        raise invalid(f"StartingPositionTimestamp {text} is not a valid timestamp.",
+                      own=True) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.timestamp()
@@ -441,7 +446,7 @@ def _check_config(config: dict, request: dict, source: SourceInfo,
     if any(t in KAFKA_ONLY_METRICS for t in (config.get("MetricsConfig") or {}).get("Metrics", [])):
         # Lab wording: ErrorCount and KafkaMetrics are for Kafka sources only.
         raise invalid("ErrorCount and KafkaMetrics metrics are only supported for Amazon MSK "
-                      "and self-managed Apache Kafka event sources.")
+                      "and self-managed Apache Kafka event sources.", own=True)
 
 
 def _check_queue(config: dict, request: dict, source: SourceInfo,
@@ -454,7 +459,8 @@ def _check_queue(config: dict, request: dict, source: SourceInfo,
     batch, window = config["BatchSize"], config["MaximumBatchingWindowInSeconds"]
     if source.kind == "sqs-fifo":
         if batch > 10:
-            raise invalid(f"Maximum batch size for FIFO queues is 10, got {batch}.")  # lab wording
+            raise invalid(f"Maximum batch size for FIFO queues is 10, got {batch}.",
+                          own=True)  # lab wording
         if window > 0:
             raise invalid("Batching window is not supported for FIFO queues")  # AWS wording
     elif batch > 10 and window < 1:
@@ -472,9 +478,11 @@ def _check_no_queue_destination(given: dict | None) -> None:
     if named:
         # AWS wording for OnSuccess (recorded); OnFailure on a queue gets the
         # same text (lab choice: no recording of it was found).
+        origin = ("" if "OnSuccess" in named else "AWS's text for an OnSuccess destination; "
+                  "its answer to OnFailure on a queue is not recorded. ")
         raise invalid("Unsupported DestinationConfig parameter for given event source "
                       "mapping type.",
-                      hint="An SQS event source mapping has no on-failure destination: "
+                      hint=origin + "An SQS event source mapping has no on-failure destination: "
                            "failed messages go back to the queue and, after maxReceiveCount "
                            "receives, SQS moves them to the dead-letter queue named in the "
                            "source queue's RedrivePolicy. Configure the DLQ on the queue.")
@@ -513,7 +521,7 @@ def _check_tumbling(config: dict) -> None:
     if (config.get("FilterCriteria") or {}).get("Filters"):
         # Lab wording: the recordings show the refusal, not AWS's text.
         raise invalid("FilterCriteria cannot be used when tumbling window period is "
-                      "configured")
+                      "configured", own=True)
 
 
 def _check_destinations(given: dict, destination_kind) -> None:
@@ -528,10 +536,10 @@ def _check_destination(arn: str, kind: str | None) -> None:
     if kind in _FIFO_DESTINATIONS:
         raise invalid(f"Invalid destination {arn}: FIFO queues and FIFO topics cannot "
                       "be on-failure destinations. Use a standard SQS queue, a "
-                      "standard SNS topic or an S3 bucket.")
+                      "standard SNS topic or an S3 bucket.", own=True)
     if kind not in _GOOD_DESTINATIONS:
         raise invalid(f"Invalid destination {arn}: no SQS queue, SNS topic or S3 "
-                      "bucket with this ARN exists.")
+                      "bucket with this ARN exists.", own=True)
 
 
 def _check_filters(criteria: dict, kind: str) -> None:

@@ -95,7 +95,8 @@ def parse_filter_criteria(criteria: dict | None, source_kind: str,
     if len(filters) > max_filters:
         # UNCERTAIN wording: AWS documents only that it "returns an error".
         error = invalid(f"The number of filters in FilterCriteria ({len(filters)}) exceeds "
-                        f"the quota of {max_filters} filters per event source mapping.")
+                        f"the quota of {max_filters} filters per event source mapping.",
+                        own=True)
         error.detail = "AWS raises this quota to at most 10 on request."
         raise error
     return [_parse_filter(f, i, source_kind) for i, f in enumerate(filters, start=1)]

@@ -51,14 +51,14 @@ def check_for_queue(config: dict) -> None:
     if (config.get("ScalingConfig") or {}).get("MaximumConcurrency") is not None:
         # Provisioned mode limits concurrency through MaximumPollers instead.
         raise invalid("ProvisionedPollerConfig cannot be used together with "
-                      "ScalingConfig.MaximumConcurrency.")
+                      "ScalingConfig.MaximumConcurrency.", own=True)
     low, high = ppc["MinimumPollers"], ppc["MaximumPollers"]
     if low < SQS_FLOOR or high < SQS_FLOOR:
         raise invalid(f"MinimumPollers and MaximumPollers must be at least {SQS_FLOOR} for "
-                      "Amazon SQS event sources.")
+                      "Amazon SQS event sources.", own=True)
     if low > high:
         raise invalid(f"MinimumPollers ({low}) must be less than or equal to "
-                      f"MaximumPollers ({high}).")
+                      f"MaximumPollers ({high}).", own=True)
 
 
 def start_target(ppc: dict) -> int:

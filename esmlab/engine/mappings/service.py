@@ -14,8 +14,10 @@ at once rather than after the minutes AWS may take.
 from __future__ import annotations
 
 import json
+import re
 
 from esmlab.engine import arns, roles
+from esmlab.engine import request_model as model
 from esmlab.engine.mappings import config as cfg
 from esmlab.errors import AwsError, invalid
 
@@ -106,7 +108,20 @@ class Mappings:
         return [self.describe(m) for m in rows]
 
     def list_tags(self, ref: str) -> dict:
-        """ListTags on an event source mapping: the Tags given at create."""
+        """ListTags on an event source mapping: the Tags given at create. An
+        ARN is checked as AWS checks the `resource` (recorded texts): one that
+        is not a Lambda resource ARN fails validation, an unknown mapping's is
+        not found."""
+        if ref.startswith("arn:"):
+            pattern = model.member_shape("ListTags", "Resource")["pattern"]
+            if not re.fullmatch(pattern, ref):
+                raise model.validation(ref, "resource", "Member must satisfy regular expression "
+                                       f"pattern: {pattern}")
+            uuid = ref.rpartition(":")[2]
+            if not self.conn.execute("SELECT 1 FROM mappings WHERE uuid=?", (uuid,)).fetchone():
+                raise AwsError("ResourceNotFoundException",
+                               f"Event source mapping not found: {ref}", status=404)
+            ref = uuid
         return {"Tags": dict(self._row(ref)["config"].get("Tags") or {})}
 
     def list_response(self, **filters) -> dict:
@@ -278,7 +293,7 @@ class Mappings:
         if m["state"] in ("Creating", "Updating", "Deleting", "Enabling", "Disabling"):
             raise AwsError("ResourceInUseException",
                            f"Cannot update the event source mapping '{m['uuid']}' because it is "
-                           f"in use. (state {m['state']})", 400)
+                           f"in use. (state {m['state']})", 400, own=True)
         params = dict(params)
         named = params.get("FunctionName")
         function = self.function_info(named or m["config"].get("FunctionArn") or m["function"])
@@ -318,7 +333,8 @@ class Mappings:
         m = self._row(ref)
         if m["state"] == "Deleting":
             raise AwsError("ResourceInUseException",
-                           f"The event source mapping '{m['uuid']}' is already being deleted.", 400)
+                           f"The event source mapping '{m['uuid']}' is already being deleted.", 400,
+                           own=True)
         self._begin(m, "Deleting", None)
         return self.describe(m)
 
