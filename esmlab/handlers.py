@@ -80,3 +80,11 @@ def big_window_state(event, context):
     if event.get("isFinalInvokeForWindow"):
         return {"state": {}}
     return {"state": {"blob": "x" * (1024 * 1024 + 64)}}
+
+
+def send_back_through_context(event, context):
+    """Sends each SQS message's body back to the queue it came from with the
+    lab's context.send_message, as a handler's SendMessage call would: a
+    recursive loop made by user code."""
+    for record in event["Records"]:
+        context.send_message(QueueName=record["eventSourceARN"], MessageBody=record["body"])

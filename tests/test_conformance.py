@@ -111,6 +111,8 @@ RULE_CASES = {
     "8.6 SQS provisioned mode": "sqs-provisioned-mode",
     "8.6 stream EventCount metrics": "stream-event-count-metrics",
     "8.6 recursive loop detection": "sqs-recursive-loop",
+    "issue 10 a user handler's loop through context.send_message":
+        "sqs-recursive-loop-user-handler",
     "8.6 DLQ redrive": "sqs-message-move-task",
     "8.6 SQS messages up to 1 MiB": "sqs-message-size-1-mib",
     "8.6 DeadLetterQueueSourceArn": "sqs-dead-letter-queue-source-arn",
