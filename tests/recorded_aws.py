@@ -263,6 +263,61 @@ ERRORS = {
         r"capacity-provider:[a-zA-Z0-9-_]+)",
         LS_API + " TestLambdaTag::test_tag_exceptions[event_source_mapping] (an alias tail, "
                  "an unknown resource type)"),
+    # SQS's own API (the lab's queues), LocalStack's SQS snapshot, JSON protocol [sqs]:
+    # boto3 shows the query-compatible code.
+    "sqs_batch_too_long": ("AWS.SimpleQueueService.BatchRequestTooLong", 400,
+                           "Batch requests cannot be longer than 1048576 bytes. You have sent "
+                           "1048577 bytes.",
+                           LS_SQS_SERVICE + " test_send_message_batch_with_oversized_contents[sqs]"),
+    "sqs_bad_batch_id": ("AWS.SimpleQueueService.InvalidBatchEntryId", 400,
+                         "A batch entry id can only contain alphanumeric characters, hyphens and "
+                         "underscores. It can be at most 80 letters long.",
+                         LS_SQS_SERVICE + " test_invalid_batch_id[sqs]"),
+    "sqs_too_many_entries": ("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400,
+                             "Maximum number of entries per request are 10. You have sent 20.",
+                             LS_SQS_SERVICE + " test_too_many_entries_in_batch_request[sqs]"),
+    "sqs_empty_attribute": ("InvalidParameterValue", 400,
+                            "Message (user) attribute 'ErrorDetails' must contain a non-empty "
+                            "value of type 'String'.",
+                            LS_SQS_SERVICE + " test_send_message_with_empty_string_attribute[sqs]"),
+    "sqs_fifo_setting_on_standard": (
+        "InvalidAttributeName", 400,
+        "You can specify the {key} only when FifoQueue is set to true.",
+        LS_SQS_SERVICE + " test_create_standard_queue_with_fifo_attribute_raises_error[sqs]"),
+    "sqs_unknown_attribute": (
+        "InvalidAttributeName", 400, "Unknown Attribute {key}.",
+        LS_SQS_SERVICE + " test_create_standard_queue_with_fifo_attribute_raises_error[sqs], "
+                         "test_set_unsupported_attribute_fifo[sqs]"),
+    "sqs_modify_queue_type": (
+        "InvalidAttributeValue", 400,
+        "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.",
+        LS_SQS_SERVICE + " test_set_unsupported_attribute_fifo[sqs]"),
+    "sqs_no_group_id": ("MissingParameter", 400,
+                        "The request must contain the parameter MessageGroupId.",
+                        LS_SQS_SERVICE + " test_posting_to_fifo_requires_deduplicationid_group_id[sqs]"),
+    "sqs_no_dedup_id": ("InvalidParameterValue", 400,
+                        "The queue should either have ContentBasedDeduplication enabled or "
+                        "MessageDeduplicationId provided explicitly",
+                        LS_SQS_SERVICE + " test_send_batch_missing_deduplication_id_for_fifo_queue[sqs]"),
+    "sqs_fifo_delay": ("InvalidParameterValue", 400,
+                       "Value 2 for parameter DelaySeconds is invalid. Reason: The request include "
+                       "parameter that is not valid for this queue type.",
+                       LS_SQS_SERVICE + " test_fifo_queue_send_message_with_delay_seconds_fails[sqs]"),
+    "sqs_bad_group_id": ("InvalidParameterValue", 400,
+                         "Value group 123 for parameter MessageGroupId is invalid. Reason: "
+                         "MessageGroupId can only include alphanumeric and punctuation characters. "
+                         "1 to 128 in length.",
+                         LS_SQS_SERVICE + " test_send_message_to_standard_queue_with_invalid_message_group_id[sqs]"),
+    "sqs_empty_body": ("MissingParameter", 400, "The request must contain the parameter MessageBody.",
+                       LS_SQS_SERVICE + " test_send_empty_message[sqs]"),
+    "sqs_max_messages": ("InvalidParameterValue", 400,
+                         "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be "
+                         "between 1 and 10, if provided.",
+                         LS_SQS_SERVICE + " test_send_receive_max_number_of_messages[sqs]"),
+    "sqs_queue_exists": ("QueueAlreadyExists", 400,
+                         "A queue already exists with the same name and a different value for "
+                         "attribute DelaySeconds",
+                         LS_SQS_SERVICE + " test_create_queue_with_different_attributes_raises_exception[sqs]"),
     "sqs_message_too_large": (
         "InvalidParameterValue", 400,
         "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes.",

@@ -40,8 +40,8 @@ def refused(call, *args, **kw) -> AwsError:
     return caught.value
 
 
-def assert_recorded_error(error: AwsError, key: str, **fill) -> None:
-    code, status, text, _source = ERRORS[key]
+def assert_recorded_error(error: AwsError, recording: str, **fill) -> None:
+    code, status, text, _source = ERRORS[recording]
     for name, value in fill.items():
         text = text.replace("{" + name + "}", str(value))
     assert (error.code, error.status, error.message) == (code, status, text)
@@ -483,3 +483,50 @@ def test_a_lab_worded_refusal_says_so_beside_the_message(lab):
                     BatchSize=11)
     assert error.own and "lab's wording" in error.hint
     assert "lab's wording" not in error.message
+
+
+# -- the lab's SQS API ----------------------------------------------------------------------
+
+def test_sqs_api_refusals_match_the_recorded_texts(lab):
+    lab.create_queue("q")
+    lab.create_queue("f.fifo", Attributes={"FifoQueue": "true"})
+    batch = lab.send_message_batch
+    assert_recorded_error(refused(batch, "q", [{"Id": "a", "MessageBody": "a" * 600_000},
+                                               {"Id": "b", "MessageBody": "b" * 448_577}]),
+                          "sqs_batch_too_long")
+    assert_recorded_error(refused(batch, "q", [{"Id": "a b", "MessageBody": "x"}]),
+                          "sqs_bad_batch_id")
+    assert_recorded_error(refused(batch, "q", [{"Id": f"i{n}", "MessageBody": "x"}
+                                               for n in range(20)]), "sqs_too_many_entries")
+    assert_recorded_error(refused(lab.send_message, "q", "x", MessageAttributes={
+        "ErrorDetails": {"DataType": "String", "StringValue": ""}}), "sqs_empty_attribute")
+    assert_recorded_error(refused(lab.send_message, "f.fifo", "x", MessageDeduplicationId="d"),
+                          "sqs_no_group_id")
+    assert_recorded_error(refused(lab.send_message, "f.fifo", "x", MessageGroupId="g"),
+                          "sqs_no_dedup_id")
+    assert_recorded_error(refused(lab.send_message, "f.fifo", "x", MessageGroupId="g",
+                                  MessageDeduplicationId="d", DelaySeconds=2), "sqs_fifo_delay")
+    assert_recorded_error(refused(lab.send_message, "q", "x", MessageGroupId="group 123"),
+                          "sqs_bad_group_id")
+    assert_recorded_error(refused(lab.send_message, "q", ""), "sqs_empty_body")
+    assert_recorded_error(refused(lab.do, "receive_message", QueueName="q",
+                                  MaxNumberOfMessages=11), "sqs_max_messages")
+    assert_recorded_error(refused(lab.create_queue, "q", Attributes={"DelaySeconds": "5"}),
+                          "sqs_queue_exists")
+
+
+def test_sqs_queue_type_refusals_match_the_recorded_texts(lab):
+    for key, value in (("DeduplicationScope", "queue"), ("FifoThroughputLimit", "perQueue")):
+        assert_recorded_error(refused(lab.create_queue, "std", Attributes={key: value}),
+                              "sqs_fifo_setting_on_standard", key=key)
+    for key in ("FifoQueue", "ContentBasedDeduplication"):
+        assert_recorded_error(refused(lab.create_queue, "std", Attributes={key: "false"}),
+                              "sqs_unknown_attribute", key=key)
+    lab.create_queue("std")
+    assert_recorded_error(refused(lab.do, "set_queue_attributes", QueueName="std",
+                                  Attributes={"FifoQueue": "true"}),
+                          "sqs_unknown_attribute", key="FifoQueue")
+    lab.create_queue("f.fifo", Attributes={"FifoQueue": "true"})
+    lab.do("set_queue_attributes", QueueName="f.fifo", Attributes={"FifoQueue": "true"})
+    assert_recorded_error(refused(lab.do, "set_queue_attributes", QueueName="f.fifo",
+                                  Attributes={"FifoQueue": "false"}), "sqs_modify_queue_type")

@@ -180,7 +180,7 @@ def test_each_step_is_one_transaction_and_a_refused_step_changes_nothing(tmp_pat
 """
     player, result = play(tmp_path, text)
     step = result.steps[0]
-    assert not step.ok and step.error.code == "BatchEntryIdsNotDistinct"
+    assert not step.ok and step.error.code == "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"
     assert step.error.where == f"t.yaml:{line_of(text, 'send_message_batch')}"
     assert len(result.steps) == 1 and not result.ok  # playing stopped there
     assert player.lab.engine.queues.counts("orders-dlq")["total"] == 0

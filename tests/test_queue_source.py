@@ -386,15 +386,17 @@ def test_send_batch_reports_failed_entries_and_sends_the_rest(q):
 
 def test_send_batch_request_level_errors_send_nothing(q):
     q.create("jobs")
-    assert error_of(q.send_batch, "jobs", []).code == "EmptyBatchRequest"
+    assert error_of(q.send_batch, "jobs", []).code == "AWS.SimpleQueueService.EmptyBatchRequest"
     e = error_of(q.send_batch, "jobs", [{"Id": str(i), "MessageBody": "x"} for i in range(11)])
-    assert (e.code, e.message) == ("TooManyEntriesInBatchRequest", "Maximum number of entries "
+    assert (e.code, e.message) == ("AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+                                   "Maximum number of entries "
                                    "per request are 10. You have sent 11.")
     e = error_of(q.send_batch, "jobs", [{"Id": "a", "MessageBody": "x"},
                                         {"Id": "a", "MessageBody": "y"}])
-    assert (e.code, e.message) == ("BatchEntryIdsNotDistinct", "Id a repeated.")
+    assert (e.code, e.message) == ("AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+                                   "Id a repeated.")
     assert error_of(q.send_batch, "jobs", [{"Id": "a b", "MessageBody": "x"}]).code == \
-        "InvalidBatchEntryId"
+        "AWS.SimpleQueueService.InvalidBatchEntryId"
     assert q.counts("jobs")["total"] == 0
 
 

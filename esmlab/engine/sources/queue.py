@@ -75,6 +75,7 @@ _ENUMS = {
 _FREE_TEXT = {"Policy", "KmsMasterKeyId", "RedriveAllowPolicy"}
 _FIFO_ONLY = {"FifoQueue", "ContentBasedDeduplication", "DeduplicationScope",
               "FifoThroughputLimit"}
+_FIFO_SETTINGS = ("DeduplicationScope", "FifoThroughputLimit")
 _SETTABLE = set(_NUMERIC) | _BOOLEAN | set(_ENUMS) | _FREE_TEXT | {"RedrivePolicy"}
 
 _DEFAULTS = {
@@ -146,6 +147,12 @@ _PROMOTE_HEAD = ("UPDATE messages SET head = 1 WHERE id = "
 
 def _err(code: str, message: str) -> AwsError:
     return AwsError(code, message, 400)
+
+
+# boto3 shows an SQS batch error under its query-compatible code (recorded for
+# BatchRequestTooLong, InvalidBatchEntryId and TooManyEntriesInBatchRequest; the
+# family's other two, EmptyBatchRequest and BatchEntryIdsNotDistinct, alike).
+_QUERY = "AWS.SimpleQueueService."
 
 
 def _invalid(message: str) -> AwsError:
@@ -235,8 +242,13 @@ class Queues:
             if len(name) > 80 or not _NAME_RE.fullmatch(name[:-5]):
                 raise _invalid(_FIFO_NAME_RULE)
         else:
-            # AWS: FifoQueue (even "false") is unknown on a standard queue.
+            # AWS (recorded): FifoQueue (even "false") and ContentBasedDeduplication
+            # are unknown on a standard queue; the two FIFO throughput settings
+            # are refused with their own text.
             for key in given:
+                if key in _FIFO_SETTINGS:
+                    raise _err("InvalidAttributeName", f"You can specify the {key} only when "
+                               "FifoQueue is set to true.")
                 if key in _FIFO_ONLY:
                     raise _err("InvalidAttributeName", f"Unknown Attribute {key}.")
             if not _NAME_RE.fullmatch(name):
@@ -422,10 +434,10 @@ class Queues:
         that fails validation is reported in Failed and the others are sent."""
         info = self.info(name)
         if not entries:
-            raise _err("EmptyBatchRequest",
+            raise _err(_QUERY + "EmptyBatchRequest",
                        "There should be at least one SendMessageBatchRequestEntry in the request.")
         if len(entries) > MAX_BATCH_ENTRIES:
-            raise _err("TooManyEntriesInBatchRequest",
+            raise _err(_QUERY + "TooManyEntriesInBatchRequest",
                        f"Maximum number of entries per request are {MAX_BATCH_ENTRIES}. "
                        f"You have sent {len(entries)}.")
         seen = set()
@@ -433,17 +445,17 @@ class Queues:
         for entry in entries:
             entry_id = entry.get("Id")
             if not isinstance(entry_id, str) or not _BATCH_ID_RE.fullmatch(entry_id):
-                raise _err("InvalidBatchEntryId",
+                raise _err(_QUERY + "InvalidBatchEntryId",
                            "A batch entry id can only contain alphanumeric characters, hyphens "
                            "and underscores. It can be at most 80 letters long.")
             if entry_id in seen:
-                raise _err("BatchEntryIdsNotDistinct", f"Id {entry_id} repeated.")
+                raise _err(_QUERY + "BatchEntryIdsNotDistinct", f"Id {entry_id} repeated.")
             seen.add(entry_id)
             body = entry.get("MessageBody")
             if isinstance(body, str):
                 total += len(body) if body.isascii() else len(body.encode())
         if total > MAX_BATCH_BYTES:
-            raise _err("BatchRequestTooLong", f"Batch requests cannot be longer than "
+            raise _err(_QUERY + "BatchRequestTooLong", f"Batch requests cannot be longer than "
                        f"{MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
         items, ids, failed = [], [], []
         for entry in entries:
@@ -1304,8 +1316,9 @@ def _check_message_attributes(attributes) -> tuple[dict, int]:
             else:
                 raw = None
             if not raw:
-                raise _invalid(f"The message attribute '{name}' must contain non-empty message "
-                               "attribute value for message attribute type 'Binary'.")
+                # AWS's text as recorded in 2025 (for a String; the same form for Binary).
+                raise _invalid(f"Message (user) attribute '{name}' must contain a non-empty "
+                               "value of type 'Binary'.")
             size += len(raw)
             out[name] = {"DataType": data_type, "BinaryValue": text}
         else:
@@ -1313,8 +1326,9 @@ def _check_message_attributes(attributes) -> tuple[dict, int]:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)
             if not isinstance(value, str) or value == "":
-                raise _invalid(f"The message attribute '{name}' must contain non-empty message "
-                               f"attribute value for message attribute type '{base}'.")
+                # AWS's text (LocalStack's SQS snapshot, recorded 2025).
+                raise _invalid(f"Message (user) attribute '{name}' must contain a non-empty "
+                               f"value of type '{base}'.")
             if base == "Number":
                 try:
                     float(value)
