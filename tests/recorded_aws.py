@@ -318,6 +318,14 @@ ERRORS = {
                          "A queue already exists with the same name and a different value for "
                          "attribute DelaySeconds",
                          LS_SQS_SERVICE + " test_create_queue_with_different_attributes_raises_exception[sqs]"),
+    "dynamodb_delete_unknown_table": (
+        "ResourceNotFoundException", 400, "Requested resource not found: Table: {name} not found",
+        "localstack/localstack:tests/aws/services/dynamodb/test_dynamodb.snapshot.json "
+        "TestDynamoDB::test_table_crud (delete-non-existent-table)"),
+    "dynamodb_unknown_table_items": (
+        "ResourceNotFoundException", 400, "Requested resource not found",
+        "localstack/localstack:tests/aws/services/dynamodb/test_dynamodb.snapshot.json "
+        "TestDynamoDB::test_batch_write_not_existing_table"),
     "sqs_message_too_large": (
         "InvalidParameterValue", 400,
         "One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes.",

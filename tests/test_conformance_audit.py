@@ -530,3 +530,11 @@ def test_sqs_queue_type_refusals_match_the_recorded_texts(lab):
     lab.do("set_queue_attributes", QueueName="f.fifo", Attributes={"FifoQueue": "true"})
     assert_recorded_error(refused(lab.do, "set_queue_attributes", QueueName="f.fifo",
                                   Attributes={"FifoQueue": "false"}), "sqs_modify_queue_type")
+
+
+def test_dynamodb_unknown_table_texts_match_the_recordings(lab):
+    assert_recorded_error(refused(lab.delete_table, "non-existent"),
+                          "dynamodb_delete_unknown_table", name="non-existent")
+    # recorded for BatchWriteItem; the lab's item calls answer alike
+    assert_recorded_error(refused(lab.do, "put_item", TableName="non-existent",
+                                  Item={"id": {"S": "a"}}), "dynamodb_unknown_table_items")

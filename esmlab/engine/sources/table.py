@@ -749,6 +749,10 @@ class Tables:
     def delete_table(self, name) -> dict:
         """DeleteTable: the table, its items and its stream go; mappings on
         the stream stay Enabled (as on AWS) and find no stream."""
+        if self.conn.execute("SELECT 1 FROM tables WHERE name=?", (name,)).fetchone() is None:
+            # DeleteTable names the table (recorded); item calls do not.
+            raise AwsError("ResourceNotFoundException",
+                           f"Requested resource not found: Table: {name} not found")
         info = self.info(name)
         self.conn.execute("DELETE FROM items WHERE table_name=?", (name,))
         self.conn.execute("DELETE FROM tables WHERE name=?", (name,))
