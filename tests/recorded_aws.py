@@ -362,6 +362,10 @@ OTHER_AWS_TEXTS = {
         "field reports (CloudFormation events quoting Lambda's 400)",
     "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: {}":
         "the model-constraint form, recorded in " + LS_API + " (startingPosition, resource)",
+    "Cannot access event source {}. Please ensure the role can perform the "
+    "DescribeStreamSummary, ListShards, GetShardIterator and GetRecords actions on your stream "
+    "and SubscribeToShard on your consumer.":
+        "N: kinesis_source.json (deny_*_consumer: a mapping on an enhanced fan-out consumer)",
     "Parameter validation failed:\n{}":
         "botocore's client-side ParamValidationError, as boto3 raises it before any request",
 }
