@@ -270,6 +270,12 @@ def _compare(args) -> int:
     return run_compare(args.lesson, args.set or [], as_json=args.json)
 
 
+def _challenge(args) -> int:
+    from esmlab.scenario.challenge import run_command
+    return run_command(args.name, solution=args.solution, sets=args.set, play=args.play,
+                       report_kind=args.report, quiet=args.quiet)
+
+
 def _import(args) -> int:
     from esmlab.imports.command import run_import
     return run_import(args.file, getattr(args, "lab", None), args.parameter or [],
@@ -372,6 +378,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a changed setting, e.g. mappings.orders.BatchSize=5, "
                           "queues.orders.VisibilityTimeout=180 or profile=classic (repeatable)")
     cmp.add_argument("--json", action="store_true", help="one JSON document")
+    chal = sub.add_parser("challenge", parents=[lab_option],
+                          help="a lab that starts broken: change its settings until the goal "
+                               "holds (no NAME: list the challenges)")
+    chal.add_argument("name", nargs="?", metavar="NAME", help="a challenge from `esmlab "
+                                                              "challenge`, or its file")
+    chal.add_argument("--solution", metavar="FILE",
+                      help="an edited copy of the challenge, or a YAML map of PATH: VALUE")
+    chal.add_argument("--set", action="append", metavar="PATH=VALUE",
+                      help="a changed setting, e.g. mappings.orders.BatchSize=5 (repeatable)")
+    chal.add_argument("--play", action="store_true", help="play it as given (it fails its goal)")
+    chal.add_argument("--report", choices=("rich", "json"), default="rich")
+    chal.add_argument("--quiet", action="store_true", help="print only the verdicts")
     ds = sub.add_parser("datasette", parents=[lab_option],
                         help="browse the lab file in Datasette, with descriptions of its views")
     ds.add_argument("--metadata-only", action="store_true",
@@ -405,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 HANDLERS = {None: _ui, "info": _info, "why": _why, "play": _play, "snapshot": _snapshot,
             "export": _export, "lessons": _lessons, "copy": _copy, "compare": _compare,
-            "import": _import, "conformance": _conformance, "datasette": _datasette, "serve": _serve}
+            "import": _import, "challenge": _challenge, "conformance": _conformance, "datasette": _datasette, "serve": _serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,6 +76,7 @@ class Scenario:
     evidence: dict | None = None  # a conformance case's evidence block
     always: list = field(default_factory=list)     # invariant names checked after each step
     sometimes: list = field(default_factory=list)  # check lists that must hold once
+    challenge: dict | None = None  # goal, settings, hints, explanation (scenario/challenge.py)
 
 
 class _Loader(yaml.SafeLoader):
@@ -177,7 +178,7 @@ def _load(text: str, path: str) -> Scenario:
                     seed=data["seed"], profile=data["profile"], start=data.get("start"),
                     resources=data["resources"], steps=data["steps"], lines=validator.lines,
                     evidence=data.get("evidence"), always=data.get("always") or [],
-                    sometimes=data.get("sometimes") or [])
+                    sometimes=data.get("sometimes") or [], challenge=data.get("challenge"))
 
 
 def _yaml_error(path: str, error: yaml.YAMLError) -> ScenarioError:
@@ -386,6 +387,43 @@ class _Validator:
             listed = f"; declared: {', '.join(known)}" if known else f"; no {kinds} is declared"
             self.fail(node, f"{_label(where)}: no {kinds} named '{name}'"
                             f"{suggest(name, known)}{listed}")
+        return text
+
+    def _setting(self, spec: S.Setting, node: Node, where: str) -> str:
+        """A challenge setting: a declared resource and a key it has."""
+        text = self._str(S.STR, node, where)
+        parts = text.split(".")
+        if len(parts) == 1:
+            if text not in S.TOP_LEVEL_SETTINGS:
+                self.fail(node, f"{_label(where)}: '{text}' is not a setting; write "
+                                "KIND.NAME.PARAMETER (e.g. mappings.orders.BatchSize) or "
+                                f"one of {', '.join(S.TOP_LEVEL_SETTINGS)}")
+            return text
+        kinds = S.RESOURCE_SETTINGS
+        if len(parts) < 3 or parts[0] not in kinds:
+            self.fail(node, f"{_label(where)}: '{text}' is not a setting; write "
+                            f"KIND.NAME.PARAMETER with KIND one of {', '.join(kinds)}"
+                            f"{suggest(parts[0], kinds) if len(parts) >= 3 else ''}")
+        kind, resource = kinds[parts[0]]
+        known = list(self.names[kind])
+        if parts[1] not in known:
+            listed = f"; declared: {', '.join(known)}" if known else ""
+            self.fail(node, f"{_label(where)}: no {kind} named '{parts[1]}'"
+                            f"{suggest(parts[1], known)}{listed}")
+        current: S.Spec = resource
+        for depth, key in enumerate(parts[2:]):
+            if isinstance(current, S.Nullable):
+                current = current.inner
+            if not isinstance(current, S.Map):
+                break   # a free-form value (a map of tags, a behaviour's text): any key
+            refused = depth == 0 and (key == resource.name_key or
+                                      key in S.READ_ONLY_MAPPING_KEYS)
+            if key not in current.keys or refused:
+                keys = [k for k in current.keys if depth or (
+                    k != resource.name_key and k not in S.READ_ONLY_MAPPING_KEYS)]
+                self.fail(node, f"{_label(where)}: '{text}': a {kind} has no setting "
+                                f"'{key}' to change{suggest(key, keys)}")
+            current = current.keys[key].spec
         return text
 
     # -- containers

@@ -455,6 +455,9 @@ class Player:
                         actual="it never held", message=(
                             f"{s.name}: sometimes {kinds} ({self.where(s.sometimes[i][0].line)}) "
                             "never held after any step: the lesson's point did not happen")))
+        if s.challenge and self._position >= len(s.steps):   # a challenge's goal, at the end
+            from esmlab.scenario.challenge import goal_results
+            result.checks.extend(goal_results(self, result.line, result.index))
         tag = f" [replay: {self.replay_tag()}]"
         for check in result.checks:
             if not check.ok and not check.message.endswith(tag):

@@ -293,6 +293,10 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
     rich = RichReport(console or Console(), quiet, asked=quiz) if report == "rich" else None
     documents, all_ok, passed = [], True, 0
     for scenario in scenarios:
+        attempt = _challenge_attempt(scenario)   # a challenge file: an attempt at it
+        if attempt is False:
+            all_ok = False
+            continue
         with tempfile.TemporaryDirectory(prefix="esmlab-play-") as tmp:
             path = Path(lab) if lab is not None else Path(tmp) / "lab.db"
             if rich:
@@ -311,6 +315,12 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
                     rich.verdict(play)
                 else:
                     documents.append(scenario_document(player, play))
+                if attempt is not None:   # the goal's verdict, hints and explanation
+                    from esmlab.scenario.challenge import report as challenge_report
+                    verdict = challenge_report(attempt, play, rich.print if rich else None,
+                                               player)
+                    if not rich:
+                        documents[-1]["challenge"] = verdict.to_dict()
             finally:
                 player.lab.close()
     if rich and (quiet or len(scenarios) > 1):
@@ -321,6 +331,17 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
         document: Any = documents[0] if len(documents) == 1 else documents
         print(json.dumps(document, indent=2, default=_json_default, ensure_ascii=False))
     return 0 if all_ok else 1
+
+
+def _challenge_attempt(scenario):
+    """A challenge file as an attempt (None for a lesson); False, with the
+    reason printed, for a copy that changes more than the settings."""
+    from esmlab.scenario.challenge import ChallengeError, attempt_of
+    try:
+        return attempt_of(scenario)
+    except ChallengeError as error:
+        print(f"esmlab play: {scenario.path}: {error}", file=sys.stderr)
+        return False
 
 
 def _json_default(value):

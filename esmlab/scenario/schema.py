@@ -155,6 +155,13 @@ class Map(Spec):
 
 
 @dataclass(frozen=True)
+class Setting(Spec):
+    """A setting a challenge lets the learner change: `KIND.NAME.KEY[.KEY...]`
+    naming a declared resource and one of its keys, or a top-level key
+    (`profile`). Checked against RESOURCE_SETTINGS below."""
+
+
+@dataclass(frozen=True)
 class Checks(Spec):
     """The `expect` step: a map of checks, returned as a list in file order."""
 
@@ -436,6 +443,18 @@ UPDATE_MAPPING = Map(
     refused={name: "is set when a mapping is created and cannot be updated"
              for name in CREATE_ONLY_MAPPING_KEYS if name != "FunctionArn"},
 )
+
+# What a challenge's `settings` may name: resource kind -> (the kind its
+# names are declared as, the resource's spec). A queue's attributes may be
+# named directly (queues.orders.VisibilityTimeout), as `esmlab compare` does.
+RESOURCE_SETTINGS: dict[str, tuple[str, Map]] = {
+    "functions": ("function", FUNCTION_RESOURCE),
+    "queues": ("queue", replace(QUEUE_RESOURCE, keys={**QUEUE_RESOURCE.keys,
+                                                      **QUEUE_ATTRIBUTES.keys})),
+    "streams": ("stream", STREAM_RESOURCE),
+    "mappings": ("mapping", MAPPING_RESOURCE),
+}
+TOP_LEVEL_SETTINGS = ("profile",)
 
 RESOURCES = Map(
     {
@@ -743,6 +762,21 @@ EVIDENCE = Map(
     what="an evidence block",
 )
 
+# A challenge (scenario/challenge.py): the file starts broken; the learner
+# may change only `settings` (paths as `esmlab compare --set` writes them,
+# KIND.NAME.PARAMETER, checked against the resource's own keys, so a
+# mapping's are the request model's); `goal` is checked after the last step.
+CHALLENGE = Map(
+    {
+        "goal": req(ListOf(Map({"name": req(STR), "expect": req(Checks(CHECKS))},
+                               what="a goal check (name, expect)"), non_empty=True)),
+        "settings": req(ListOf(Setting(), non_empty=True)),
+        "hints": req(ListOf(STR, non_empty=True)),
+        "explanation": req(STR),
+    },
+    what="a challenge (goal, settings, hints, explanation)",
+)
+
 SCENARIO = Map(
     {
         "name": req(Str(r"[a-z0-9]+(-[a-z0-9]+)*", what="a lowercase-hyphen id like 'sqs-dlq'")),
@@ -758,7 +792,8 @@ SCENARIO = Map(
         # resources, which they name.
         "always": opt(ListOf(Enum(ALWAYS), non_empty=True)),
         "sometimes": opt(ListOf(Checks(CHECKS), non_empty=True)),
-        "steps": req(Steps(STEPS)),  # last: steps refer to the resources
+        "steps": req(Steps(STEPS)),  # steps refer to the resources
+        "challenge": opt(CHALLENGE),  # last: its goal may name what steps created
     },
     what="a scenario",
 )

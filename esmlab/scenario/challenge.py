@@ -1,0 +1,546 @@
+"""Challenges: lesson files that start broken.
+
+A challenge is a scenario file with a `challenge:` block: the resources and
+the traffic (the steps) are given, the `goal` is a list of named expect
+checks evaluated after the last step, `settings` lists what the learner may
+change (paths as `esmlab compare --set` writes them), `hints` unlock one by
+one as attempts fail, and the `explanation` unlocks when the goal holds.
+
+A solution is the challenge with changed settings: `--set PATH=VALUE`
+changes, a YAML file of `PATH: VALUE` changes, or an edited copy of the
+challenge file. A copy is compared with the library's challenge of the same
+name and refused when it changes anything else (the steps, the goal, a
+setting not listed), so a goal is met by the settings, never by editing the
+traffic away.
+
+Progress (attempts, solved) lives in the user's config folder
+($XDG_CONFIG_HOME/esmlab/challenges.json, else ~/.config/esmlab/), never in
+a lab: a lab is a deterministic function of its commands, and a learner's
+history is not part of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from esmlab.scenario.compare import (NAME_KEYS, Change, CompareError, _mapping_names,
+                                     changed_text, parse_change)
+from esmlab.scenario.loader import ScenarioError, Step, load_scenario, load_scenario_text
+
+# Resource kinds whose entries a solution may change, and the key naming one.
+ENTRY_NAMES = {**NAME_KEYS, "mappings": "id"}
+
+
+class ChallengeError(Exception):
+    """A solution that cannot be checked; the message says why in one sentence."""
+
+
+# -- the library -------------------------------------------------------------------------------
+
+def challenge_dir() -> Path | None:
+    from esmlab.lessons import lesson_dir
+    folder = lesson_dir()
+    if folder is None or not (folder / "challenges").is_dir():
+        return None
+    return folder / "challenges"
+
+
+def list_challenges() -> list[Path]:
+    """The shipped challenges (scenarios/challenges/*.yaml), by name."""
+    folder = challenge_dir()
+    return sorted(folder.glob("*.yaml")) if folder else []
+
+
+def resolve_challenge(name_or_path: str) -> Path:
+    """A challenge file by path, or by its bare name in the library."""
+    if Path(name_or_path).is_file():
+        return Path(name_or_path)
+    stem = Path(name_or_path).name.removesuffix(".yaml")
+    for path in list_challenges():
+        if path.stem == stem:
+            return path
+    names = ", ".join(p.stem for p in list_challenges()) or "none shipped"
+    raise ChallengeError(f"no challenge named {name_or_path!r} (the challenges: {names})")
+
+
+def library_original(name: str) -> Path | None:
+    """The library's challenge of this scenario name, if there is one."""
+    for path in list_challenges():
+        try:
+            if load_scenario(path).name == name:
+                return path
+        except ScenarioError:
+            continue
+    return None
+
+
+# -- progress in the user's config folder ------------------------------------------------------
+
+def progress_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "esmlab" / "challenges.json"
+
+
+def progress() -> dict:
+    """{challenge name: {"attempts": failed attempts, "solved": bool}}; a
+    missing or unreadable file is no progress (it is the learner's, not ours
+    to refuse)."""
+    try:
+        data = json.loads(progress_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record_attempt(name: str, solved: bool) -> dict:
+    """Count one attempt at `name`; returns its progress entry. Written to a
+    temporary file and renamed, so a crash never leaves half a file."""
+    data = progress()
+    entry = data.get(name) if isinstance(data.get(name), dict) else {}
+    entry = {"attempts": int(entry.get("attempts", 0)), "solved": bool(entry.get("solved"))}
+    if solved:
+        entry["solved"] = True
+    else:
+        entry["attempts"] += 1
+    data[name] = entry
+    path = progress_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",
+                                         encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+        os.replace(handle.name, path)
+    except OSError:
+        pass    # a read-only home: the check still answers, the count is not kept
+    return entry
+
+
+def hints_unlocked(challenge: dict, entry: dict | None) -> list[str]:
+    """One hint per failed attempt, in order."""
+    hints = challenge["hints"]
+    return hints[:min(int((entry or {}).get("attempts", 0)), len(hints))]
+
+
+# -- the goal, checked after the last step -----------------------------------------------------
+
+def goal_results(player, line: int, index: int) -> list:
+    """One CheckResult per goal check (kind "goal"): it holds when all its
+    expect checks hold; a failed one names the goal check and the first
+    expect check that failed, with what it expected and what the lab showed."""
+    from esmlab.scenario.checks import evaluate_all
+    from esmlab.scenario.player import CheckResult
+
+    s = player.scenario
+    out = []
+    for goal in s.challenge["goal"]:
+        probe = Step(kind="expect", args=goal["expect"], line=line, index=index, note=None)
+        results = evaluate_all(player, probe)
+        failed = [r for r in results if not r.ok]
+        where = f"{s.path}:{goal['expect'][0].line}"
+        if failed:
+            # the check's own message, without the scenario and step it repeats
+            inner = failed[0].message
+            head = f"scenario {s.name}, step {index} ({s.path}:{failed[0].line}): "
+            inner = inner[len(head):] if inner.startswith(head) else inner
+            message = f"{s.name}: goal check '{goal['name']}' ({where}) is not met: {inner}"
+        else:
+            message = f"goal check '{goal['name']}' holds"
+        out.append(CheckResult(kind="goal", line=goal["expect"][0].line, ok=not failed,
+                               expected=goal["name"], actual=[r.actual for r in results],
+                               message=message,
+                               records=[rec for r in failed for rec in r.records][:50]))
+    return out
+
+
+# -- solutions ---------------------------------------------------------------------------------
+
+def _plain(text: str, where: str) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ChallengeError(f"{where}: not YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ChallengeError(f"{where}: expected a map")
+    return data
+
+
+def _entry_name(kind: str, entry: dict) -> str | None:
+    if kind == "mappings":
+        from esmlab.scenario.schema import function_name_of
+        fn = entry.get("FunctionName") or entry.get("FunctionArn") or ""
+        return entry.get("id") or (function_name_of(fn) if fn else None)
+    return entry.get(ENTRY_NAMES[kind])
+
+
+def _leaves(a: Any, b: Any, path: str) -> list[str]:
+    """The dotted paths where `a` and `b` differ (a missing map counts as {})."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        a = a if isinstance(a, dict) else ({} if a is None else a)
+        b = b if isinstance(b, dict) else ({} if b is None else b)
+        if isinstance(a, dict) and isinstance(b, dict):
+            return [leaf for key in dict.fromkeys([*a, *b])
+                    for leaf in _leaves(a.get(key), b.get(key), f"{path}.{key}")]
+    return [] if a == b else [path]
+
+
+def changed_paths(original: dict, copy: dict) -> tuple[list[str], list[str]]:
+    """(setting paths a copy changes, parts it changes that are no setting)."""
+    from esmlab.scenario.schema import QUEUE_ATTRIBUTES
+
+    settings, other = [], []
+    for key in dict.fromkeys([*original, *copy]):
+        if key == "resources":
+            continue
+        if original.get(key) != copy.get(key):
+            (settings if key == "profile" else other).append(key)
+    res_a, res_b = original.get("resources") or {}, copy.get("resources") or {}
+    for kind in dict.fromkeys([*res_a, *res_b]):
+        if kind not in ENTRY_NAMES:
+            other.append(f"resources.{kind}")
+            continue
+        a = {_entry_name(kind, e): e for e in res_a.get(kind) or [] if isinstance(e, dict)}
+        b = {_entry_name(kind, e): e for e in res_b.get(kind) or [] if isinstance(e, dict)}
+        for name in dict.fromkeys([*a, *b]):
+            if name not in a or name not in b:
+                other.append(f"{kind}.{name} ({'added' if name in b else 'removed'})")
+                continue
+            for leaf in _leaves(a[name], b[name], f"{kind}.{name}"):
+                parts = leaf.split(".")
+                if kind == "queues" and len(parts) > 3 and parts[2] == "Attributes" \
+                        and parts[3] in QUEUE_ATTRIBUTES.keys:
+                    leaf = ".".join(parts[:2] + parts[3:])
+                settings.append(leaf)
+    return settings, other
+
+
+def _allowed(path: str, settings: list[str]) -> bool:
+    return any(path == s or path.startswith(s + ".") or s.startswith(path + ".")
+               for s in settings)
+
+
+def _change_path(data: dict, change: Change) -> str:
+    """A --set path with the mapping named by its id, as `settings` name it."""
+    parts = change.path.split(".")
+    if len(parts) >= 3 and parts[0] == "mappings":
+        for entry in (data.get("resources") or {}).get("mappings") or []:
+            if parts[1] in _mapping_names(entry):
+                parts[1] = _entry_name("mappings", entry) or parts[1]
+                break
+    if len(parts) >= 4 and parts[0] == "queues" and parts[2] == "Attributes":
+        parts = parts[:2] + parts[3:]
+    return ".".join(parts)
+
+
+def _without_nulls(text: str, changes: list[Change]) -> str:
+    """A change to null (`--set mappings.x.DestinationConfig=null`) removes
+    the key, as deleting its lines from a copy would."""
+    if not any(c.value is None for c in changes):
+        return text
+    data = yaml.safe_load(text)
+
+    def drop(node):
+        if isinstance(node, dict):
+            for key in [k for k, v in node.items() if v is None]:
+                del node[key]
+            for value in node.values():
+                drop(value)
+        elif isinstance(node, list):
+            for value in node:
+                drop(value)
+    drop(data.get("resources"))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _refuse(not_allowed: list[str], settings: list[str]) -> None:
+    if not_allowed:
+        raise ChallengeError(
+            f"the solution changes {', '.join(not_allowed)}, which this challenge gives; "
+            f"change only: {', '.join(settings)}")
+
+
+@dataclass
+class Attempt:
+    """A challenge ready to play: the scenario (with the learner's changes)
+    and what was changed (empty: the challenge as given)."""
+
+    scenario: Any
+    original: Path | None
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> bool:
+        """Whether playing it is an attempt: the challenge as given is not."""
+        return bool(self.changed) or self.original is None
+
+
+def with_changes(path: Path, changes: list[Change]) -> Attempt:
+    """The library challenge at `path` with --set style changes."""
+    text = path.read_text(encoding="utf-8")
+    scenario = load_scenario_text(text, str(path))
+    if scenario.challenge is None:
+        raise ChallengeError(f"{path} is not a challenge (it has no challenge: block)")
+    data = _plain(text, str(path))
+    settings = scenario.challenge["settings"]
+    paths = [_change_path(data, c) for c in changes]
+    _refuse([p for p in paths if not _allowed(p, settings)], settings)
+    try:
+        changed = _without_nulls(changed_text(text, changes), changes)
+    except CompareError as error:
+        raise ChallengeError(str(error).replace("--set ", "")) from None
+    label = f"{path} (with your changes)" if changes else str(path)
+    scenario = load_scenario_text(changed, label)
+    # A change reaches only resources and top-level settings; the steps, the
+    # checks and the goal are the original's, so their lines point into the
+    # file the learner reads (the changed text is laid out anew).
+    original = load_scenario(path)
+    scenario.path, scenario.lines, scenario.steps = original.path, original.lines, original.steps
+    scenario.always, scenario.sometimes = original.always, original.sometimes
+    scenario.challenge = original.challenge
+    return Attempt(scenario, path, paths)
+
+
+def from_file(path: Path, solution: Path) -> Attempt:
+    """A solution file: an edited copy of the challenge, or a map of
+    PATH: VALUE changes."""
+    text = solution.read_text(encoding="utf-8")
+    data = _plain(text, str(solution))
+    if "steps" not in data and "challenge" not in data:
+        return with_changes(path, [Change(str(k), v) for k, v in data.items()])
+    return as_copy(load_scenario_text(text, str(solution)), path)
+
+
+def as_copy(scenario, original: Path | None) -> Attempt:
+    """A played challenge file measured against the library's: what it
+    changes, refused when it changes more than the settings."""
+    if original is None or Path(original).resolve() == Path(scenario.path).resolve():
+        return Attempt(scenario, original, [])
+    with open(scenario.path, encoding="utf-8") as handle:
+        copy = _plain(handle.read(), scenario.path)
+    given = load_scenario(original)
+    settings, other = changed_paths(_plain(Path(original).read_text(encoding="utf-8"),
+                                           str(original)), copy)
+    allowed = given.challenge["settings"]
+    _refuse(other + [p for p in settings if not _allowed(p, allowed)], allowed)
+    return Attempt(scenario, original, settings)
+
+
+def attempt_of(scenario) -> Attempt | None:
+    """For `esmlab play`: a challenge file as an attempt (None for a lesson)."""
+    if scenario.challenge is None:
+        return None
+    return as_copy(scenario, library_original(scenario.name))
+
+
+# -- the verdict -------------------------------------------------------------------------------
+
+@dataclass
+class Verdict:
+    name: str
+    solved: bool
+    goal: list[dict]          # [{name, ok, message}] in the file's order
+    stopped: str | None       # the step error that stopped the play, if any
+    attempts: int             # failed attempts so far (after this one)
+    hints: list[str]          # the hints unlocked
+    total_hints: int
+    explanation: str | None   # only when solved
+    counted: bool             # whether this play was counted as an attempt
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def judge(attempt: Attempt, play, player=None, record: bool = True) -> Verdict:
+    """The verdict of a played attempt; counts it in the learner's progress
+    (when it changed something and `record`). A play that stopped early
+    (AWS refused the setup or a step) gets its goal checked where it
+    stopped, when the `player` is given, so the verdict still names the
+    goal checks that fail."""
+    s = attempt.scenario
+    goals = [c for step in play.steps for c in step.checks if c.kind == "goal"]
+    if not goals and player is not None:
+        last = (play.steps or [play.setup])[-1]
+        goals = goal_results(player, last.line if last else 1, last.index if last else 0)
+    goal = [{"name": g.expected, "ok": g.ok, "message": g.message} for g in goals]
+    stopped = str(play.error) if play.error is not None else None
+    solved = play.ok and stopped is None and bool(goals) and all(g.ok for g in goals)
+    counted = record and attempt.counts
+    entry = record_attempt(s.name, solved) if counted else progress().get(s.name)
+    entry = entry if isinstance(entry, dict) else {}
+    hints = hints_unlocked(s.challenge, entry)
+    return Verdict(name=s.name, solved=solved, goal=goal, stopped=stopped,
+                   attempts=int(entry.get("attempts", 0)), hints=hints,
+                   total_hints=len(s.challenge["hints"]),
+                   explanation=s.challenge["explanation"] if solved else None, counted=counted)
+
+
+def verdict_lines(v: Verdict, given: bool) -> list[str]:
+    """The verdict in plain words (rich markup escaped by the caller)."""
+    lines = []
+    if v.solved:
+        lines.append(f"🎯 challenge {v.name} solved: every goal check holds")
+    elif v.stopped:
+        lines.append(f"🎯 challenge {v.name} not solved: the play stopped at {v.stopped}")
+    else:
+        failed = [g for g in v.goal if not g["ok"]]
+        lines.append(f"🎯 challenge {v.name} not solved: {len(failed)} of {len(v.goal)} "
+                     "goal checks fail" + (" (as given: the challenge starts broken)"
+                                           if given else ""))
+    for g in v.goal:
+        lines.append(f"  {'✓' if g['ok'] else '✗'} {g['name']}")
+    if not v.solved:
+        for number, hint in enumerate(v.hints, 1):
+            lines.append(f"💡 hint {number} of {v.total_hints}: {hint}")
+        left = v.total_hints - len(v.hints)
+        if left:
+            lines.append(f"  ({left} more hint{'s' if left > 1 else ''}: one unlocks with "
+                         "each attempt that does not meet the goal)")
+    if v.explanation:
+        lines.append(f"📖 {' '.join(v.explanation.split())}")
+    return lines
+
+
+def report(attempt: Attempt, play, printer=None, player=None) -> Verdict:
+    """After `esmlab play` (or `esmlab challenge`) played an attempt: judge
+    it, count it, and print the verdict with the hints unlocked."""
+    from rich.markup import escape
+    v = judge(attempt, play, player)
+    if printer is not None:
+        for line in verdict_lines(v, given=not attempt.counts):
+            printer(escape(line))
+    return v
+
+
+# -- the command -------------------------------------------------------------------------------
+
+def list_lines() -> list[str]:
+    entries = progress()
+    out = []
+    for path in list_challenges():
+        try:
+            s = load_scenario(path)
+            title = s.title
+        except ScenarioError as error:
+            out.append(f"{path.stem:40} (invalid: {error.message})")
+            continue
+        entry = entries.get(s.name) if isinstance(entries.get(s.name), dict) else {}
+        status = ("solved" if entry.get("solved") else
+                  f"{entry['attempts']} attempt(s)" if entry.get("attempts") else "new")
+        out.append(f"{path.stem:40} {status:14} {title}")
+    return out
+
+
+def brief_lines(path: Path) -> list[str]:
+    """What the challenge asks, what may change, the hints unlocked so far."""
+    s = load_scenario(path)
+    c = s.challenge
+    entry = progress().get(s.name)
+    lines = [s.title, "", " ".join(s.see.split()), "", "Goal (checked after the last step):"]
+    lines += [f"  - {g['name']}" for g in c["goal"]]
+    lines += ["", "You may change:"] + [f"  - {p}" for p in c["settings"]]
+    for number, hint in enumerate(hints_unlocked(c, entry if isinstance(entry, dict) else {}),
+                                  1):
+        lines.append(f"💡 hint {number} of {len(c['hints'])}: {hint}")
+    lines += ["", f"The file: {path}",
+              f"Try a change:   esmlab challenge {path.stem} --set {c['settings'][0]}=VALUE",
+              f"Or edit a copy: esmlab challenge {path.stem} --solution MY-COPY.yaml "
+              "(or esmlab play MY-COPY.yaml)",
+              f"See it broken:  esmlab challenge {path.stem} --play"]
+    return lines
+
+
+def run_command(name: str | None, solution: str | None = None, sets: list[str] | None = None,
+                play: bool = False, report_kind: str = "rich", quiet: bool = False,
+                console=None) -> int:
+    """`esmlab challenge [NAME] [--solution FILE | --set PATH=VALUE ... | --play]`:
+    exit 0 when solved (or for a listing or a brief), 1 when the goal is not
+    met, 2 for a challenge or solution that cannot be used."""
+    import sys
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = console or Console()
+    if name is None:
+        lines = list_lines()
+        if not lines:
+            print("no challenges found", file=sys.stderr)
+            return 2
+        for line in lines:
+            console.print(escape(line), highlight=False, soft_wrap=True)
+        console.print(f"\n{len(lines)} challenges; start one with: esmlab challenge NAME",
+                      highlight=False)
+        return 0
+    try:
+        path = resolve_challenge(name)
+        if solution is not None and sets:
+            raise ChallengeError("give either --solution FILE or --set changes, not both")
+        if solution is not None:
+            attempt = from_file(path, Path(solution))
+        elif sets or play:
+            attempt = with_changes(path, [parse_change(s) for s in sets or []])
+        else:
+            if load_scenario(path).challenge is None:
+                raise ChallengeError(f"{path} is not a challenge (it has no challenge: block)")
+            opened = _open_on_screen(path)
+            if opened is not None:
+                return opened
+            for line in brief_lines(path):
+                console.print(escape(line), highlight=False, soft_wrap=True)
+            return 0
+    except (ChallengeError, CompareError, ScenarioError, OSError) as error:
+        print(f"esmlab challenge: {error}", file=sys.stderr)
+        return 2
+    return play_attempt(attempt, report_kind, quiet, console)
+
+
+def _open_on_screen(path: Path) -> int | None:
+    """The screen's challenge entry (esmlab.tui.app.run_challenge), when this
+    build has one and a terminal is there to show it; None otherwise."""
+    import sys
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+    try:
+        from esmlab.tui.app import run_challenge
+    except ImportError:
+        return None
+    return run_challenge(str(path))
+
+
+def play_attempt(attempt: Attempt, report_kind: str = "rich", quiet: bool = False,
+                 console=None) -> int:
+    import json
+    import sys
+
+    from esmlab.errors import LabError
+    from esmlab.scenario.report import RichReport, _json_default, play_one, scenario_document
+
+    rich = RichReport(console, quiet) if report_kind == "rich" else None
+    with tempfile.TemporaryDirectory(prefix="esmlab-challenge-") as tmp:
+        if rich:
+            rich.begin(attempt.scenario)
+            if attempt.changed:
+                rich.print("changed: " + ", ".join(attempt.changed))
+        try:
+            player, play = play_one(attempt.scenario, Path(tmp) / "lab.db",
+                                    rich.step if rich else None)
+        except (LabError, OSError) as error:
+            print(f"esmlab challenge: {error}", file=sys.stderr)
+            return 2
+        try:
+            if rich:
+                rich.verdict(play)
+            verdict = report(attempt, play, rich.print if rich else None, player)
+            if not rich:
+                document = scenario_document(player, play)
+                document["challenge"] = verdict.to_dict()
+                print(json.dumps(document, indent=2, default=_json_default, ensure_ascii=False))
+        finally:
+            player.lab.close()
+    return 0 if verdict.solved else 1

@@ -1,0 +1,293 @@
+"""Challenges (issue 13): lesson files that start broken, a goal of named
+checks, settings the learner may change, hints by attempt, an explanation
+when solved. Every shipped challenge has a known solution here that meets
+its goal, and fails its goal as given with a message naming the check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from esmlab.cli import main
+from esmlab.scenario import challenge as ch
+from esmlab.scenario.compare import parse_change
+from esmlab.scenario.loader import ScenarioError, load_scenario_text
+from esmlab.scenario.report import play_one
+
+LIBRARY = Path(__file__).resolve().parent.parent / "scenarios" / "challenges"
+DLQ = "arn:aws:sqs:us-east-1:123456789012"
+
+# One known solution per shipped challenge, as `--set PATH=VALUE` changes.
+SOLUTIONS = {
+    "sqs-batch-item-failures-ignored": [
+        "mappings.import.FunctionResponseTypes=[ReportBatchItemFailures]"],
+    "kinesis-poison-pill-blocks-shard": [
+        "mappings.ledger.BisectBatchOnFunctionError=true",
+        "mappings.ledger.MaximumRetryAttempts=2",
+        f"mappings.ledger.DestinationConfig={{OnFailure: {{Destination: '{DLQ}:ledger-failures'}}}}"],
+    "sqs-throttled-receives-reach-dlq": ["queues.reports.VisibilityTimeout=120"],
+    "sqs-maximum-vs-reserved-concurrency": ["mappings.worker.ScalingConfig.MaximumConcurrency=5"],
+    "sqs-visibility-timeout-vs-function-timeout": ["queues.exports.VisibilityTimeout=360"],
+    "fifo-hot-message-group": ["mappings.fulfil.BatchSize=10"],
+    "kinesis-bisect-fresh-retry-budget": ["mappings.charge.BisectBatchOnFunctionError=true",
+                                          "mappings.charge.MaximumRetryAttempts=1"],
+    "dynamodb-filter-typed-values": [
+        "mappings.ship.FilterCriteria={Filters: [{Pattern: "
+        "'{\"dynamodb\": {\"NewImage\": {\"status\": {\"S\": [\"shipped\"]}}}}'}]}"],
+    "sqs-dlq-in-the-wrong-place": [
+        "mappings.notify.DestinationConfig=null",
+        f"queues.emails.RedrivePolicy={{deadLetterTargetArn: '{DLQ}:emails-dlq', "
+        "maxReceiveCount: 2}"],
+}
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path, monkeypatch):
+    """Progress goes to a config folder of the test's own."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    return folder
+
+
+def _play(attempt, tmp_path, record=True):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    player, play = play_one(attempt.scenario, tmp_path / "lab.db")
+    try:
+        return ch.judge(attempt, play, player, record=record)
+    finally:
+        player.lab.close()
+
+
+def _changes(name):
+    return [parse_change(text) for text in SOLUTIONS[name]]
+
+
+def test_at_least_eight_challenges_ship_each_with_a_known_solution():
+    names = sorted(p.stem for p in ch.list_challenges())
+    assert len(names) >= 8
+    assert names == sorted(SOLUTIONS)
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_a_known_solution_meets_the_goal(name, tmp_path):
+    attempt = ch.with_changes(ch.resolve_challenge(name), _changes(name))
+    verdict = _play(attempt, tmp_path)
+    assert verdict.solved, [g["message"] for g in verdict.goal if not g["ok"]] or verdict.stopped
+    assert all(g["ok"] for g in verdict.goal)
+    assert verdict.explanation == attempt.scenario.challenge["explanation"]
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_the_challenge_as_given_fails_its_goal_naming_the_check(name, tmp_path):
+    attempt = ch.with_changes(ch.resolve_challenge(name), [])
+    verdict = _play(attempt, tmp_path)
+    assert not verdict.solved and verdict.explanation is None
+    failed = [g for g in verdict.goal if not g["ok"]]
+    assert failed
+    for g in failed:
+        assert f"goal check '{g['name']}'" in g["message"]
+        assert "is not met: expect " in g["message"]
+    assert not verdict.counted   # the challenge as given is not an attempt
+
+
+def test_a_goal_check_names_what_it_expected_and_what_the_lab_showed(tmp_path):
+    attempt = ch.with_changes(ch.resolve_challenge("sqs-batch-item-failures-ignored"), [])
+    verdict = _play(attempt, tmp_path)
+    by_name = {g["name"]: g for g in verdict.goal}
+    message = by_name["the corrupt file reaches uploads-dlq"]["message"]
+    assert "expected 'file 3 corrupt' in uploads-dlq, actual no such message" in message
+    assert "sqs-batch-item-failures-ignored.yaml:" in message   # the goal's line in the file
+
+
+def test_a_setup_aws_refuses_still_reports_each_goal_check(tmp_path):
+    attempt = ch.with_changes(ch.resolve_challenge("sqs-visibility-timeout-vs-function-timeout"),
+                              [])
+    verdict = _play(attempt, tmp_path)
+    assert "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds" \
+        in verdict.stopped
+    assert [g["ok"] for g in verdict.goal] == [False, False, False]
+    assert "goal check 'the mapping is created and enabled'" in verdict.goal[0]["message"]
+
+
+def test_hints_unlock_one_per_failed_attempt_and_are_kept_in_the_config_folder(
+        tmp_path, config_home):
+    path = ch.resolve_challenge("sqs-batch-item-failures-ignored")
+    hints = ch.load_scenario(path).challenge["hints"]
+    wrong = [parse_change("mappings.import.BatchSize=5")]
+    seen = []
+    for round_ in range(4):
+        verdict = _play(ch.with_changes(path, wrong), tmp_path / str(round_))
+        seen.append(list(verdict.hints))
+    assert seen == [hints[:1], hints[:2], hints[:3], hints[:3]]
+    saved = json.loads((config_home / "esmlab" / "challenges.json").read_text())
+    assert saved["sqs-batch-item-failures-ignored"] == {"attempts": 4, "solved": False}
+    verdict = _play(ch.with_changes(path, _changes("sqs-batch-item-failures-ignored")),
+                    tmp_path / "solved")
+    assert verdict.solved and verdict.explanation
+    saved = json.loads((config_home / "esmlab" / "challenges.json").read_text())
+    assert saved["sqs-batch-item-failures-ignored"] == {"attempts": 4, "solved": True}
+
+
+def test_a_change_to_a_setting_the_challenge_does_not_list_is_refused():
+    path = ch.resolve_challenge("sqs-batch-item-failures-ignored")
+    with pytest.raises(ch.ChallengeError, match="changes functions.import.behaviour.mode, which "
+                                                "this challenge gives; change only: "):
+        ch.with_changes(path, [parse_change("functions.import.behaviour.mode=succeed")])
+
+
+def test_an_edited_copy_that_changes_the_traffic_is_refused(tmp_path):
+    original = ch.resolve_challenge("sqs-batch-item-failures-ignored")
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(original.read_text().replace("MessageBody: file 3 corrupt",
+                                                 "MessageBody: file 3"))
+    with pytest.raises(ch.ChallengeError, match="changes steps, which this challenge gives"):
+        ch.from_file(original, copy)
+
+
+def test_an_edited_copy_that_changes_only_listed_settings_is_checked(tmp_path):
+    original = ch.resolve_challenge("sqs-batch-item-failures-ignored")
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(original.read_text().replace(
+        "      BatchSize: 10\n", "      BatchSize: 10\n"
+                                "      FunctionResponseTypes: [ReportBatchItemFailures]\n"))
+    attempt = ch.from_file(original, copy)
+    assert attempt.changed == ["mappings.import.FunctionResponseTypes"]
+    assert _play(attempt, tmp_path).solved
+
+
+def test_a_solution_file_of_path_value_changes_is_checked(tmp_path):
+    solution = tmp_path / "solution.yaml"
+    solution.write_text("mappings.fulfil.BatchSize: 10\n")
+    attempt = ch.from_file(ch.resolve_challenge("fifo-hot-message-group"), solution)
+    assert _play(attempt, tmp_path).solved
+
+
+# -- the format ----------------------------------------------------------------------------------
+
+BASE = """\
+name: tiny
+title: t
+see: s
+resources:
+  functions: [{FunctionName: worker}]
+  queues: [{QueueName: jobs}]
+  mappings: [{FunctionName: worker, EventSourceArn: "arn:aws:sqs:us-east-1:123456789012:jobs"}]
+steps:
+  - advance: 1s
+challenge:
+  goal:
+    - name: nothing ran
+      expect: {invocations: {function: worker, count: 0}}
+  settings: [SETTING]
+  hints: [look]
+  explanation: because
+"""
+
+
+def test_a_challenge_block_is_loaded_with_its_goal_settings_hints_and_explanation():
+    s = load_scenario_text(BASE.replace("SETTING", "mappings.worker.ScalingConfig"))
+    assert s.challenge["settings"] == ["mappings.worker.ScalingConfig"]
+    assert s.challenge["goal"][0]["name"] == "nothing ran"
+    assert s.challenge["goal"][0]["expect"][0].kind == "invocations"
+    assert s.challenge["hints"] == ["look"] and s.challenge["explanation"] == "because"
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("mappings.worker.Batchsize",
+     "a mapping has no setting 'Batchsize' to change (did you mean 'BatchSize'?)"),
+    ("mappings.wroker.BatchSize", "no mapping named 'wroker' (did you mean 'worker'?)"),
+    ("queues.jobs.QueueName", "a queue has no setting 'QueueName' to change"),
+    ("mappings.worker.UUID", "a mapping has no setting 'UUID' to change"),
+    ("mappings.worker.ScalingConfig.MaximumConcurency",
+     "has no setting 'MaximumConcurency' to change (did you mean 'MaximumConcurrency'?)"),
+    ("pipes.worker.BatchSize", "KIND one of functions, queues, streams, mappings"),
+    ("seed", "'seed' is not a setting"),
+])
+def test_a_setting_that_names_nothing_is_refused_with_its_line(setting, message):
+    with pytest.raises(ScenarioError) as error:
+        load_scenario_text(BASE.replace("SETTING", setting), "c.yaml")
+    assert error.value.line == 14
+    assert message in error.value.message
+
+
+def test_a_queue_attribute_is_a_setting_by_its_own_name():
+    s = load_scenario_text(BASE.replace("SETTING", "queues.jobs.VisibilityTimeout"))
+    assert s.challenge["settings"] == ["queues.jobs.VisibilityTimeout"]
+
+
+def test_a_challenge_without_a_goal_is_refused():
+    text = BASE.replace("SETTING", "profile").replace(
+        "  goal:\n    - name: nothing ran\n      expect: {invocations: {function: worker, "
+        "count: 0}}\n", "")
+    with pytest.raises(ScenarioError, match="challenge: missing required key 'goal'"):
+        load_scenario_text(text)
+
+
+# -- the commands ----------------------------------------------------------------------------------
+
+def test_esmlab_challenge_lists_the_challenges_with_the_learners_progress(capsys):
+    ch.record_attempt("fifo-hot-message-group", solved=False)
+    assert main(["challenge"]) == 0
+    out = capsys.readouterr().out
+    for name in SOLUTIONS:
+        assert name in out
+    assert "1 attempt(s)" in out
+
+
+def test_esmlab_challenge_name_without_a_screen_prints_the_brief(capsys):
+    assert main(["challenge", "fifo-hot-message-group"]) == 0
+    out = capsys.readouterr().out
+    assert "every order is processed within a minute" in out
+    assert "mappings.fulfil.BatchSize" in out
+    assert "--solution" in out
+
+
+def test_esmlab_challenge_set_exits_0_when_solved_and_1_when_not(capsys):
+    assert main(["challenge", "fifo-hot-message-group", "--quiet",
+                 "--set", "mappings.fulfil.BatchSize=10"]) == 0
+    assert "solved: every goal check holds" in capsys.readouterr().out
+    assert main(["challenge", "fifo-hot-message-group", "--quiet",
+                 "--set", "mappings.fulfil.ScalingConfig.MaximumConcurrency=100"]) == 1
+    out = capsys.readouterr().out
+    assert "goal check 'every order is processed within a minute'" in out
+    assert "💡 hint 1 of 3" in out
+
+
+def test_esmlab_challenge_refuses_a_change_it_does_not_allow(capsys):
+    assert main(["challenge", "fifo-hot-message-group",
+                 "--set", "queues.orders.fifo.VisibilityTimeout=5"]) == 2
+    assert "esmlab challenge:" in capsys.readouterr().err
+
+
+def test_esmlab_play_on_an_edited_copy_checks_the_solution(tmp_path, capsys):
+    original = ch.resolve_challenge("fifo-hot-message-group")
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(original.read_text().replace("      BatchSize: 1\n", "      BatchSize: 10\n"))
+    assert main(["play", str(copy), "--quiet"]) == 0
+    assert "challenge fifo-hot-message-group solved" in capsys.readouterr().out
+
+
+def test_esmlab_play_on_a_copy_that_changes_the_steps_plays_nothing(tmp_path, capsys):
+    original = ch.resolve_challenge("fifo-hot-message-group")
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(original.read_text().replace("count: 30", "count: 3"))
+    assert main(["play", str(copy), "--quiet"]) == 1
+    assert "changes steps, which this challenge gives" in capsys.readouterr().err
+
+
+def test_esmlab_play_json_carries_the_challenge_verdict(capsys):
+    assert main(["play", str(LIBRARY / "fifo-hot-message-group.yaml"), "--report", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["challenge"]["solved"] is False
+    assert document["challenge"]["goal"][0]["name"] == "every order is processed within a minute"
+
+
+def test_the_docs_challenge_example_loads_and_fails_its_goal_as_given(tmp_path):
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text()
+    example = docs.split("## Challenges", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    scenario = load_scenario_text(example, "docs/scenarios.md")
+    verdict = _play(ch.Attempt(scenario, None, []), tmp_path)
+    assert [g["ok"] for g in verdict.goal] == [False]
+    assert "goal check 'the corrupt file reaches uploads-dlq'" in verdict.goal[0]["message"]
