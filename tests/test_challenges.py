@@ -36,6 +36,7 @@ SOLUTIONS = {
     "dynamodb-filter-typed-values": [
         "mappings.ship.FilterCriteria={Filters: [{Pattern: "
         "'{\"dynamodb\": {\"NewImage\": {\"status\": {\"S\": [\"shipped\"]}}}}'}]}"],
+    "kinesis-batch-invoked-early": ["mappings.reader.MaximumBatchingWindowInSeconds=5"],
     "sqs-dlq-in-the-wrong-place": [
         "mappings.notify.DestinationConfig=null",
         f"queues.emails.RedrivePolicy={{deadLetterTargetArn: '{DLQ}:emails-dlq', "
@@ -291,3 +292,29 @@ def test_the_docs_challenge_example_loads_and_fails_its_goal_as_given(tmp_path):
     verdict = _play(ch.Attempt(scenario, None, []), tmp_path)
     assert [g["ok"] for g in verdict.goal] == [False]
     assert "goal check 'the corrupt file reaches uploads-dlq'" in verdict.goal[0]["message"]
+
+
+def test_settings_changed_in_a_challenges_lab_become_a_solution(tmp_path):
+    """What a learner changes on screen (mapping, function, queue commands
+    after the setup) is read back from the lab's command log as changes."""
+    from esmlab.scenario.player import Player
+
+    path = ch.resolve_challenge("sqs-throttled-receives-reach-dlq")
+    player = Player.new(ch.load_scenario(path), tmp_path / "lab.db")
+    try:
+        player.setup()
+        lab = player.lab
+        lab.do("set_queue_attributes", QueueName="reports", Attributes={"VisibilityTimeout": 120})
+        lab.advance_ms(0)   # the mapping leaves Creating; an update needs it Enabled
+        lab.do("update_mapping", ref=player.mapping_ref("report"), params={"BatchSize": 1})
+        lab.do("update_function", FunctionName="report", Timeout=20)
+        changes = ch.changes_from_lab(lab)
+    finally:
+        player.lab.close()
+    assert [(c.path, c.value) for c in changes] == [
+        ("queues.reports.VisibilityTimeout", 120), ("mappings.report.BatchSize", 1),
+        ("functions.report.Timeout", 20)]
+    with pytest.raises(ch.ChallengeError, match="changes functions.report.Timeout"):
+        ch.check(path, changes)
+    verdict = ch.check(path, changes[:2])
+    assert verdict.solved and verdict.counted

@@ -338,6 +338,49 @@ def attempt_of(scenario) -> Attempt | None:
     return as_copy(scenario, library_original(scenario.name))
 
 
+def changes_from_lab(lab) -> list[Change]:
+    """The settings a learner changed in a challenge's lab (on screen, after
+    its setup): read from the lab's command log, so what counts is exactly
+    what was asked for. Traffic and clock commands are ignored: the
+    challenge gives its own. Later changes of a setting win."""
+    from esmlab.scenario.durations import format_duration
+
+    found: dict[str, Any] = {}
+    for command in lab.commands():
+        name, args = command["name"], command["args"]
+        if name == "update_mapping":
+            label = lab.mapping(args["ref"])["label"]
+            for key, value in args["params"].items():
+                found[f"mappings.{label}.{key}"] = value
+        elif name == "update_function":
+            function = args["FunctionName"]
+            for key, value in args.items():
+                if key == "duration":   # the engine's ms -> the file's durations
+                    value = {k.removesuffix("_ms"): format_duration(v) for k, v in value.items()}
+                if key != "FunctionName":
+                    found[f"functions.{function}.{key}"] = value
+        elif name == "set_behaviour":
+            found[f"functions.{args['FunctionName']}.behaviour"] = args["behaviour"]
+        elif name == "set_queue_attributes":
+            for key, value in args["Attributes"].items():
+                found[f"queues.{args['QueueName']}.{key}"] = value
+    return [Change(path, value) for path, value in found.items()]
+
+
+def check(path: str | Path, changes: list[Change], record: bool = True) -> Verdict:
+    """Play the challenge at `path` with `changes` on a temporary lab and
+    judge it (a screen's "check my solution": `changes_from_lab(lab)`)."""
+    from esmlab.scenario.report import play_one
+
+    attempt = with_changes(Path(path), changes)
+    with tempfile.TemporaryDirectory(prefix="esmlab-challenge-") as tmp:
+        player, play = play_one(attempt.scenario, Path(tmp) / "lab.db")
+        try:
+            return judge(attempt, play, player, record=record)
+        finally:
+            player.lab.close()
+
+
 # -- the verdict -------------------------------------------------------------------------------
 
 @dataclass
