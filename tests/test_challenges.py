@@ -307,14 +307,26 @@ def test_settings_changed_in_a_challenges_lab_become_a_solution(tmp_path):
         lab.do("set_queue_attributes", QueueName="reports", Attributes={"VisibilityTimeout": 120})
         lab.advance_ms(0)   # the mapping leaves Creating; an update needs it Enabled
         lab.do("update_mapping", ref=player.mapping_ref("report"), params={"BatchSize": 1})
-        lab.do("update_function", FunctionName="report", Timeout=20)
+        lab.do("update_function", FunctionName="report", Timeout=19)
         changes = ch.changes_from_lab(lab)
     finally:
         player.lab.close()
     assert [(c.path, c.value) for c in changes] == [
         ("queues.reports.VisibilityTimeout", 120), ("mappings.report.BatchSize", 1),
-        ("functions.report.Timeout", 20)]
+        ("functions.report.Timeout", 19)]
     with pytest.raises(ch.ChallengeError, match="changes functions.report.Timeout"):
         ch.check(path, changes)
-    verdict = ch.check(path, changes[:2])
+    verdict = ch.check(path, changes[:2])   # BatchSize 1 is the file's own: no change
     assert verdict.solved and verdict.counted
+
+
+def test_a_change_reaching_past_a_listed_setting_inside_a_map_is_refused():
+    """Only the leaves a change reaches count: `settings` listing
+    RedrivePolicy allows its keys, not the queue's other attributes."""
+    path = ch.resolve_challenge("sqs-throttled-receives-reach-dlq")
+    attempt = ch.with_changes(path, [parse_change("queues.reports.RedrivePolicy.maxReceiveCount=5")])
+    assert attempt.changed == ["queues.reports.RedrivePolicy.maxReceiveCount"]
+    with pytest.raises(ch.ChallengeError, match="changes queues.reports.DelaySeconds"):
+        ch.with_changes(path, [parse_change("queues.reports.Attributes={DelaySeconds: 5}")])
+    with pytest.raises(ch.ChallengeError, match="changes seed"):
+        ch.with_changes(path, [parse_change("seed=2")])

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from esmlab.scenario.compare import (NAME_KEYS, Change, CompareError, _mapping_names,
+from esmlab.scenario.compare import (NAME_KEYS, Change, CompareError,
                                      changed_text, parse_change)
 from esmlab.scenario.loader import ScenarioError, Step, load_scenario, load_scenario_text
 
@@ -221,21 +221,8 @@ def changed_paths(original: dict, copy: dict) -> tuple[list[str], list[str]]:
 
 
 def _allowed(path: str, settings: list[str]) -> bool:
-    return any(path == s or path.startswith(s + ".") or s.startswith(path + ".")
-               for s in settings)
-
-
-def _change_path(data: dict, change: Change) -> str:
-    """A --set path with the mapping named by its id, as `settings` name it."""
-    parts = change.path.split(".")
-    if len(parts) >= 3 and parts[0] == "mappings":
-        for entry in (data.get("resources") or {}).get("mappings") or []:
-            if parts[1] in _mapping_names(entry):
-                parts[1] = _entry_name("mappings", entry) or parts[1]
-                break
-    if len(parts) >= 4 and parts[0] == "queues" and parts[2] == "Attributes":
-        parts = parts[:2] + parts[3:]
-    return ".".join(parts)
+    """A changed leaf is allowed when a listed setting is it or holds it."""
+    return any(path == s or path.startswith(s + ".") for s in settings)
 
 
 def _without_nulls(text: str, changes: list[Change]) -> str:
@@ -286,14 +273,15 @@ def with_changes(path: Path, changes: list[Change]) -> Attempt:
     scenario = load_scenario_text(text, str(path))
     if scenario.challenge is None:
         raise ChallengeError(f"{path} is not a challenge (it has no challenge: block)")
-    data = _plain(text, str(path))
-    settings = scenario.challenge["settings"]
-    paths = [_change_path(data, c) for c in changes]
-    _refuse([p for p in paths if not _allowed(p, settings)], settings)
     try:
         changed = _without_nulls(changed_text(text, changes), changes)
     except CompareError as error:
         raise ChallengeError(str(error).replace("--set ", "")) from None
+    # What the changes did, leaf by leaf, measured as an edited copy is: a
+    # change that reaches past the listed settings is refused either way.
+    settings = scenario.challenge["settings"]
+    paths, other = changed_paths(_plain(text, str(path)), _plain(changed, str(path)))
+    _refuse(other + [p for p in paths if not _allowed(p, settings)], settings)
     label = f"{path} (with your changes)" if changes else str(path)
     scenario = load_scenario_text(changed, label)
     # A change reaches only resources and top-level settings; the steps, the
