@@ -272,8 +272,20 @@ def _compare(args) -> int:
 
 def _challenge(args) -> int:
     from esmlab.scenario.challenge import run_command
+    on_a_terminal = sys.stdin.isatty() and sys.stdout.isatty() and not args.no_screen
     return run_command(args.name, solution=args.solution, sets=args.set, play=args.play,
-                       report_kind=args.report, quiet=args.quiet)
+                       report_kind=args.report, quiet=args.quiet, fresh=args.fresh,
+                       screen=_challenge_screen() if on_a_terminal else None)
+
+
+def _challenge_screen():
+    """The screen a challenge opens on: the lab's own app on the challenge's
+    lab (None in a build without the screen: the brief is printed instead)."""
+    try:
+        from esmlab.tui.app import run_app
+    except ImportError:
+        return None
+    return run_app
 
 
 def _import(args) -> int:
@@ -388,6 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     chal.add_argument("--set", action="append", metavar="PATH=VALUE",
                       help="a changed setting, e.g. mappings.orders.BatchSize=5 (repeatable)")
     chal.add_argument("--play", action="store_true", help="play it as given (it fails its goal)")
+    chal.add_argument("--fresh", action="store_true",
+                      help="on screen: start from the challenge as given, dropping earlier changes")
+    chal.add_argument("--no-screen", action="store_true",
+                      help="print the brief instead of opening the screen")
     chal.add_argument("--report", choices=("rich", "json"), default="rich")
     chal.add_argument("--quiet", action="store_true", help="print only the verdicts")
     ds = sub.add_parser("datasette", parents=[lab_option],

@@ -330,3 +330,37 @@ def test_a_change_reaching_past_a_listed_setting_inside_a_map_is_refused():
         ch.with_changes(path, [parse_change("queues.reports.Attributes={DelaySeconds: 5}")])
     with pytest.raises(ch.ChallengeError, match="changes seed"):
         ch.with_changes(path, [parse_change("seed=2")])
+
+
+def test_on_screen_the_settings_changed_in_the_challenges_lab_are_checked_on_quit(
+        tmp_path, monkeypatch, capsys):
+    """`esmlab challenge NAME` on a terminal: the challenge's lab (its
+    resources, no traffic) opens on screen; what the learner changed there
+    is played against the goal when the screen quits."""
+    from esmlab.lab import Lab
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    opened = []
+
+    def screen(lab_path):   # the learner: raises the visibility timeout in the queue form
+        opened.append(lab_path)
+        lab = Lab.open(lab_path)
+        try:
+            assert lab.mapping("report")["state"] == "Enabled"
+            assert lab.invocations() == []
+            lab.do("set_queue_attributes", QueueName="reports",
+                   Attributes={"VisibilityTimeout": "120"})
+        finally:
+            lab.close()
+        return 0
+
+    assert ch.run_command("sqs-throttled-receives-reach-dlq", screen=screen) == 0
+    out = capsys.readouterr().out
+    assert opened == [str(tmp_path / "state" / "esmlab" / "challenges"
+                          / "sqs-throttled-receives-reach-dlq.lab.db")]
+    assert "no report reaches reports-dlq" in out and "solved: every goal check holds" in out
+    # Opened again, the lab keeps what was changed; nothing new changed is still that change.
+    assert ch.run_command("sqs-throttled-receives-reach-dlq", screen=lambda p: 0) == 0
+    # --fresh starts from the challenge as given: nothing changed, nothing checked.
+    assert ch.run_command("sqs-throttled-receives-reach-dlq", screen=lambda p: 0, fresh=True) == 1
+    assert "No setting was changed on screen" in capsys.readouterr().out

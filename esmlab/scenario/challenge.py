@@ -350,8 +350,8 @@ def changes_from_lab(lab) -> list[Change]:
         elif name == "set_behaviour":
             found[f"functions.{args['FunctionName']}.behaviour"] = args["behaviour"]
         elif name == "set_queue_attributes":
-            for key, value in args["Attributes"].items():
-                found[f"queues.{args['QueueName']}.{key}"] = value
+            for key, value in args["Attributes"].items():   # "" removes (the screen's form)
+                found[f"queues.{args['QueueName']}.{key}"] = None if value == "" else value
     return [Change(path, value) for path, value in found.items()]
 
 
@@ -488,10 +488,11 @@ def brief_lines(path: Path) -> list[str]:
 
 def run_command(name: str | None, solution: str | None = None, sets: list[str] | None = None,
                 play: bool = False, report_kind: str = "rich", quiet: bool = False,
-                console=None) -> int:
+                console=None, screen=None, fresh: bool = False) -> int:
     """`esmlab challenge [NAME] [--solution FILE | --set PATH=VALUE ... | --play]`:
     exit 0 when solved (or for a listing or a brief), 1 when the goal is not
-    met, 2 for a challenge or solution that cannot be used."""
+    met, 2 for a challenge or solution that cannot be used. With none of
+    them and a `screen` (a terminal), the challenge opens on screen."""
     import sys
 
     from rich.console import Console
@@ -519,9 +520,8 @@ def run_command(name: str | None, solution: str | None = None, sets: list[str] |
         else:
             if load_scenario(path).challenge is None:
                 raise ChallengeError(f"{path} is not a challenge (it has no challenge: block)")
-            opened = _open_on_screen(path)
-            if opened is not None:
-                return opened
+            if screen is not None:
+                return on_screen(path, screen, fresh, console)
             for line in brief_lines(path):
                 console.print(escape(line), highlight=False, soft_wrap=True)
             return 0
@@ -531,17 +531,68 @@ def run_command(name: str | None, solution: str | None = None, sets: list[str] |
     return play_attempt(attempt, report_kind, quiet, console)
 
 
-def _open_on_screen(path: Path) -> int | None:
-    """The screen's challenge entry (esmlab.tui.app.run_challenge), when this
-    build has one and a terminal is there to show it; None otherwise."""
-    import sys
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        return None
+def challenge_lab_path(stem: str) -> Path:
+    """Where `esmlab challenge NAME` keeps a challenge's lab on screen: the
+    user's state folder ($XDG_STATE_HOME/esmlab/challenges, else
+    ~/.local/state/esmlab/challenges), beside the lessons' labs."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "esmlab" / "challenges" / f"{stem}.lab.db"
+
+
+def prepare_lab(path: Path, lab_path: Path) -> None:
+    """A new lab holding the challenge's resources as given (its setup, and
+    the one instant that enables its mappings), for the learner to change;
+    the challenge's traffic is not sent: checking plays it."""
+    from esmlab.scenario.player import Player
+
+    lab_path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(lab_path) + suffix).unlink(missing_ok=True)
+    player = Player.new(load_scenario(path), lab_path)
     try:
-        from esmlab.tui.app import run_challenge
-    except ImportError:
-        return None
-    return run_challenge(str(path))
+        setup = player.setup()
+        if setup.ok:
+            player.lab.advance_ms(0)
+    finally:
+        player.lab.close()
+
+
+def on_screen(path: Path, screen, fresh: bool = False, console=None) -> int:
+    """`esmlab challenge NAME` on a terminal: open the challenge's lab on
+    screen (`screen(lab_path)` runs the app); when the learner quits, the
+    settings changed there are checked like `--set` changes."""
+    import sys
+
+    from rich.markup import escape
+
+    from esmlab.lab import Lab
+
+    lab_path = challenge_lab_path(path.stem)
+    if fresh or not lab_path.exists():
+        prepare_lab(path, lab_path)
+    for line in brief_lines(path)[:-4]:
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    console.print(escape(f"Opening {lab_path} on screen: change the settings with the forms, "
+                         "then quit (ctrl+q) and the challenge is played with them."),
+                  highlight=False, soft_wrap=True)
+    code = screen(str(lab_path))
+    if code:
+        return code
+    lab = Lab.open(lab_path, readonly=True)
+    try:
+        changes = changes_from_lab(lab)
+    finally:
+        lab.close()
+    if not changes:
+        console.print(f"No setting was changed on screen; {lab_path} is kept for next time "
+                      f"(esmlab challenge {path.stem} --fresh starts afresh).", highlight=False)
+        return 1
+    try:
+        attempt = with_changes(path, changes)
+    except (ChallengeError, ScenarioError) as error:
+        print(f"esmlab challenge: {error}", file=sys.stderr)
+        return 2
+    return play_attempt(attempt, "rich", True, console)
 
 
 def play_attempt(attempt: Attempt, report_kind: str = "rich", quiet: bool = False,
