@@ -141,4 +141,8 @@ class CursorPanel(VerticalScroll):
         if rows is None or not len(rows) or not hasattr(self, "scroll_to_region"):
             return
         line = rows.lines[min(self.cursor_row, len(rows) - 1)]
-        self.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
+        # a panel drawn by a LinesView scrolls inside it (it draws only what is in view)
+        from esmlab.tui.widgets.lines import LinesView
+        inner = self.query(LinesView)
+        target = inner.first() if inner else self
+        target.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)

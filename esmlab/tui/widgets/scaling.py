@@ -12,10 +12,35 @@ from esmlab import readmodels as rm
 from esmlab.readmodels import rel
 
 
+CHARTS_MOST = 4        # an SQS mapping's: concurrency, queue age, backlog, errors
+
+
 class ScalingPanel(VerticalScroll):
     def compose(self):
         yield Static(id="scaling-title")
         yield Static(id="scaling-marks")
+
+    def on_mount(self) -> None:
+        # textual-plot and numpy take about a second to import on a loaded
+        # machine: import them in a thread after start-up, then mount the
+        # charts hidden, so the first switch to this tab only draws.
+        self.run_worker(self._warm_up, thread=True, group="scaling-warm-up",
+                        exit_on_error=False)
+
+    def _warm_up(self) -> None:
+        import esmlab.tui.widgets.chart  # noqa: F401
+        try:
+            self.app.call_from_thread(self._premount)
+        except Exception:        # the app closed first: nothing to mount
+            pass
+
+    def _premount(self) -> None:
+        if not self.is_attached or len(self.query("Chart")) >= CHARTS_MOST:
+            return
+        self._charts(CHARTS_MOST)
+        for chart in self.query("Chart"):
+            if getattr(chart, "_drawn", None) is None and chart._pending is None:
+                chart.display = False
 
     @staticmethod
     def read(lab, view) -> dict | None:

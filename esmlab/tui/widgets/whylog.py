@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
-from textual.widgets import Static
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import rel
 from esmlab.tui.widgets.cursor import CURSOR_STYLE, CursorPanel, Rows
+from esmlab.tui.widgets.lines import LinesView
 
 LOG_LINES = 200
 
 
 class WhyLog(CursorPanel):
+    """One line per event is drawn only when in view (LinesView); whole
+    sentences (wrapped) are rendered at once."""
+
     def compose(self):
-        yield Static(id="whylog-view")
+        yield LinesView(id="whylog-view")
 
     @staticmethod
     def read(lab, view) -> dict:
@@ -27,21 +30,20 @@ class WhyLog(CursorPanel):
         return model
 
     def draw(self, model: dict, rows: Rows) -> None:
-        # one line per event unless whole sentences are asked for: the height
-        # changes only when the number of events does
-        shape = (len(model["events"]), model["full"])
-        self.query_one("#whylog-view", Static).update(
-            render_why_log(model, rows),
-            layout=model["full"] or shape != getattr(self, "_shape", None))
-        self._shape = shape
+        view = self.query_one("#whylog-view", LinesView)
+        lines = render_why_log(model, rows)
+        if model["full"]:
+            view.show(Group(*lines))
+        else:
+            view.show_lines(lines)
 
     def lines(self) -> list[str]:
         """The plain text of each line (tests read it)."""
-        content = self.query_one("#whylog-view", Static).content
+        content = self.query_one("#whylog-view", LinesView).content
         return [t.plain for t in content.renderables] if isinstance(content, Group) else []
 
 
-def render_why_log(model: dict, rows: Rows | None = None) -> Group:
+def render_why_log(model: dict, rows: Rows | None = None) -> list[Text]:
     """The log; each event is a cursor row naming its journal id (`event:N`:
     the x-ray finds the record, message or invocation it is about)."""
     rows = rows if rows is not None else Rows()
@@ -64,4 +66,4 @@ def render_why_log(model: dict, rows: Rows | None = None) -> Group:
         lines.append(line)
     if not model["events"]:
         lines.append(Text("nothing has happened yet: push something (F2) and step (F5)"))
-    return Group(*lines)
+    return lines

@@ -1,0 +1,131 @@
+"""A panel's scrollable text drawn with Textual's Line API: only the lines in
+view are rendered, and new content repaints the panel without a layout pass
+of the whole screen.
+
+A Static inside a scroll container (what the panels used) renders all its
+content to measure its height, and every update whose height may differ
+asks Textual to lay out the whole screen again: measured, that pass and the
+full repaint after it were most of a frame's cost on a 160x48 screen, and a
+Why-log of 200 lines took about a second to switch to on a loaded machine.
+Here the content's height is the virtual size of a ScrollView, set without
+a layout (only a scrollbar appearing or going away still needs one).
+
+Two kinds of content:
+- `show_lines(texts)`: one Text per line, cut at the width with an
+  ellipsis; each line is rendered only when it comes into view (a cache
+  keeps rendered lines until the content or the width changes);
+- `show(renderable)`: any Rich renderable (tables, groups), rendered once
+  per update at the panel's width, for content that is already bounded to
+  what fits (a page of lanes, of messages).
+`content` is the last renderable or Group of lines given (tests print it).
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+class LinesView(ScrollView, can_focus=False):
+    DEFAULT_CSS = """
+    LinesView {
+        height: 1fr;
+        overflow-x: hidden;
+    }
+    """
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self._texts: list[Text] | None = []      # one line each (show_lines)
+        self._renderable: RenderableType | None = None
+        self._strips: list[Strip] | None = None  # show(): rendered at _width
+        self._cache: dict[int, Strip] = {}
+        self._width = 0
+        self.content: RenderableType = Group()
+
+    # -- content ----------------------------------------------------------------------
+
+    def show_lines(self, texts: list[Text]) -> None:
+        self._texts, self._renderable, self._strips = list(texts), None, None
+        self.content = Group(*self._texts)
+        self._cache.clear()
+        self._resize_virtual(len(self._texts))
+        self.refresh()
+
+    def show(self, renderable: RenderableType) -> None:
+        self._texts, self._renderable, self._strips = None, renderable, None
+        self.content = renderable
+        self._cache.clear()
+        self._render_all()
+        self.refresh()
+
+    def lines(self) -> list[str]:
+        """The plain text of each line (tests read it)."""
+        if self._texts is not None:
+            return [t.plain for t in self._texts]
+        self._render_all()
+        return ["".join(s.text for s in strip).rstrip() for strip in self._strips or []]
+
+    # -- drawing ----------------------------------------------------------------------
+
+    def _line_width(self) -> int:
+        return max(1, self.scrollable_content_region.width or self.size.width or 80)
+
+    def _render_all(self) -> None:
+        if self._renderable is None:
+            return
+        width = self._line_width()
+        console = self.app.console
+        options = console.options.update_width(width).update(height=None)
+        lines = console.render_lines(self._renderable, options, pad=False)
+        self._strips = [Strip(line) for line in lines]
+        self._width = width
+        self._resize_virtual(len(self._strips))
+
+    def _resize_virtual(self, height: int) -> None:
+        size = Size(self._line_width(), height)
+        if size == self.virtual_size:
+            return
+        update = getattr(self, "_scroll_update", None)
+        if update is None:           # a Textual without it: an ordinary (layout) update
+            self.virtual_size = size
+            return
+        # No screen layout for a new height: the scrollbars follow (Textual
+        # lays out again only if one appears or goes away).
+        self.set_reactive(Widget.virtual_size, size)
+        update(size)
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        if self._renderable is not None and self._line_width() != self._width:
+            self._render_all()
+        elif self._texts is not None:
+            self._resize_virtual(len(self._texts))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = round(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width or self.size.width
+        strip = self._cache.get(index)
+        if strip is None:
+            strip = self._make(index, width)
+            self._cache[index] = strip
+        return strip.apply_style(self.rich_style)
+
+    def _make(self, index: int, width: int) -> Strip:
+        if self._texts is not None:
+            if index >= len(self._texts):
+                return Strip.blank(width)
+            line = self._texts[index]
+            if line.cell_len > width:
+                line = line.copy()
+                line.truncate(width, overflow="ellipsis")
+            segments = [s for s in line.render(self.app.console) if s.text != "\n"]
+            return Strip(segments).extend_cell_length(width)
+        if self._strips is None or index >= len(self._strips):
+            return Strip.blank(width)
+        return self._strips[index].crop_extend(0, width, None)
