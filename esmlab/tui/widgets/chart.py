@@ -11,6 +11,7 @@ from textual.widgets import Static
 from textual_plot import AxisFormatter, HiResMode, PlotWidget
 
 from esmlab.readmodels import rel
+from esmlab.tui.widgets.lines import update_static
 
 # series and limit colours by position (theme-independent names)
 SERIES_STYLES = ("bright_cyan", "bright_green", "bright_magenta", "bright_yellow")
@@ -152,4 +153,4 @@ class Chart(Vertical):
             plot.set_xlimits(xs[0], xs[-1] + (xs[1] - xs[0] if len(xs) > 1 else 1))
         # zero is always on the scale, so an all-zero series lies on the axis
         plot.set_ylimits(0, max(peak * 1.15, 1 if unit == "count" else 1000))
-        self.query_one(".chart-title", Static).update(title)
+        update_static(self.query_one(".chart-title", Static), title)

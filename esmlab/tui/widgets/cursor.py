@@ -65,6 +65,8 @@ class CursorPanel(VerticalScroll):
     _moved = False
 
     def show(self, model) -> None:
+        if model is not None and model == getattr(self, "_model", None):
+            return          # the same page again (another selection of the same source)
         # a cursor the user moved stays on its id; an untouched one stays on
         # the first row (the newest event, the head of the queue)
         kept = self.current_ref() if self._moved else None

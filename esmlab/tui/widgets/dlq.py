@@ -8,16 +8,16 @@ import json
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import rel
 from esmlab.tui.widgets.cursor import CURSOR_STYLE, CursorPanel, Rows
+from esmlab.tui.widgets.lines import LinesView
 
 
 class DeadLetterPanel(CursorPanel):
     def compose(self):
-        yield Static(id="dlq-view")
+        yield LinesView(id="dlq-view")
 
     @staticmethod
     def read(lab, view) -> dict:
@@ -26,7 +26,7 @@ class DeadLetterPanel(CursorPanel):
         return model
 
     def draw(self, model: dict, rows: Rows) -> None:
-        self.query_one("#dlq-view", Static).update(render_dead_letters(model, rows))
+        self.query_one("#dlq-view", LinesView).show(render_dead_letters(model, rows))
 
 
 def failure_record_ref(record) -> str | None:

@@ -43,8 +43,9 @@ class LinesView(ScrollView, can_focus=False):
         self._texts: list[Text] | None = []      # one line each (show_lines)
         self._renderable: RenderableType | None = None
         self._strips: list[Strip] | None = None  # show(): rendered at _width
-        self._cache: dict[int, Strip] = {}
+        self._cache: dict[int, Strip] = {}     # styled lines by index
         self._width = 0
+        self._style, self._top, self._line_w = None, 0, 0
         self.content: RenderableType = Group()
 
     # -- content ----------------------------------------------------------------------
@@ -107,14 +108,24 @@ class LinesView(ScrollView, can_focus=False):
             self._resize_virtual(len(self._texts))
         self.refresh()
 
-    def render_line(self, y: int) -> Strip:
-        index = round(self.scroll_offset.y) + y
+    def render_lines(self, crop):
+        # the widget's style walks its ancestors' styles: once a paint, not
+        # once a line (measured: most of a repaint's time otherwise)
+        style = self.rich_style
         width = self.scrollable_content_region.width or self.size.width
+        if (style, width) != (self._style, self._line_w):
+            self._cache.clear()          # a new theme or width: lines drawn again
+        self._style, self._line_w = style, width
+        self._top = round(self.scroll_offset.y)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        index = self._top + y
         strip = self._cache.get(index)
         if strip is None:
-            strip = self._make(index, width)
+            strip = self._make(index, self._line_w).apply_style(self._style)
             self._cache[index] = strip
-        return strip.apply_style(self.rich_style)
+        return strip
 
     def _make(self, index: int, width: int) -> Strip:
         if self._texts is not None:
@@ -129,3 +140,19 @@ class LinesView(ScrollView, can_focus=False):
         if self._strips is None or index >= len(self._strips):
             return Strip.blank(width)
         return self._strips[index].crop_extend(0, width, None)
+
+
+def update_static(static, content: RenderableType) -> None:
+    """`Static.update` that asks for a screen layout only when the content's
+    height at the static's width changes (an update of the same height
+    repaints the static alone). The height is Textual's own measure of the
+    new content, compared with the one measured at the last update."""
+    width = static.content_region.width if static.size.width else 0
+    if width <= 0:
+        static.update(content)
+        return
+    static.update(content, layout=False)
+    height = static.get_content_height(static.size, static.app.size, width)
+    if (width, height) != getattr(static, "_esmlab_measured", None):
+        static.refresh(layout=True)
+    static._esmlab_measured = (width, height)

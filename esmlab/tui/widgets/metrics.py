@@ -7,18 +7,18 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.containers import Vertical
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import rel
+from esmlab.tui.widgets.lines import LinesView
 
 BARS = " ▁▂▃▄▅▆▇█"
 
 
-class MetricsPanel(VerticalScroll):
+class MetricsPanel(Vertical):
     def compose(self):
-        yield Static(id="metrics-view")
+        yield LinesView(id="metrics-view")
 
     @staticmethod
     def read(lab, view) -> dict | None:
@@ -26,7 +26,10 @@ class MetricsPanel(VerticalScroll):
         return rm.event_counts(lab, m["label"]) if m is not None else None
 
     def show(self, model: dict | None) -> None:
-        self.query_one("#metrics-view", Static).update(render_event_counts(model))
+        if model is not None and model == getattr(self, "_model", None):
+            return                 # the same page (another selection of the same source)
+        self._model = model
+        self.query_one("#metrics-view", LinesView).show(render_event_counts(model))
 
 
 def bars(values: list[float]) -> str:

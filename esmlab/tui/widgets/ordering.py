@@ -7,19 +7,19 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import LANE_BACKLOG_CAP, rel, short_seq, short_shard
 from esmlab.tui.widgets.chips import chip, key_style
 from esmlab.tui.widgets.cursor import CURSOR_STYLE, CursorPanel, Rows
+from esmlab.tui.widgets.lines import LinesView
 
 QUEUE_PAGE = 50
 
 
 class OrderingPanel(CursorPanel):
     def compose(self):
-        yield Static(id="ordering-view")
+        yield LinesView(id="ordering-view")
 
     def lanes_in_view(self) -> int:
         """Two lines a lane (head and records) and a few for the headings."""
@@ -60,22 +60,14 @@ class OrderingPanel(CursorPanel):
         return (0, 0)
 
     def draw(self, model: dict | None, rows: Rows) -> None:
-        view = self.query_one("#ordering-view", Static)
         if model is None:
             content = Group(Text("Select a stream, queue or mapping in the tree."))
         elif model["kind"] == "stream":
             content = render_stream(model, rows)
         else:
             content = render_queue(model, rows)
-        # A line that fits the width is one line; a longer one wraps the same
-        # way when its length is the same: then the height is unchanged and the
-        # layout pass (the costliest part of a frame) is skipped.
-        width = (self.size.width or 80) - 4     # the scrollbar and a margin
-        shape = (width, tuple(
-            (1 if len(r.plain) < width else len(r.plain)) if isinstance(r, Text)
-            else ("table", r.row_count) for r in content.renderables))
-        view.update(content, layout=shape != getattr(self, "_shape", None))
-        self._shape = shape
+        # a page of lanes or messages: rendered at once, repainted in place
+        self.query_one("#ordering-view", LinesView).show(content)
 
 
 def _lane_head(lane: dict, factor: int) -> Text:

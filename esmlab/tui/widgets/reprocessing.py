@@ -11,6 +11,7 @@ from textual.widgets import Static, Tree
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import rel, short_shard
+from esmlab.tui.widgets.lines import update_static
 
 BATCHES_SHOWN = 100
 
@@ -52,7 +53,7 @@ class ReprocessingPanel(Vertical):
         event.stop()      # the resource tree's handler is for the resource tree
         data = event.node.data or {}
         detail = self.query_one("#reprocessing-detail", Static)
-        detail.update(Text(data["text"], style="dim") if data.get("text") else "")
+        update_static(detail, Text(data["text"], style="dim") if data.get("text") else Text())
 
     def current_ref(self) -> str | None:
         """What `w` x-rays: the invocation the highlighted event names, else

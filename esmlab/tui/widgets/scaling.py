@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import rel
+from esmlab.tui.widgets.lines import update_static
 
 
 CHARTS_MOST = 4        # an SQS mapping's: concurrency, queue age, backlog, errors
@@ -54,7 +55,7 @@ class ScalingPanel(VerticalScroll):
             for chart in self.query("Chart"):
                 chart.display = False
             return
-        title.update(render_title(model))
+        update_static(title, render_title(model))
         self._charts(len(model["charts"]))
         charts = list(self.query("Chart"))
         for chart, data in zip(charts, model["charts"]):
@@ -62,7 +63,7 @@ class ScalingPanel(VerticalScroll):
             chart.show(data, model["start_ms"], model["marks"])
         for chart in charts[len(model["charts"]):]:
             chart.display = False
-        self.query_one("#scaling-marks", Static).update(render_marks(model))
+        update_static(self.query_one("#scaling-marks", Static), render_marks(model))
 
     def _charts(self, n: int) -> None:
         """Charts are made on first use, so textual-plot (and numpy) load
