@@ -8,7 +8,8 @@ asks Textual to lay out the whole screen again: measured, that pass and the
 full repaint after it were most of a frame's cost on a 160x48 screen, and a
 Why-log of 200 lines took about a second to switch to on a loaded machine.
 Here the content's height is the virtual size of a ScrollView, set without
-a layout (only a scrollbar appearing or going away still needs one).
+a layout (`InPlace`; only a scrollbar appearing or going away still needs
+one). The trees of the screen use `InPlace` too.
 
 Two kinds of content:
 - `show_lines(texts)`: one Text per line, cut at the width with an
@@ -27,10 +28,41 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
+from textual.css.scalar import Unit
 
 
-class LinesView(ScrollView, can_focus=False):
+class InPlace:
+    """For a Line API widget (a ScrollView, a Tree) whose size its container
+    sets (width and height in fr): a change of its content, which Textual
+    answers with a layout of the whole screen (a new virtual size, a node
+    added to a tree), repaints the widget and updates its scrollbars
+    instead. A scrollbar that appears or goes away still lays out, since the
+    widget's content area changes then."""
+
+    _in_place_busy = False
+
+    def _sized_by_container(self) -> bool:
+        styles = self.styles
+        return bool(self.size.area) and all(
+            rule is not None and rule.unit == Unit.FRACTION
+            for rule in (styles.width, styles.height))
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False,
+                recompose: bool = False):
+        update = getattr(self, "_scroll_update", None)
+        if layout and not recompose and update is not None and not self._in_place_busy \
+                and self._sized_by_container():
+            bars = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+            self._in_place_busy = True
+            try:
+                update(self.virtual_size)
+            finally:
+                self._in_place_busy = False
+            layout = bars != (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+
+class LinesView(InPlace, ScrollView, can_focus=False):
     DEFAULT_CSS = """
     LinesView {
         height: 1fr;
@@ -88,17 +120,8 @@ class LinesView(ScrollView, can_focus=False):
         self._resize_virtual(len(self._strips))
 
     def _resize_virtual(self, height: int) -> None:
-        size = Size(self._line_width(), height)
-        if size == self.virtual_size:
-            return
-        update = getattr(self, "_scroll_update", None)
-        if update is None:           # a Textual without it: an ordinary (layout) update
-            self.virtual_size = size
-            return
-        # No screen layout for a new height: the scrollbars follow (Textual
-        # lays out again only if one appears or goes away).
-        self.set_reactive(Widget.virtual_size, size)
-        update(size)
+        # a new height repaints in place (InPlace), unless a scrollbar comes or goes
+        self.virtual_size = Size(self._line_width(), height)
 
     def on_resize(self) -> None:
         self._cache.clear()

@@ -11,14 +11,18 @@ from textual.widgets import Static, Tree
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import rel, short_shard
-from esmlab.tui.widgets.lines import update_static
+from esmlab.tui.widgets.lines import InPlace, update_static
 
 BATCHES_SHOWN = 100
 
 
+class BatchTree(InPlace, Tree):
+    """Rebuilt after each step: repainted in place, not laid out again."""
+
+
 class ReprocessingPanel(Vertical):
     def compose(self):
-        yield Tree("batches", id="reprocessing-tree")
+        yield BatchTree("batches", id="reprocessing-tree")
         yield Static(id="reprocessing-detail")
 
     @staticmethod
@@ -36,18 +40,50 @@ class ReprocessingPanel(Vertical):
 
     def show(self, model: dict | None) -> None:
         tree = self.query_one(Tree)
-        tree.clear()
-        self.query_one("#reprocessing-detail", Static).update("")
         if model is None:
+            tree.clear()
+            self._shown_batches = []
+            update_static(self.query_one("#reprocessing-detail", Static), Text())
             tree.root.set_label("select a mapping")
             return
         m = model["mapping"]
-        tree.root.set_label(f"{m['label']}: batches and attempts (newest events last)")
-        for b in model["batches"]:
-            _add(tree.root, b, m, model["dead"], model["start_ms"])
+        label = f"{m['label']}: batches and attempts (newest events last)"
+        if str(tree.root.label) != label:
+            tree.clear()
+            self._shown_batches = []
+            update_static(self.query_one("#reprocessing-detail", Static), Text())
+            tree.root.set_label(label)
+        self._update_batches(tree, model)
         tree.root.expand()
         if tree.root.children:
             tree.root.children[-1].expand()
+
+    def _update_batches(self, tree, model: dict) -> None:
+        """Change only the batches that changed: after a step the oldest may
+        drop out of the window, the newest gain events or follow; the nodes
+        of the others (and whether they are open) stay as they are."""
+        m, dead, start = model["mapping"], model["dead"], model["start_ms"]
+        new = [(_signature(b, m, dead), b) for b in model["batches"]]
+        old: list = getattr(self, "_shown_batches", [])
+        first = new[0][0] if new else None
+        drop = next((j for j, (sig, _) in enumerate(old) if sig == first), len(old))
+        for _, node in old[:drop]:
+            node.remove()
+        kept = old[drop:]
+        shown: list = []
+        for i, (sig, batch) in enumerate(new):
+            if i < len(kept) and kept[i][0] == sig:
+                shown.append(kept[i])
+                continue
+            if i < len(kept):
+                kept[i][1].remove()
+            after = shown[-1][1] if shown else None
+            node = _add(tree.root, batch, m, dead, start, after=after,
+                        at_start=after is None and bool(tree.root.children))
+            shown.append((sig, node))
+        for _, node in kept[len(new):]:
+            node.remove()
+        self._shown_batches = shown
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()      # the resource tree's handler is for the resource tree
@@ -75,11 +111,25 @@ def _mark(batch: dict, m: dict, dead: set) -> str:
     return mark
 
 
-def _add(parent, batch: dict, m: dict, dead: set, start: int) -> None:
+def _signature(batch: dict, m: dict, dead: set) -> tuple:
+    return (_mark(batch, m, dead), batch["title"], batch["subject"], tuple(batch["records"]),
+            tuple((ev["at_ms"], ev["kind"], ev["reason"], ev.get("invocation"))
+                  for ev in batch["events"]),
+            tuple(_signature(c, m, dead) for c in batch["children"]))
+
+
+def _add(parent, batch: dict, m: dict, dead: set, start: int, after=None,
+         at_start: bool = False):
     where = short_shard(batch["subject"]) if batch["subject"] else ""
     first = batch["records"][0] if batch["records"] else None
-    node = parent.add(f"{_mark(batch, m, dead)}{batch['title']}  {where}", expand=False,
-                      data={"text": None, "ref": first})
+    label = f"{_mark(batch, m, dead)}{batch['title']}  {where}"
+    data = {"text": None, "ref": first}
+    if after is not None:
+        node = parent.add(label, expand=False, after=after, data=data)
+    elif at_start:
+        node = parent.add(label, expand=False, before=0, data=data)
+    else:
+        node = parent.add(label, expand=False, data=data)
     for ev in batch["events"]:
         text = f"T+{rel(ev['at_ms'] - start)} {ev['kind']}: {ev['reason']}"
         ref = str(ev["invocation"]) if ev.get("invocation") is not None else first
@@ -87,3 +137,4 @@ def _add(parent, batch: dict, m: dict, dead: set, start: int) -> None:
                       data={"text": text, "ref": ref})
     for child in batch["children"]:
         _add(node, child, m, dead, start)
+    return node

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Tree
 
 from esmlab.readmodels import BACKLOG_CAP, short_shard
+from esmlab.tui.widgets.lines import InPlace
 
 # Mappings first: they are what the lab is about, and the one selected at
 # start stays in view with its source below it on a short terminal.
@@ -20,7 +21,7 @@ def _badge(text: Text, label: str, value, style: str = "") -> None:
         text.append(f" {label}{value}", style=style)
 
 
-class ResourceTree(Tree):
+class ResourceTree(InPlace, Tree):
     """Node data: (kind, name) with kind in stream/shard/queue/table/function/mapping."""
 
     def __init__(self, **kw):
