@@ -382,7 +382,7 @@ class Lab:
         part = agenda.part if agenda.part_at == at else 0
         pending = agenda.due_now()
         done = pending == 0
-        estimate = part + (0 if done else -(-pending // STEP_BUDGET))
+        estimate = part + (0 if done else -(-pending // STEP_BUDGET) + agenda.parts_left_now())
         return {"at_ms": at, "part": part, "done": done, "pending_now": pending,
                 "parts_estimate": max(estimate, part)}
 

@@ -8,6 +8,7 @@ import pytest
 
 from esmlab.engine import arns
 from esmlab.engine.clock import STEP_BUDGET
+from esmlab.engine.sources.stream import TRIM_CHUNK
 from esmlab.lab import Lab
 
 BEHAVIOURS = [
@@ -170,3 +171,57 @@ def test_the_part_of_an_instant_survives_reopening_the_lab(tmp_path):
     assert again.instant() == seen
     again.rebuild()
     assert again.instant() == seen
+
+
+def _big_trim_lab(path):
+    """A stream of 4 shards holding 3 chunks' worth of records (plus a few),
+    one poller reading it, at the instant before they all expire."""
+    lab = Lab.create(path)
+    lab.create_stream("s", ShardCount=4)
+    lab.create_function("f")
+    total = 3 * TRIM_CHUNK + 17
+    for b in range(0, total, 500):
+        lab.put_records("s", [{"PartitionKey": f"k{i % 97}", "Data": f"r{i}"}
+                              for i in range(b, min(b + 500, total))])
+    lab.advance_ms(lab.engine.agenda.pending("stream.trim:s") - lab.now_ms - 1)
+    lab.create_mapping(FunctionName="f", EventSourceArn=arns.stream_arn("s"),
+                       StartingPosition="TRIM_HORIZON")
+    return lab, total
+
+
+def test_a_big_retention_trim_is_cut_into_parts_and_journals_as_one(tmp_path):
+    whole, total = _big_trim_lab(tmp_path / "whole.db")
+    whole.step(budget=None)
+    whole.step(budget=None)
+    parted, _ = _big_trim_lab(tmp_path / "parted.db")
+    parted.step(budget=None)
+    at = parted.engine.agenda.pending("stream.trim:s")
+    parts = []
+    while True:
+        parted.step()
+        info = parted.instant()
+        if parted.now_ms != at or info["done"]:
+            break
+        parts.append(info)
+        assert parted.store.conn.execute("SELECT count(*) FROM records").fetchone()[0] > 0
+    assert len(parts) >= 3, "each chunk of a trim is a part of its own"
+    assert parts[0]["parts_estimate"] >= 4
+    assert [e["data"] for e in parted.journal() if e["kind"] == "stream.trimmed"] == \
+        [{"count": total, "retention_hours": 24, "shards": {
+            s["shard_id"]: {"count": s["trimmed"], "up_to_seq": s["trimmed_seq"]}
+            for s in parted.engine.streams.shards("s")}}]
+    for _ in range(50):
+        parted.step()
+        whole.step(budget=None)
+    assert parted.journal_signature() == whole.journal_signature()
+
+
+def test_a_shorter_retention_during_a_trim_in_parts_finishes_that_trim_first(tmp_path):
+    lab, total = _big_trim_lab(tmp_path / "lab.db")
+    lab.step(budget=None)
+    lab.step()
+    assert not lab.instant()["done"]
+    lab.do("set_retention", StreamName="s", RetentionPeriodHours=24)
+    trims = [e["data"]["count"] for e in lab.journal() if e["kind"] == "stream.trimmed"]
+    assert trims == [total]
+    assert lab.store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0

@@ -134,11 +134,22 @@ class Agenda:
         first = self._first(kinds)
         return first[0] if first else None
 
+    def data(self, key: str) -> Any:
+        """The data of a pending timer (None if none is pending)."""
+        timer = self._timers.get(key)
+        return None if timer is None or timer[3] is None else json.loads(timer[3])
+
     def size(self) -> int:
         return len(self._timers)
 
     def due_now(self) -> int:
         return sum(1 for t in self._timers.values() if t[0] <= self.now_ms)
+
+    def parts_left_now(self) -> int:
+        """Parts still announced by timers due now that carry on a big piece
+        of work (a retention trim says how many chunks it has left)."""
+        return sum(json.loads(t[3]).get("parts_left", 0) for t in self._timers.values()
+                   if t[0] <= self.now_ms and t[3] is not None and '"parts_left"' in t[3])
 
     def flush(self) -> None:
         """Write the timers changed since the last flush (or load)."""

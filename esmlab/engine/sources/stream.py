@@ -76,7 +76,12 @@ MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
 DEFAULT_RETENTION_HOURS = 24
 DYNAMODB_RETENTION_HOURS = 24
-TRIM_CHUNK = 50_000                    # rows per DELETE when retention trims
+# Retention deletes expired records TRIM_CHUNK at a time, each chunk one part
+# of the instant, charged one work unit per TRIM_ROWS_PER_UNIT rows (about
+# what handing 10 records to a function costs), so a step of a million-record
+# trim stays as short as any other step (measured in bench/run.py, trim_1m).
+TRIM_CHUNK = 2_000
+TRIM_ROWS_PER_UNIT = 30
 SHARD_LIMIT = 500                      # default open-shard quota per account in us-east-1
 DDB_SEQ_BASE = 10 ** 20
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST",
@@ -761,35 +766,74 @@ class Streams:
     # --- retention -----------------------------------------------------------------------
 
     def trim(self, name) -> int:
-        """Delete records older than the stream's retention; return how many.
+        """Delete records older than the stream's retention, all at once (a
+        command's trim: a shorter retention); return how many. A timer's trim
+        still in progress for this stream is finished first, so its journal
+        event comes before this one's."""
+        pending = self.engine.agenda.data(f"stream.trim:{name}")
+        if pending and "trim" in pending:
+            self.engine.agenda.cancel(f"stream.trim:{name}")
+            self._trim_whole(pending["trim"])
+        return self._trim_whole(self._trim_begin(name))
 
-        Done in SQL, in chunks of TRIM_CHUNK rows, so a million expired
-        records never come into Python (flat memory): the per-shard counts
-        and last sequence numbers are aggregated by SQLite.
-        `last_trimmed` becomes {shard_id: (count, up_to_seq)} of this trim.
-        """
-        row = self._stream(name)
-        retention_ms = row[3]
-        cutoff = self.engine.now_ms - retention_ms
-        conn = self.conn
-        per_shard = {sid: [n, top] for sid, n, top in conn.execute(
-            "SELECT shard_id, count(*), max(seq) FROM records WHERE stream=? AND arrival_ms<=? "
-            # shards in the order their first expired record arrived (as the
-            # journal always named them)
-            "GROUP BY shard_id ORDER BY min(arrival_ms), min(seq)", (name, cutoff))}
-        self.last_trimmed = {sid: (n, top) for sid, (n, top) in per_shard.items()}
-        if not per_shard:
-            return 0
-        total = sum(n for n, _ in per_shard.values())
-        while conn.execute(
-                "DELETE FROM records WHERE id IN (SELECT id FROM records WHERE stream=? AND "
-                "arrival_ms<=? LIMIT ?)", (name, cutoff, TRIM_CHUNK)).rowcount == TRIM_CHUNK:
+    def _trim_whole(self, state: dict | None) -> int:
+        while state is not None and not self._trim_chunk(state):
             pass
+        return self._trim_end(state) if state is not None else 0
+
+    def _trim_begin(self, name) -> dict | None:
+        """A trim of the records expired now: None if there are none. The
+        count comes from the (stream, arrival_ms) index alone."""
+        cutoff = self.engine.now_ms - self._stream(name)[3]
+        left = self.conn.execute("SELECT count(*) FROM records WHERE stream=? AND arrival_ms<=?",
+                                 (name, cutoff)).fetchone()[0]
+        if not left:
+            self.last_trimmed = {}
+            return None
+        return {"stream": name, "cutoff": cutoff, "left": left, "shards": {}}
+
+    def _trim_chunk(self, state: dict) -> bool:
+        """Delete the next TRIM_CHUNK expired records (oldest first), in SQL:
+        SQLite tallies them per shard, so no record comes into Python and
+        memory stays flat. Returns True when none are left."""
+        conn, name, cutoff = self.conn, state["stream"], state["cutoff"]
+        chunk = ("SELECT id FROM records WHERE stream=? AND arrival_ms<=? "
+                 "ORDER BY arrival_ms, id LIMIT ?")
+        args = (name, cutoff, TRIM_CHUNK)
+        tally = conn.execute(
+            "SELECT shard_id, count(*), max(seq), min(arrival_ms), min(seq) FROM records "
+            f"WHERE id IN ({chunk}) GROUP BY shard_id", args).fetchall()
+        deleted = conn.execute(f"DELETE FROM records WHERE id IN ({chunk})", args).rowcount
         conn.executemany(
             "UPDATE shards SET trimmed = trimmed + ?, "
             "trimmed_seq = CASE WHEN trimmed_seq IS NULL OR trimmed_seq < ? THEN ? "
             "ELSE trimmed_seq END WHERE stream=? AND shard_id=?",
-            [(n, top, top, name, sid) for sid, (n, top) in per_shard.items()])
+            [(n, top, top, name, sid) for sid, n, top, _, _ in tally])
+        shards = state["shards"]
+        for sid, n, top, first_ms, first_seq in tally:
+            seen = shards.get(sid)
+            if seen is None:
+                shards[sid] = [n, top, first_ms, first_seq]
+            else:
+                seen[0] += n
+                seen[1] = max(seen[1], top)
+                seen[2:] = min((seen[2], seen[3]), (first_ms, first_seq))
+        state["left"] -= deleted
+        self.engine.agenda.charge(deleted // TRIM_ROWS_PER_UNIT)
+        return deleted < TRIM_CHUNK or state["left"] <= 0
+
+    def _trim_end(self, state: dict) -> int:
+        """Journal a finished trim: one event, the shards in the order their
+        first expired record arrived."""
+        name = state["stream"]
+        row = self._stream(name)
+        order = sorted(state["shards"].items(), key=lambda kv: (kv[1][2], kv[1][3]))
+        per_shard = {sid: (n, top) for sid, (n, top, _, _) in order}
+        self.last_trimmed = per_shard
+        total = sum(n for n, _ in per_shard.values())
+        if not total:
+            return 0
+        retention_ms = row[3]
         hours = retention_ms // HOUR_MS
         rule = ("DynamoDB Streams keep records for 24 hours" if row[1] == "dynamodb"
                 else f"RetentionPeriodHours={hours}")
@@ -816,11 +860,22 @@ class Streams:
         schedule("stream.trim", key, due, {"stream": name})
 
     def _on_trim_timer(self, key: str, data) -> None:
+        """One part of a retention trim: TRIM_CHUNK records. The rest of a big
+        trim continues in a timer that fires first at the same instant
+        (schedule_first), so a step's budget can cut it between chunks and
+        nothing else happens in between."""
         name = (data or {}).get("stream") or key.split(":", 1)[1]
         row = self.conn.execute("SELECT retention_ms FROM streams WHERE name=?", (name,)).fetchone()
         if row is None:
             return
-        self.trim(name)
+        state = (data or {}).get("trim") or self._trim_begin(name)
+        if state is not None and not self._trim_chunk(state):
+            self.engine.agenda.schedule_first(
+                "stream.trim", key, {"stream": name, "trim": state,
+                                     "parts_left": -(-state["left"] // TRIM_CHUNK) - 1})
+            return
+        if state is not None:
+            self._trim_end(state)
         self._schedule_trim(name, row[0])
 
 
