@@ -225,3 +225,25 @@ def test_a_shorter_retention_during_a_trim_in_parts_finishes_that_trim_first(tmp
     trims = [e["data"]["count"] for e in lab.journal() if e["kind"] == "stream.trimmed"]
     assert trims == [total]
     assert lab.store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+
+
+def _ten_lanes(path, budget):
+    lab = Lab.create(path)
+    lab.create_function("f", duration={"fixed_ms": 50, "per_record_ms": 0})
+    lab.create_stream("s", ShardCount=2)
+    lab.create_mapping(FunctionName="f", EventSourceArn=arns.stream_arn("s"),
+                       StartingPosition="TRIM_HORIZON", ParallelizationFactor=10, BatchSize=5)
+    _steps(lab, budget)
+    lab.put_records("s", [{"PartitionKey": f"k{i}", "Data": f"r{i}"} for i in range(300)])
+    parts = 0
+    for _ in range(30):
+        _steps(lab, budget)
+        parts = max(parts, lab.engine.agenda.part)
+    return lab, parts
+
+
+def test_a_shard_poll_is_cut_between_its_lanes_without_changing_the_history(tmp_path):
+    whole, _ = _ten_lanes(tmp_path / "whole.db", None)
+    cut, parts = _ten_lanes(tmp_path / "cut.db", 2)
+    assert parts >= 5, "a poll of 10 lanes at budget 2 takes several parts"
+    assert _history(cut) == _history(whole)

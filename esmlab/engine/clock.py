@@ -45,6 +45,7 @@ class Agenda:
         self.work = 0                 # units done by this process (only differences matter)
         self.part_at: int | None = None  # the instant the last step worked on ...
         self.part = 0                 # ... and how many steps have worked on it
+        self._limit: int | None = None  # the work count the step in progress stops at
         # key -> [due_ms, seq, kind, data as JSON text]; one heap of
         # (due_ms, seq, key) per kind, with stale entries skipped on the way
         # out (a timer moved earlier or cancelled leaves its old entry).
@@ -201,14 +202,25 @@ class Agenda:
         self.now_ms = max(self.now_ms, until_ms)
         return instants
 
+    def spent(self) -> bool:
+        """True once the budget of the step in progress is used up: a timer
+        that does several pieces of work (a shard's poll starting its lanes)
+        asks between two pieces and leaves the rest to `schedule_first`.
+        Never true without a budget, so an uncut run adds no timers."""
+        return self._limit is not None and self.work >= self._limit
+
     def _fire_due(self, budget: int | None = None) -> None:
         limit = None if budget is None else self.work + max(1, budget)
-        while limit is None or self.work < limit:
-            first = self._first()
-            if first is None or first[0] > self.now_ms:
-                return
-            key = first[2]
-            _, _, kind, data = self._timers.pop(key)
-            self._dirty.add(key)
-            self.work += 1
-            self.handlers[kind](key, None if data is None else json.loads(data))
+        self._limit = limit
+        try:
+            while limit is None or self.work < limit:
+                first = self._first()
+                if first is None or first[0] > self.now_ms:
+                    return
+                key = first[2]
+                _, _, kind, data = self._timers.pop(key)
+                self._dirty.add(key)
+                self.work += 1
+                self.handlers[kind](key, None if data is None else json.loads(data))
+        finally:
+            self._limit = None

@@ -152,9 +152,8 @@ class Mappings:
             return cfg.SourceInfo("sqs-fifo" if q.fifo else "sqs", arn, q.visibility_timeout)
         if service in ("kinesis", "dynamodb"):
             name = e.streams.name_for_arn(arn)
-            if name is None:
-                return None
-            return cfg.SourceInfo(e.streams.info(name)["kind"], arn)
+            kind = None if name is None else e.streams.kind(name)
+            return None if kind is None else cfg.SourceInfo(kind, arn)
         return None
 
     def function_info(self, ref: str | None) -> cfg.FunctionInfo | None:

@@ -207,6 +207,7 @@ class StreamPoller:
         for shard, n, _, _ in self.lanes(m["uuid"]):
             self.engine.agenda.cancel(f"lane:{m['uuid']}:{shard}:{n}")
             self.engine.agenda.cancel(f"shard:{m['uuid']}:{shard}")
+            self.engine.agenda.cancel(f"shard.rest:{m['uuid']}:{shard}")
 
     def on_reshard(self, stream: str) -> None:
         for m in self._mappings_on(stream):
@@ -253,10 +254,24 @@ class StreamPoller:
                                             {"uuid": uuid, "shard": one})
 
     def _poll_shard(self, key: str, data: dict) -> None:
+        """Pump each lane of the shard (from lane `from`, when this is the
+        rest of a poll a step's budget cut): each lane is a unit of work, and
+        once the budget is spent the remaining lanes go to a timer that fires
+        first at this instant, so they start in the same order as uncut."""
         m = self._mapping(data["uuid"])
         if m is None:
             return
+        agenda = self.engine.agenda
+        first = data.get("from", 0)
         for shard, n, _, _ in self.lanes(m["uuid"], data["shard"]):
+            if n < first:
+                continue
+            if n > first and agenda.spent():
+                agenda.schedule_first("shard.poll", f"shard.rest:{m['uuid']}:{shard}",
+                                      {"uuid": m["uuid"], "shard": shard, "from": n})
+                return
+            if n > first:
+                agenda.charge()
             self.pump(m, shard, n)
 
     def _poll_lane(self, key: str, data: dict) -> None:

@@ -410,6 +410,11 @@ class Streams:
                 "max_record_kib": self.max_record_bytes(name) // 1024,
                 "open_shards": sum(1 for s in shards if s["open"]), "shards": shards}
 
+    def kind(self, name) -> str | None:
+        """'kinesis' or 'dynamodb' (None: no such stream), without info()'s shard list."""
+        row = self.conn.execute("SELECT kind FROM streams WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
     def name_for_arn(self, arn) -> str | None:
         row = self.conn.execute("SELECT name FROM streams WHERE arn=?", (arn,)).fetchone()
         return row[0] if row else None
