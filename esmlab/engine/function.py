@@ -267,7 +267,9 @@ class Functions:
         return behaviour
 
     def exists(self, name: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM functions WHERE name=?", (name,)).fetchone() is not None
+        # a cached config is dropped whenever its function's row changes
+        return name in self._cache or self.conn.execute(
+            "SELECT 1 FROM functions WHERE name=?", (name,)).fetchone() is not None
 
     def _load(self, name: str) -> tuple[dict, dict]:
         hit = self._cache.get(name)

@@ -90,6 +90,9 @@ class Engine:
         functions = getattr(self, "functions", None)  # (unit tests build bare engines)
         if functions is not None:
             functions.flush()
+        mappings = getattr(self, "mappings", None)
+        if mappings is not None:
+            mappings.flush()
         values = {"now_ms": str(self.agenda.now_ms), "rng": str(self.rng.state),
                   "profile": self.profile,
                   "account_concurrency": str(self.account_concurrency)}

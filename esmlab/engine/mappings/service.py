@@ -35,19 +35,32 @@ class Mappings:
         self.queues = QueuePoller(engine, self)
         engine.agenda.on("mapping.state", self._transition)
         self._configs: dict[str, dict] = {}
+        # Hot state: every poll and completion reads its mapping and writes
+        # its runtime back. Rows read are kept here (uuid -> the row's
+        # values, runtime as JSON text) and a changed runtime is written
+        # once per command (flush), not once per invocation. Any other
+        # change to a mapping's row (config, state, delete) writes the
+        # pending runtime and forgets the row. A reload (rollback, another
+        # process's commit) builds a new Mappings, so nothing outlives it.
+        self._rows: dict[str, list] = {}
+        self._dirty: set[str] = set()
 
     # -- lookups ---------------------------------------------------------------
 
     def _row(self, ref: str) -> dict:
-        row = self.conn.execute(
-            "SELECT uuid, label, function, source_arn, source_kind, config, state, "
-            "transition_reason, last_result, last_modified_ms, runtime FROM mappings "
-            "WHERE uuid=? OR label=? ORDER BY uuid=? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+        row = self._rows.get(ref)
         if row is None:
-            # AWS wording (recorded): nothing appended, the UUID is not repeated.
-            raise AwsError("ResourceNotFoundException",
-                           "The resource you requested does not exist.", 404,
-                           hint=f"no mapping has the UUID or label {ref!r}")
+            found = self.conn.execute(
+                "SELECT uuid, label, function, source_arn, source_kind, config, state, "
+                "transition_reason, last_result, last_modified_ms, runtime FROM mappings "
+                "WHERE uuid=? OR label=? ORDER BY uuid=? DESC LIMIT 1", (ref, ref, ref)).fetchone()
+            if found is None:
+                # AWS wording (recorded): nothing appended, the UUID is not repeated.
+                raise AwsError("ResourceNotFoundException",
+                               "The resource you requested does not exist.", 404,
+                               hint=f"no mapping has the UUID or label {ref!r}")
+            # (a label finds a row that may already be here, newer than the table)
+            row = self._rows.setdefault(found[0], list(found))
         keys = ("uuid", "label", "function", "source_arn", "source_kind", "config", "state",
                 "transition_reason", "last_result", "last_modified_ms", "runtime")
         m = dict(zip(keys, row))
@@ -77,13 +90,37 @@ class Mappings:
         return [self._row(u) for u in uuids]
 
     def save_runtime(self, m: dict) -> None:
-        self.conn.execute("UPDATE mappings SET runtime=? WHERE uuid=?",
-                          (json.dumps(m["runtime"]), m["uuid"]))
+        text = json.dumps(m["runtime"])
+        row = self._rows.get(m["uuid"])
+        if row is None:
+            self.conn.execute("UPDATE mappings SET runtime=? WHERE uuid=?", (text, m["uuid"]))
+        else:
+            row[10] = text
+            self._dirty.add(m["uuid"])
 
     def set_result(self, m: dict, result: str) -> None:
         if m["last_result"] != result:
             m["last_result"] = result
             self.conn.execute("UPDATE mappings SET last_result=? WHERE uuid=?", (result, m["uuid"]))
+            row = self._rows.get(m["uuid"])
+            if row is not None:
+                row[8] = result
+
+    def flush(self) -> None:
+        """Write the runtimes changed since the last flush (Engine.flush)."""
+        if self._dirty:
+            self.conn.executemany("UPDATE mappings SET runtime=? WHERE uuid=?",
+                                  [(self._rows[u][10], u) for u in sorted(self._dirty)])
+            self._dirty.clear()
+
+    def _forget(self, uuid: str) -> None:
+        """Before any other change to a mapping's row: write its pending
+        runtime, and read the row afresh next time."""
+        if uuid in self._dirty:
+            self._dirty.discard(uuid)
+            self.conn.execute("UPDATE mappings SET runtime=? WHERE uuid=?",
+                              (self._rows[uuid][10], uuid))
+        self._rows.pop(uuid, None)
 
     def describe(self, m: dict) -> dict:
         return cfg.describe(m["config"], {
@@ -311,6 +348,7 @@ class Mappings:
         old = m["config"]
         new = cfg.validate_update(old, params, source, function, existing, e.sinks.kind_of_arn)
         m["config"], m["function"] = new, function.name
+        self._forget(m["uuid"])
         self.conn.execute("UPDATE mappings SET config=?, function=?, last_modified_ms=? WHERE uuid=?",
                           (json.dumps(new), function.name, e.now_ms, m["uuid"]))
         changed = sorted(k for k in new if new.get(k) != old.get(k))
@@ -345,6 +383,7 @@ class Mappings:
 
     def _set_state(self, m: dict, state: str, reason: str) -> None:
         m["state"], m["transition_reason"] = state, reason
+        self._forget(m["uuid"])
         self.conn.execute("UPDATE mappings SET state=?, transition_reason=?, last_modified_ms=? "
                           "WHERE uuid=?", (state, reason, self.engine.now_ms, m["uuid"]))
 
@@ -353,6 +392,7 @@ class Mappings:
         target = data["target"]
         if target is None:
             self.poller(m).on_delete(m)
+            self._forget(m["uuid"])
             self.conn.execute("DELETE FROM mappings WHERE uuid=?", (m["uuid"],))
             self.conn.execute("DELETE FROM lanes WHERE mapping=?", (m["uuid"],))
             self.engine.log("mapping.deleted", m["label"], f"mapping {m['label']} deleted")
