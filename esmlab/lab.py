@@ -394,13 +394,51 @@ class Lab:
 
     # The clock commands are relative to the clock as it stands when they run:
     # the outer transaction first catches up with another process's commits.
-    def advance_ms(self, ms: int) -> int:
-        with self.store.transaction():
-            return self.do("advance_to", until_ms=self._later(ms, "advance"))
+    def advance_ms(self, ms: int, budget: int | None = None) -> int:
+        """Fire everything due in the next `ms` and land there. With a
+        `budget`, as budgeted steps (each its own command, committed, at most
+        `budget` units of work) and then an `advance_to` that only sets the
+        clock: the same history, in pieces another reader can watch."""
+        if budget is None:
+            with self.store.transaction():
+                return self.do("advance_to", until_ms=self._later(ms, "advance"))
+        until = self._later(ms, "advance")
+        while not self.step_toward(until, budget):
+            pass
+        return 0
 
-    def run_until_idle(self, limit_ms: int = DEFAULT_IDLE_LIMIT_MS) -> str:
-        with self.store.transaction():
-            return self.do("run_until_idle", until_ms=self._later(limit_ms, "run_until_idle"))
+    def run_until_idle(self, limit_ms: int = DEFAULT_IDLE_LIMIT_MS,
+                       budget: int | None = None) -> str:
+        """Run until no foreground timer is pending ("idle") or for at most
+        `limit_ms` ("limit"). With a `budget`, as budgeted steps (see
+        advance_ms): the same history."""
+        if budget is None:
+            with self.store.transaction():
+                return self.do("run_until_idle", until_ms=self._later(limit_ms, "run_until_idle"))
+        until = self._later(limit_ms, "run_until_idle")
+        while True:  # the loop of _run_until_idle, each advance in pieces
+            nxt = self.engine.agenda.next_due_except(BACKGROUND_KINDS)
+            if nxt is None:
+                return "idle"
+            while not self.step_toward(min(nxt, until), budget):
+                pass
+            if nxt > until:
+                return "limit"
+
+    def step_toward(self, until_ms: int, budget: int = STEP_BUDGET) -> bool:
+        """One piece of an advance to `until_ms`: a budgeted step while
+        something is due by then (or an instant is part-way), else the clock
+        set to `until_ms`. True once the clock is there with nothing due
+        (a screen's autoplay can call this once per tick and never wait on
+        more than one step)."""
+        due = self.engine.agenda.next_due()
+        if due is not None and due <= until_ms:   # (an instant part-way is due now)
+            self.step(budget=budget)
+            return False
+        if self.engine.now_ms < until_ms:
+            with self.store.transaction():
+                self.do("advance_to", until_ms=until_ms)
+        return True
 
     def _later(self, ms: int, what: str) -> int:
         """now + ms, within the clock's range (ISO-8601 times end in year 9999)."""

@@ -247,3 +247,53 @@ def test_a_shard_poll_is_cut_between_its_lanes_without_changing_the_history(tmp_
     cut, parts = _ten_lanes(tmp_path / "cut.db", 2)
     assert parts >= 5, "a poll of 10 lanes at budget 2 takes several parts"
     assert _history(cut) == _history(whole)
+
+
+def _run_clock(path, seed: int, budget: int | None) -> Lab:
+    """The random lab of _run, its clock moved by advance and run_until_idle
+    only (with the budget given to them)."""
+    lab = Lab.create(path, seed=seed)
+    rng = random.Random(seed)
+    _world(lab, rng)
+    lab.advance_ms(1, budget=budget)
+    for name, arg in _plan(random.Random(seed * 7919 + 1), 30):
+        if name == "burst":
+            for b in range(arg // 10):
+                lab.send_message_batch("burst", [{"Id": str(k), "MessageBody": f"b{b}-{k}"}
+                                                 for k in range(10)])
+        elif name in ("steps", "advance"):
+            lab.advance_ms(arg if name == "advance" else arg * 250, budget=budget)
+        elif name == "run_until_idle":
+            assert lab.run_until_idle(limit_ms=arg, budget=budget) in ("idle", "limit")
+        else:
+            lab.do(name, **arg)
+    lab.advance_ms(65_000, budget=budget)
+    return lab
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_advance_and_run_until_idle_in_budgeted_steps_keep_the_history(tmp_path, seed):
+    whole = _run_clock(tmp_path / "whole.db", seed, None)
+    for budget in (2, STEP_BUDGET):
+        pieces = _run_clock(tmp_path / f"b{budget}.db", seed, budget)
+        assert _history(pieces) == _history(whole), f"budget {budget} changed the history"
+        assert pieces.now_ms == whole.now_ms
+
+
+def test_step_toward_does_one_step_at_most_and_says_when_it_arrived(tmp_path):
+    lab = Lab.create(tmp_path / "lab.db")
+    lab.create_function("f", duration={"fixed_ms": 100_000, "per_record_ms": 0}, Timeout=120)
+    lab.create_queue("q", {"VisibilityTimeout": "300"})
+    lab.send_message_batch("q", [{"Id": str(k), "MessageBody": str(k)} for k in range(10)])
+    lab.create_mapping(FunctionName="f", EventSourceArn=arns.queue_arn("q"), BatchSize=1)
+    until = lab.now_ms + 10_000
+    calls = 0
+    while True:
+        before = len(lab.commands())
+        arrived = lab.step_toward(until, budget=2)
+        assert len(lab.commands()) == before + 1, "one command per call"
+        calls += 1
+        if arrived:
+            break
+    assert lab.now_ms == until and calls > 3
+    assert lab.step_toward(until, budget=2) and len(lab.commands()) == before + 1
