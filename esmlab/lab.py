@@ -152,6 +152,12 @@ COMMANDS: dict[str, Any] = {
     "put_record": lambda e, a: e.streams.put_record(a["StreamName"], a["PartitionKey"],
                                                     a["Data"], a.get("ExplicitHashKey")),
     "put_records": lambda e, a: e.streams.put_records(a["StreamName"], a["Records"]),
+    "put_aggregated_record": lambda e, a: e.streams.put_aggregated_record(
+        a["StreamName"], a["Records"], a.get("PartitionKey"), a.get("ExplicitHashKey")),
+    # Enhanced fan-out consumers (engine/sources/consumers.py).
+    "register_stream_consumer": lambda e, a: e.consumers.register(a["StreamARN"],
+                                                                  a["ConsumerName"]),
+    "deregister_stream_consumer": lambda e, a: e.consumers.deregister(**a),
     "split_shard": lambda e, a: e.streams.split_shard(a["StreamName"], a["ShardToSplit"],
                                                       a["NewStartingHashKey"]),
     "merge_shards": lambda e, a: e.streams.merge_shards(a["StreamName"], a["ShardToMerge"],
@@ -512,6 +518,30 @@ class Lab:
 
     def put_records(self, StreamName: str, Records: list[dict]) -> dict:
         return self.do("put_records", StreamName=StreamName, Records=Records)
+
+    def put_aggregated_record(self, StreamName: str, Records: list[dict], **kw) -> dict:
+        """One Kinesis record holding Records (KPL aggregation); PartitionKey
+        (the record's, default the first user record's) and ExplicitHashKey
+        are optional."""
+        return self.do("put_aggregated_record", StreamName=StreamName, Records=Records, **kw)
+
+    def register_stream_consumer(self, StreamARN: str, ConsumerName: str) -> dict:
+        """Kinesis RegisterStreamConsumer (enhanced fan-out): CREATING, then ACTIVE."""
+        return self.do("register_stream_consumer", StreamARN=StreamARN,
+                       ConsumerName=ConsumerName)
+
+    def deregister_stream_consumer(self, **kw) -> dict:
+        """Kinesis DeregisterStreamConsumer: ConsumerARN, or StreamARN and ConsumerName."""
+        return self.do("deregister_stream_consumer", **kw)
+
+    def describe_stream_consumer(self, **kw) -> dict:
+        """Kinesis DescribeStreamConsumer (a read): ConsumerARN, or StreamARN and
+        ConsumerName."""
+        return self.engine.consumers.describe(**kw)
+
+    def list_stream_consumers(self, StreamARN: str) -> dict:
+        """Kinesis ListStreamConsumers (a read)."""
+        return self.engine.consumers.list(StreamARN)
 
     def create_table(self, TableName: str, KeySchema: list, **kw) -> dict:
         return self.do("create_table", TableName=TableName, KeySchema=KeySchema, **kw)

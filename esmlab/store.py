@@ -91,6 +91,12 @@ CREATE INDEX IF NOT EXISTS streams_arn ON streams (arn);
 -- stream without a row has AWS's defaults.
 CREATE TABLE IF NOT EXISTS stream_settings (
     name TEXT PRIMARY KEY, max_record_kib INTEGER NOT NULL);
+-- Kinesis enhanced fan-out consumers (RegisterStreamConsumer), see
+-- engine/sources/consumers.py. created_ms is the lab time of registration.
+CREATE TABLE IF NOT EXISTS stream_consumers (
+    arn TEXT PRIMARY KEY, stream TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+    created_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS stream_consumers_stream ON stream_consumers (stream);
 CREATE TABLE IF NOT EXISTS shards (
     stream TEXT NOT NULL, shard_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     parent TEXT, adjacent_parent TEXT, hash_start TEXT NOT NULL, hash_end TEXT NOT NULL,
@@ -181,7 +187,7 @@ STATE_TABLES = (
     "agenda", "journal", "metrics", "queues", "messages", "dedup", "streams", "stream_settings",
     "shards", "records", "tables", "items", "functions", "invocations",
     "mappings", "lanes", "sinks", "sink_items", "invocation_logs",
-    "message_move_tasks",
+    "message_move_tasks", "stream_consumers",
 )
 
 # version -> SQL that brings a lab from version-1 to version. A new table,

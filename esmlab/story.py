@@ -248,7 +248,9 @@ def blocked_lanes(lab, mapping: str) -> list[dict]:
         return []
     c = m["config"]
     conn = lab.store.conn
-    stream = lab.engine.streams.name_for_arn(m["source_arn"])
+    # A mapping through an enhanced fan-out consumer names the consumer ARN;
+    # its poller keeps the stream's name.
+    stream = m["runtime"].get("stream") or lab.engine.streams.name_for_arn(m["source_arn"])
     retention_ms = conn.execute("SELECT retention_ms FROM streams WHERE name = ?",
                                 (stream,)).fetchone()[0]
     out = []

@@ -32,6 +32,10 @@ def print_summary(lab, console: Console | None = None) -> None:
         open_shards = sum(1 for sh in info["shards"] if sh["open"])
         table.add_row("stream" if info["kind"] == "kinesis" else "table stream", st,
                       f"{open_shards} open shard(s), retention {info['retention_ms'] // 3600000} h")
+        if info["kind"] == "kinesis":
+            for c in lab.engine.consumers.list(info["arn"])["Consumers"]:
+                table.add_row("consumer", f"{st}/{c['ConsumerName']}",
+                              f"enhanced fan-out, {c['ConsumerStatus']}")
     for t in s["tables"]:
         table.add_row("table", t, "")
     for label, state, kind in s["mappings"]:

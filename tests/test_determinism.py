@@ -34,6 +34,11 @@ def _world(lab: Lab) -> None:
     lab.create_mapping(label="sm", FunctionName="g", EventSourceArn=arns.stream_arn("s"),
                        StartingPosition="TRIM_HORIZON", BatchSize=3, MaximumRetryAttempts=2,
                        BisectBatchOnFunctionError=True)
+    # A mapping through an enhanced fan-out consumer (ACTIVE 5 s later).
+    consumer = lab.register_stream_consumer(StreamARN=arns.stream_arn("s"), ConsumerName="c")
+    lab.create_mapping(label="em", FunctionName="f",
+                       EventSourceArn=consumer["Consumer"]["ConsumerARN"],
+                       StartingPosition="TRIM_HORIZON", BatchSize=2)
     lab.step()  # Creating -> Enabled
 
 
@@ -53,7 +58,11 @@ def _random_commands(lab: Lab, rng: random.Random, n: int) -> None:
             lab.send_message("events.fifo", f"e-{rng.randrange(100)}",
                              MessageGroupId=f"g{rng.randrange(3)}")
         elif pick == 2:
-            lab.put_record("s", f"k{rng.randrange(5)}", f"data-{rng.randrange(10)}")
+            if rng.random() < 0.3:  # a KPL aggregate: de-aggregated only by "em"
+                lab.put_aggregated_record("s", [{"PartitionKey": f"k{rng.randrange(5)}",
+                                                 "Data": f"agg-{n}"} for n in range(3)])
+            else:
+                lab.put_record("s", f"k{rng.randrange(5)}", f"data-{rng.randrange(10)}")
         elif pick == 3:
             lab.set_behaviour(rng.choice("fg"), **rng.choice(BEHAVIOURS))
         elif pick == 4:

@@ -197,11 +197,14 @@ def kinesis_record(
     arrival_ms: int,
     *,
     invoke_identity_arn: str = DEFAULT_INVOKE_IDENTITY_ARN,
+    event_source_arn: str | None = None,
 ) -> dict:
     """One record of a Kinesis event (reference 4.2).
 
     approximateArrivalTimestamp is epoch seconds as a float carrying the
-    milliseconds (1545084650987 ms -> 1545084650.987).
+    milliseconds (1545084650987 ms -> 1545084650.987). eventSourceARN is the
+    stream's ARN, or the mapping's enhanced fan-out consumer ARN when it reads
+    through one (recorded on AWS, stackd kinesis_source.json).
     """
     return {
         "kinesis": {
@@ -217,7 +220,7 @@ def kinesis_record(
         "eventName": "aws:kinesis:record",
         "invokeIdentityArn": invoke_identity_arn,
         "awsRegion": REGION,
-        "eventSourceARN": stream_arn(stream_name),
+        "eventSourceARN": event_source_arn or stream_arn(stream_name),
     }
 
 

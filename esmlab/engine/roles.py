@@ -57,25 +57,44 @@ STREAM_ACTIONS = {
                  "dynamodb:ListStreams"),
 }
 
+# A mapping reading through an enhanced fan-out consumer (recorded on AWS,
+# stackd testdata/aws/lambda/kinesis_source.json: denying any one of these
+# refused the mapping; denying DescribeStream, DescribeStreamConsumer or
+# ListStreams did not).
+CONSUMER_ACTIONS = ("kinesis:DescribeStreamSummary", "kinesis:ListShards",
+                    "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:SubscribeToShard")
+
+
+def _through_consumer(source_arn: str | None) -> bool:
+    return bool(source_arn) and arns.service_of(source_arn) == "kinesis" \
+        and "/consumer/" in source_arn
+
 
 def default_role(function: str) -> dict:
     return {"RoleArn": arns.role_arn(f"{function}-role"), "Actions": list(DEFAULT_ACTIONS)}
 
 
-def needed(source_kind: str) -> tuple[str, ...]:
+def needed(source_kind: str, source_arn: str | None = None) -> tuple[str, ...]:
+    if _through_consumer(source_arn):
+        return CONSUMER_ACTIONS
     return SQS_ACTIONS if source_kind.startswith("sqs") else STREAM_ACTIONS[source_kind]
 
 
-def missing(role: dict, source_kind: str) -> list[str]:
+def missing(role: dict, source_kind: str, source_arn: str | None = None) -> list[str]:
     allowed = set(role.get("Actions") or ())
-    return [a for a in needed(source_kind) if a not in allowed]
+    return [a for a in needed(source_kind, source_arn) if a not in allowed]
 
 
 def create_refusal(role: dict, source_kind: str, source_arn: str) -> str | None:
     """AWS's message refusing a mapping whose role cannot read the source, or None."""
-    lacking = missing(role, source_kind)
+    lacking = missing(role, source_kind, source_arn)
     if not lacking:
         return None
+    if _through_consumer(source_arn):
+        # AWS wording (recorded, kinesis_source.json deny_*_consumer).
+        return (f"Cannot access event source {source_arn}. Please ensure the role can perform "
+                "the DescribeStreamSummary, ListShards, GetShardIterator and GetRecords "
+                "actions on your stream and SubscribeToShard on your consumer.")
     if source_kind.startswith("sqs"):
         action = lacking[0].split(":", 1)[1]
         return f"The function execution role does not have permissions to call {action} on SQS."
@@ -86,7 +105,7 @@ def create_refusal(role: dict, source_kind: str, source_arn: str) -> str | None:
 
 def problem_text(role: dict, source_kind: str, source_arn: str) -> str | None:
     """The lab's LastProcessingResult when the role lost a read permission."""
-    lacking = missing(role, source_kind)
+    lacking = missing(role, source_kind, source_arn)
     if not lacking:
         return None
     return (f"PROBLEM: The function execution role {role.get('RoleArn')} is not authorized to "

@@ -65,6 +65,7 @@ class Engine:
         from esmlab.engine.function import Functions
         from esmlab.engine.mappings.service import Mappings
         from esmlab.engine.sinks import Sinks
+        from esmlab.engine.sources.consumers import Consumers
         from esmlab.engine.sources.message_moves import MessageMoves
         from esmlab.engine.sources.queue import Queues
         from esmlab.engine.sources.stream import Streams
@@ -74,6 +75,7 @@ class Engine:
         self.queues = Queues(self)
         self.message_moves = MessageMoves(self)
         self.streams = Streams(self)
+        self.consumers = Consumers(self)
         self.tables = Tables(self)
         self.functions = Functions(self)
         self.mappings = Mappings(self)

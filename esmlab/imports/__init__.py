@@ -28,9 +28,22 @@ class Plan:
     assumed: list[str] = field(default_factory=list)      # values the file did not give
     not_modelled: list[str] = field(default_factory=list)  # resources or settings left out
     notes: list[str] = field(default_factory=list)         # everything else worth saying
+    # (stream name, consumer name, where) of each enhanced fan-out consumer
+    # the file declares, in any order; attach_consumers() puts them on the
+    # stream entries (their `Consumers` key).
+    consumers: list[tuple[str, str, str]] = field(default_factory=list)
 
     def add(self, kind: str, entry: dict) -> None:
         self.resources[kind].append(entry)
+
+    def attach_consumers(self) -> None:
+        streams = {s["StreamName"]: s for s in self.resources["streams"]}
+        for stream, consumer, where in self.consumers:
+            if stream in streams:
+                streams[stream].setdefault("Consumers", []).append(consumer)
+            else:
+                self.not_modelled.append(f"{where}: its stream {stream} is not created by the "
+                                         "file")
 
     def keep_mappings_with_sources(self) -> None:
         """Leave out (and say so) a mapping whose source the file does not
@@ -40,6 +53,10 @@ class Plan:
         r = self.resources
         known = {arns.queue_arn(q["QueueName"]) for q in r["queues"]}
         known |= {arns.stream_arn(s["StreamName"]) for s in r["streams"]}
+        # A consumer ARN (without the creation time: the lab's consumer of
+        # that name stands for it) reads its stream.
+        known |= {f"{arns.stream_arn(s['StreamName'])}/consumer/{c}" for s in r["streams"]
+                  for c in s.get("Consumers", [])}
         known |= {arns.table_arn(t["TableName"]) for t in r["tables"]}
         kept = []
         for m in r["mappings"]:

@@ -171,10 +171,26 @@ class Resolver:
             "AWS::Serverless::Function": {"Arn": arns.function_arn},
             "AWS::SNS::Topic": {"TopicArn": arns.topic_arn, "TopicName": str},
             "AWS::S3::Bucket": {"Arn": arns.bucket_arn},
+            # A consumer's ARN ends with its creation time, unknown before
+            # the lab registers it: the ARN without it names the consumer.
+            "AWS::Kinesis::StreamConsumer": {"ConsumerARN": lambda _: self._consumer_arn(logical),
+                                             "ConsumerName": lambda _: self._consumer(logical)[1],
+                                             "StreamARN": lambda _: arns.stream_arn(
+                                                 self._consumer(logical)[0])},
         }.get(kind, {})
         if attr not in table:
             raise _Unresolved(f"Fn::GetAtt {logical}.{attr} ({kind}) is not modelled by the lab")
         return table[attr](name)
+
+    def _consumer(self, logical: str) -> tuple[str, str]:
+        """(stream name, consumer name) of an AWS::Kinesis::StreamConsumer."""
+        props = self.resources[logical].get("Properties") or {}
+        stream = arns.name_of(str(self.resolve(props.get("StreamARN", ""))))
+        return stream, str(self.resolve(props.get("ConsumerName", logical)))
+
+    def _consumer_arn(self, logical: str) -> str:
+        stream, name = self._consumer(logical)
+        return f"{arns.stream_arn(stream)}/consumer/{name}"
 
     def condition(self, name: str) -> bool:
         conditions = self.t.get("Conditions") or {}
@@ -310,6 +326,7 @@ def read_template(path: Path, parameters: dict[str, str], ask=None) -> Plan:
         if (r or {}).get("Type") == "AWS::Serverless::Function" and logical in functions:
             _sam_events(resolver, plan, logical, functions[logical],
                         (r.get("Properties") or {}).get("Events") or {})
+    plan.attach_consumers()
     plan.keep_mappings_with_sources()
     return plan
 
@@ -373,6 +390,12 @@ def _stream(r: Resolver, plan: Plan, logical: str, props: dict) -> str:
     if "RetentionPeriodHours" in given:
         entry["RetentionPeriodHours"] = int(given["RetentionPeriodHours"])
     plan.add("streams", entry)
+    return name
+
+
+def _stream_consumer(r: Resolver, plan: Plan, logical: str, props: dict) -> str:
+    stream, name = r._consumer(logical)
+    plan.consumers.append((stream, name, logical))
     return name
 
 
@@ -450,7 +473,7 @@ def _sam_events(r: Resolver, plan: Plan, logical: str, function: str, events: di
         params["FunctionName"] = function
         # Labelled by its source, as the screen labels a new mapping (the
         # event's own name when two events read one source).
-        source = arns.name_of(str(params["EventSourceArn"]))
+        source = arns.name_of(str(params["EventSourceArn"])).replace("/consumer/", "/")
         taken = {m["id"] for m in plan.resources["mappings"]}
         label = source if source and source not in taken else f"{source}-{event_id}"
         plan.add("mappings", {"id": label, **mapping_params(plan, event_id, params)})
@@ -459,6 +482,7 @@ def _sam_events(r: Resolver, plan: Plan, logical: str, function: str, events: di
 _READERS = {
     "AWS::SQS::Queue": _queue,
     "AWS::Kinesis::Stream": _stream,
+    "AWS::Kinesis::StreamConsumer": _stream_consumer,
     "AWS::DynamoDB::Table": _table,
     "AWS::Lambda::Function": _function,
     "AWS::Serverless::Function": _function,

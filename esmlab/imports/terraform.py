@@ -183,6 +183,13 @@ def _attributes(rtype: str, name: str, body: dict, ev: Evaluator) -> dict | None
     if rtype == "aws_kinesis_stream":
         s = given("name", name)
         return {"arn": arns.stream_arn(s), "id": arns.stream_arn(s), "name": s}
+    if rtype == "aws_kinesis_stream_consumer":
+        # The ARN without its creation time (unknown until the lab registers
+        # the consumer) names the lab's consumer of that name.
+        c = given("name", name)
+        stream = arns.name_of(str(given("stream_arn", "")))
+        arn = f"{arns.stream_arn(stream)}/consumer/{c}"
+        return {"arn": arn, "id": arn, "name": c, "stream_arn": arns.stream_arn(stream)}
     if rtype == "aws_dynamodb_table":
         t = given("name", name)
         return {"arn": arns.table_arn(t), "stream_arn": arns.table_arn(t), "name": t, "id": t}
@@ -316,7 +323,13 @@ def _sink(kind, key):
     return add
 
 
+def _stream_consumer(plan, ev, name, body, attrs) -> None:
+    plan.consumers.append((arns.name_of(attrs["stream_arn"]), attrs["name"],
+                           f"aws_kinesis_stream_consumer.{name}"))
+
+
 _READERS = {"aws_sqs_queue": _queue, "aws_kinesis_stream": _stream,
+            "aws_kinesis_stream_consumer": _stream_consumer,
             "aws_dynamodb_table": _table, "aws_lambda_function": _function,
             "aws_lambda_event_source_mapping": _mapping, "aws_sns_topic": _sink("topics", "Name"),
             "aws_s3_bucket": _sink("buckets", "Bucket")}
@@ -356,5 +369,6 @@ def read_terraform(path: Path, parameters: dict[str, str], ask=None) -> Plan:
             reader(plan, ev, name, body, ev.attributes.get(f"{rtype}.{name}", {}))
         except _Unresolved as why:
             plan.not_modelled.append(f"{rtype}.{name}: {why}")
+    plan.attach_consumers()
     plan.keep_mappings_with_sources()
     return plan

@@ -200,7 +200,8 @@ class _Exporter:
                     "set_retention", "receive_message", "delete_message",
                     "change_message_visibility", "start_message_move_task",
                     "put_function_recursion_config",
-                    "cancel_message_move_task"):
+                    "cancel_message_move_task", "register_stream_consumer", "put_aggregated_record",
+                    "deregister_stream_consumer"):
             return {name: _without_none(dict(a))}
         deletes = {"delete_function": "FunctionName", "delete_queue": "QueueName",
                    "delete_stream": "StreamName", "delete_table": "TableName"}

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from esmlab.engine import arns
+from esmlab.engine.sources.consumers import parse_consumer_arn
 from esmlab.engine.world import DEFAULT_START_MS
 from esmlab.errors import AwsError, LabError
 from esmlab.scenario.durations import format_duration
@@ -302,6 +303,9 @@ class Player:
             if entry.get("MaxRecordSizeInKiB"):
                 lab.do("update_max_record_size", StreamName=entry["StreamName"],
                        MaxRecordSizeInKiB=entry["MaxRecordSizeInKiB"])
+            for consumer in entry.get("Consumers") or []:
+                lab.do("register_stream_consumer", StreamARN=arns.stream_arn(entry["StreamName"]),
+                       ConsumerName=consumer)
             return "stream"
         if kind == "tables":
             self._create_table(entry)
@@ -345,7 +349,8 @@ class Player:
                                   self._current_stream)
         self.notes.extend(f"mapping {mapping_id}: {note}" for note in notes)
         if "EventSourceArn" in params:
-            params["EventSourceArn"] = self._stream_of_table(params["EventSourceArn"])
+            params["EventSourceArn"] = self._consumer_arn(
+                self._stream_of_table(params["EventSourceArn"]))
         made = self.lab.do("create_mapping", params=params, label=mapping_id)
         if result is not None:
             result.result = made
@@ -368,6 +373,21 @@ class Player:
         name = arns.name_of(arn)
         if name in tables.names():
             return tables.info(name)["stream_arn"] or arn
+        return arn
+
+    def _consumer_arn(self, arn: str | None) -> str | None:
+        """A lesson may name a stream consumer without the creation time AWS
+        puts at the end of its ARN (arn:...:stream/S/consumer/C): the
+        consumer C registered on S now, as the table ARN stands for its
+        current stream above."""
+        if not arn or "/consumer/" not in arn or parse_consumer_arn(arn) is not None:
+            return arn
+        base, _, name = arn.rpartition("/consumer/")
+        stream = arns.name_of(base)
+        consumers = self.lab.engine.consumers
+        if stream in self.lab.engine.streams.names("kinesis") and name in consumers.names(stream):
+            return consumers.describe(StreamARN=arns.stream_arn(stream), ConsumerName=name)[
+                "ConsumerDescription"]["ConsumerARN"]
         return arn
 
     def steps(self) -> Iterator[StepResult]:
@@ -568,6 +588,10 @@ class Player:
         elif kind == "put_records":
             result.result = lab.do("put_records", StreamName=a["StreamName"], Records=a["Records"])
             result.summary = f"put {_plural(len(a['Records']), 'record')} on {a['StreamName']}"
+        elif kind == "put_aggregated_record":
+            result.result = lab.do(kind, **a)
+            result.summary = (f"put one KPL-aggregated record of "
+                              f"{_plural(len(a['Records']), 'user record')} on {a['StreamName']}")
         elif kind == "send_message_batch":
             result.result = lab.do("send_message_batch", QueueName=a["QueueName"],
                                    Entries=a["Entries"])
@@ -667,6 +691,22 @@ class Player:
             handle = a.get("TaskHandle") or self._running_move_task(a.get("SourceArn"))
             result.result = lab.do(kind, TaskHandle=handle)
             result.summary = "cancel the message move task"
+        elif kind == "register_stream_consumer":
+            result.result = lab.do(kind, **a)
+            result.summary = (f"register consumer {a['ConsumerName']} on "
+                              f"{arns.name_of(a['StreamARN'])} (enhanced fan-out)")
+        elif kind in ("describe_stream_consumer", "deregister_stream_consumer"):
+            args = dict(a)
+            if "ConsumerARN" in args:
+                args["ConsumerARN"] = self._consumer_arn(args["ConsumerARN"])
+            result.result = (lab.describe_stream_consumer(**args)
+                             if kind == "describe_stream_consumer" else lab.do(kind, **args))
+            result.summary = f"{kind.replace('_', ' ')} " + (
+                a.get("ConsumerName") or a.get("ConsumerARN", "").rsplit("/", 1)[-1])
+        elif kind == "list_stream_consumers":
+            result.result = lab.list_stream_consumers(a["StreamARN"])
+            result.summary = (f"list the consumers of {arns.name_of(a['StreamARN'])}: "
+                              f"{len(result.result['Consumers'])}")
         elif kind == "set_profile":
             lab.do("set_profile", profile=a)
             result.summary = f"SQS scaling profile: {a}"

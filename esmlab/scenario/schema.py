@@ -326,6 +326,9 @@ STREAM_RESOURCE = Map(
         "ShardCount": opt(Int(min=1), 1),
         "RetentionPeriodHours": opt(Int(24, 8760), 24),
         "MaxRecordSizeInKiB": opt(Int(1024, 10240)),
+        # lab key: enhanced fan-out consumers registered on the stream
+        # (RegisterStreamConsumer) as it is created, by name.
+        "Consumers": opt(ListOf(STR)),
     },
     what="a stream", kind="stream", name_key="StreamName",
 )
@@ -592,6 +595,9 @@ MESSAGE_OPTIONS = {
     "MessageDeduplicationId": opt(STR),
 }
 
+CONSUMER_REF = Map({"ConsumerARN": opt(STR), "StreamARN": opt(STR), "ConsumerName": opt(STR)},
+                   what="a consumer (ConsumerARN, or StreamARN and ConsumerName)")
+
 # Each step kind -> the spec of its value. A Key default is used when the
 # value is left empty (`step:` alone means one step).
 STEPS: dict[str, Key] = {
@@ -610,6 +616,13 @@ STEPS: dict[str, Key] = {
         "Records": req(ListOf(Map({
             "PartitionKey": req(STR), "Data": req(STR), "ExplicitHashKey": opt(Text()),
         }, what="a record"), non_empty=True)),
+    }, what="a map")),
+    # One Kinesis record holding many user records (KPL aggregation).
+    "put_aggregated_record": req(Map({
+        "StreamName": req(STREAM), "PartitionKey": opt(STR), "ExplicitHashKey": opt(Text()),
+        "Records": req(ListOf(Map({
+            "Data": req(STR), "PartitionKey": opt(STR), "ExplicitHashKey": opt(Text()),
+        }, what="a user record"), non_empty=True)),
     }, what="a map")),
     "send_message": req(Map({
         "QueueName": req(QUEUE), "MessageBody": req(STR), **MESSAGE_OPTIONS,
@@ -694,6 +707,14 @@ STEPS: dict[str, Key] = {
     # the `response` check.
     "list_message_move_tasks": req(Map({"SourceArn": req(STR), "MaxResults": opt(Int(1, 10))},
                                        what="a map")),
+    # Kinesis enhanced fan-out consumers. A ConsumerARN may leave out the
+    # creation time AWS ends it with (arn:...:stream/S/consumer/C): the
+    # player names the consumer C registered on S (lab convenience).
+    "register_stream_consumer": req(Map({"StreamARN": req(STR), "ConsumerName": req(STR)},
+                                        what="a map")),
+    "deregister_stream_consumer": req(CONSUMER_REF),
+    "describe_stream_consumer": req(CONSUMER_REF),   # a read: check it with `as:`
+    "list_stream_consumers": req(Map({"StreamARN": req(STR)}, what="a map")),
     "change_message_visibility": req(Map({
         "QueueName": req(QUEUE), "ReceiptHandle": req(STR), "VisibilityTimeout": req(NATURAL),
     }, what="a map")),

@@ -19,6 +19,7 @@ import re
 from esmlab.engine import arns, roles
 from esmlab.engine import request_model as model
 from esmlab.engine.mappings import config as cfg
+from esmlab.engine.sources import consumers
 from esmlab.errors import AwsError, invalid
 
 STEADY = {"Creating": "Enabled", "Enabling": "Enabled", "Disabling": "Disabled"}
@@ -85,8 +86,12 @@ class Mappings:
         return [self._row(u) for u in uuids]
 
     def on_source(self, source_arn: str) -> list[dict]:
+        prefix = source_arn + "/consumer/"
         uuids = [r[0] for r in self.conn.execute(
-            "SELECT uuid FROM mappings WHERE source_arn=? ORDER BY created_seq", (source_arn,))]
+            # A stream's mappings include those reading it through one of
+            # its enhanced fan-out consumers (<stream arn>/consumer/<name>:<t>).
+            "SELECT uuid FROM mappings WHERE source_arn=? OR substr(source_arn, 1, ?)=? "
+            "ORDER BY created_seq", (source_arn, len(prefix), prefix))]
         return [self._row(u) for u in uuids]
 
     def save_runtime(self, m: dict) -> None:
@@ -187,6 +192,9 @@ class Mappings:
                 return None
             q = e.queues.info(name)
             return cfg.SourceInfo("sqs-fifo" if q.fifo else "sqs", arn, q.visibility_timeout)
+        if service == "kinesis" and consumers.is_consumer_arn(arn):
+            # An enhanced fan-out consumer: a Kinesis source read through it.
+            return cfg.SourceInfo("kinesis", arn) if e.consumers.get(arn) else None
         if service in ("kinesis", "dynamodb"):
             name = e.streams.name_for_arn(arn)
             kind = None if name is None else e.streams.kind(name)
@@ -228,6 +236,12 @@ class Mappings:
                         "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: "
                         "The specified queue does not exist.")
             return f"PROBLEM: Stream not found: {m['source_arn']}"
+        if consumers.is_consumer_arn(m["source_arn"]):
+            status = e.consumers.get(m["source_arn"])["status"]
+            if status != "ACTIVE":
+                # Lab wording in the form of AWS's texts: a consumer "can't read
+                # data while in the CREATING or DELETING states" (API reference).
+                return f"PROBLEM: Consumer {m['source_arn']} is not in ACTIVE status."
         return roles.problem_text(e.functions.role(m["function"]), m["source_kind"],
                                   m["source_arn"])
 
@@ -270,7 +284,8 @@ class Mappings:
         text = roles.create_refusal(function.role or {}, source.kind, source.arn)
         if text:
             raise invalid(text, hint=f"the role of {function.name} lacks "
-                          + ", ".join(roles.missing(function.role or {}, source.kind))
+                          + ", ".join(roles.missing(function.role or {}, source.kind,
+                                                    source.arn))
                           + "; widen it with the update_role command")
 
     def _existing(self) -> list[dict]:

@@ -21,7 +21,8 @@ import json
 from esmlab.engine import payloads
 from esmlab.engine.mappings import event_metrics
 from esmlab.engine.function import Item
-from esmlab.engine.sources.stream import key_hash
+from esmlab.engine.sources import consumers, kpl
+from esmlab.engine.sources.stream import HASH_KEY_MAX, key_hash, partition_hash
 from esmlab.engine.mappings.filters import matches, parse_filter_criteria
 
 POLL_MS = {"kinesis": 1000, "dynamodb": 250}   # base polling rates (reference 1.2)
@@ -46,6 +47,13 @@ KINESIS_RECORD_OVERHEAD = 1024
 def _b64_len(data) -> int:
     n = len(data) if data is not None else 0
     return 4 * ((n + 2) // 3)
+
+
+def _user_hash(user) -> int:
+    """A KPL user record's hash key: its explicit one, else MD5 of its key."""
+    if user.explicit_hash_key is not None and user.explicit_hash_key.isdigit():
+        return int(user.explicit_hash_key)
+    return partition_hash(user.partition_key)
 
 
 def lane_of(key: str, factor: int) -> int:
@@ -148,6 +156,8 @@ class StreamPoller:
                 self.conn.execute(sql + " ORDER BY shard_id, lane", args)]
 
     def _stream(self, m: dict) -> str:
+        if consumers.is_consumer_arn(m["source_arn"]):
+            return self.engine.consumers.stream_of(m["source_arn"])
         return self.engine.streams.name_for_arn(m["source_arn"])
 
     # -- lifecycle ---------------------------------------------------------------
@@ -244,14 +254,20 @@ class StreamPoller:
         if row is None:
             return
         period = POLL_MS[row[0]]
-        enabled = [uuid for uuid, state in self.conn.execute(
-            "SELECT uuid, state FROM mappings WHERE source_arn=?", (row[1],)).fetchall()
+        # The stream's own mappings and those reading through its consumers.
+        # Kinesis pushes records to an enhanced fan-out consumer as they are
+        # written (SubscribeToShard), so those poll at once; AWS publishes no
+        # propagation delay, and the lab takes none (its choice).
+        prefix = row[1] + "/consumer/"
+        enabled = [(uuid, arn != row[1]) for uuid, state, arn in self.conn.execute(
+            "SELECT uuid, state, source_arn FROM mappings WHERE source_arn=? OR "
+            "substr(source_arn, 1, ?)=?", (row[1], len(prefix), prefix)).fetchall()
             if state == "Enabled"]
         for one in [shard] if isinstance(shard, str) else shard:
             due = next_poll(now, period, poll_phase(one, period))
-            for uuid in enabled:
-                self.engine.agenda.schedule("shard.poll", f"shard:{uuid}:{one}", due,
-                                            {"uuid": uuid, "shard": one})
+            for uuid, pushed in enabled:
+                self.engine.agenda.schedule("shard.poll", f"shard:{uuid}:{one}",
+                                            now if pushed else due, {"uuid": uuid, "shard": one})
 
     def _poll_shard(self, key: str, data: dict) -> None:
         """Pump each lane of the shard (from lane `from`, when this is the
@@ -338,7 +354,10 @@ class StreamPoller:
         batch, size, examined_end, filtered = [], 0, None, 0
         # Kinesis: a record's event JSON is its base64 data and partition key
         # plus a bounded overhead (ids, ARNs, timestamps); see the size check.
-        bound = KINESIS_RECORD_OVERHEAD if kind == "kinesis" else None
+        # A consumer mapping de-aggregates KPL records (one stored record may
+        # be many event records): it measures each record exactly.
+        efo = self._through_consumer(m)
+        bound = KINESIS_RECORD_OVERHEAD if kind == "kinesis" and not efo else None
         reason, after = None, checkpoint
         window = st["tw"]
         while reason is None:
@@ -356,13 +375,22 @@ class StreamPoller:
                         reason = "the tumbling window ended (a record of the next window arrived)"
                         break
                 event_record = None
-                if patterns:
+                if efo:
+                    views = self._views(m, shard, rec)   # filtered per user record
+                    if not views:
+                        filtered += 1
+                        examined_end = rec["seq"]
+                        continue
+                    event_record = [self._event_record(m, shard, v) for v in views]
+                elif patterns:
                     event_record = self._event_record(m, shard, rec)
                     if not matches(patterns, event_record, kind):
                         filtered += 1
                         examined_end = rec["seq"]
                         continue
-                if bound is not None:
+                if efo:
+                    rsize = sum(payloads.record_size(er) for er in event_record)
+                elif bound is not None:
                     # Far below 6 MB a cheap upper bound of the record's size
                     # does; near the cap every record is measured exactly.
                     rsize = bound + _b64_len(rec["data"]) + 6 * len(rec["partition_key"].encode())
@@ -370,7 +398,7 @@ class StreamPoller:
                         bound = None
                         size = sum(payloads.record_size(self._event_record(m, shard, r))
                                    for r in batch)
-                if bound is None:
+                if bound is None and not efo:
                     if event_record is None:
                         event_record = self._event_record(m, shard, rec)
                     rsize = payloads.record_size(event_record)
@@ -539,12 +567,57 @@ class StreamPoller:
     def _event_record(self, m, shard, rec) -> dict:
         if m["source_kind"] == "kinesis":
             return payloads.kinesis_record(m["runtime"]["stream"], shard, rec["seq"],
-                                           rec["partition_key"], rec["data"], rec["arrival_ms"])
+                                           rec["partition_key"], rec["data"], rec["arrival_ms"],
+                                           event_source_arn=m["source_arn"])
         d = rec["detail"]
         return payloads.dynamodb_record(
             m["source_arn"], d["eventID"], d["eventName"], d["Keys"], d.get("NewImage"),
             d.get("OldImage"), rec["seq"], d["StreamViewType"], rec["arrival_ms"],
             d.get("SizeBytes"))
+
+    # -- enhanced fan-out: KPL de-aggregation ------------------------------------------
+
+    @staticmethod
+    def _through_consumer(m: dict) -> bool:
+        return m["source_kind"] == "kinesis" and consumers.is_consumer_arn(m["source_arn"])
+
+    def _views(self, m, shard, rec) -> list[dict]:
+        """What the function gets for one stored record. On the stream (shared
+        throughput) the record as it is, a KPL aggregate included (recorded:
+        one event record, its data the whole aggregate). Through an enhanced
+        fan-out consumer, an aggregate becomes its user records: each keeps
+        the aggregate's sequence number and arrival time and takes its own
+        partition key and data (recorded, kinesis_reshard.json kpl_consumer).
+        A user record whose hash key falls outside the shard's range is
+        dropped (reference 1.4, [D] with-kinesis); FilterCriteria apply to
+        each user record (the lab's reading: a JSON filter drops an aggregate
+        on the shared path, as recorded, and keeps matching user records
+        through a consumer)."""
+        if not self._through_consumer(m):
+            return [rec]
+        users = kpl.deaggregate(rec["data"])
+        if users is None:
+            views = [rec]
+        else:
+            start, end = self._hash_range(m["runtime"]["stream"], shard)
+            views = [dict(rec, partition_key=u.partition_key, data=u.data) for u in users
+                     if start <= _user_hash(u) <= end]
+        patterns = self._patterns(m["config"], "kinesis")
+        if patterns:
+            views = [v for v in views
+                     if matches(patterns, self._event_record(m, shard, v), "kinesis")]
+        return views
+
+    def _hash_range(self, stream: str, shard: str) -> tuple[int, int]:
+        row = self.conn.execute("SELECT hash_start, hash_end FROM shards WHERE stream=? AND "
+                                "shard_id=?", (stream, shard)).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, HASH_KEY_MAX)
+
+    def _delivered(self, m, shard, records) -> list[dict]:
+        """The records the function gets for stored `records`, in order."""
+        if not self._through_consumer(m):
+            return records
+        return [v for r in records for v in self._views(m, shard, r)]
 
     def _items(self, m, records) -> list[Item]:
         items = []
@@ -579,7 +652,8 @@ class StreamPoller:
     def _invoke(self, m, shard, n, checkpoint, st, seg, records) -> None:
         e = self.engine
         c = m["config"]
-        event_records = [self._event_record(m, shard, r) for r in records]
+        delivered = self._delivered(m, shard, records)
+        event_records = [self._event_record(m, shard, r) for r in delivered]
         tw = st["tw"]
         if c.get("TumblingWindowInSeconds", 0) and tw is not None:
             event = payloads.window_event(
@@ -600,7 +674,7 @@ class StreamPoller:
             seg["rid"] = batch_request_id(e.seed, m["uuid"], shard, n, first, last,
                                           len(records), e.now_ms)
         inv_id, throttled = e.functions.invoke(
-            m["function"], event, self._items(m, records), mapping=m["uuid"],
+            m["function"], event, self._items(m, delivered), mapping=m["uuid"],
             source=f"{shard}#{n}", attempt=seg["invokes"] + 1, detail=detail,
             request_id=seg["rid"])
         where = f"{shard}" + (f" lane {n}" if c.get("ParallelizationFactor", 1) > 1 else "")
@@ -621,7 +695,7 @@ class StreamPoller:
             self._wake_lane(m, shard, n, st["retry_at"])
             return
         st["inflight"] = inv_id
-        event_metrics.count(e, m, "InvokedEventCount", len(records))
+        event_metrics.count(e, m, "InvokedEventCount", len(delivered))
         seg["invokes"] += 1
         seg["throttles"] = 0
         if records:
@@ -631,8 +705,10 @@ class StreamPoller:
             e.journal.metric(m["label"], "IteratorAge", age)
             e.journal.metric(f"{m['label']}/{shard}", "IteratorAge", age)
         what = (f"final invoke for the window {payloads.iso(tw['start'])}" if seg.get("final")
-                else f"{len(records)} record(s) {_preview(self._items(m, records[:4]))}"
-                     f"{' ...' if len(records) > 4 else ''} (sequence numbers {first}..{last})")
+                else f"{len(delivered)} record(s) {_preview(self._items(m, delivered[:4]))}"
+                     f"{' ...' if len(delivered) > 4 else ''} (sequence numbers {first}..{last})"
+                     + (f", de-aggregated from {len(records)} KPL record(s) by the consumer"
+                        if len(delivered) != len(records) else ""))
         retry = f", retry {seg['invokes'] - 1}" if seg["invokes"] > 1 else ""
         e.log("invoke.started", m["label"],
               f"invocation {inv_id}: {m['function']} gets {what} from {where}"
@@ -865,7 +941,8 @@ class StreamPoller:
         if not rows and window is None:
             return
         dest = ((c.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-        event_records = [self._event_record(m, shard, r) for r in rows]
+        event_records = [self._event_record(m, shard, r)
+                         for r in self._delivered(m, shard, rows)]
         where = "and is dropped (no OnFailure destination)"
         if dest:
             kind = e.sinks.kind_of_arn(dest)

@@ -63,6 +63,7 @@ from bisect import bisect_right
 from datetime import datetime, timedelta, timezone
 
 from esmlab.engine.arns import ACCOUNT, REGION, stream_arn, table_stream_arn
+from esmlab.engine.sources import kpl
 from esmlab.errors import AwsError
 
 HASH_KEY_MAX = (1 << 128) - 1
@@ -352,6 +353,9 @@ class Streams:
             self.conn.execute(f"DELETE FROM {table} WHERE {column}=?", (name,))
         self._routes.pop(name, None)
         self.engine.agenda.cancel(f"stream.trim:{name}")
+        consumers = getattr(self.engine, "consumers", None)
+        if consumers is not None:  # DeleteStream takes its consumers with it
+            consumers.drop_stream(name)
         self.engine.mappings.on_source_change(arn)
 
     def set_retention(self, name, hours) -> None:
@@ -460,6 +464,36 @@ class Streams:
                   "hash_key": str(h), "size": len(data)})
         self._notify_writes(name, {shard_id: seq})
         return {"ShardId": shard_id, "SequenceNumber": seq}
+
+    def put_aggregated_record(self, name, records: list[dict], partition_key=None,
+                              explicit_hash_key=None) -> dict:
+        """A KPL-aggregated PutRecord: `records` ([{"Data", "PartitionKey"?,
+        "ExplicitHashKey"?}, ...], 1-500 user records) packed into one record
+        (sources/kpl.py), routed by `partition_key` (default: the first user
+        record's key) -> {"ShardId", "SequenceNumber", "UserRecords"}."""
+        if not isinstance(records, list) or not 1 <= len(records) <= MAX_PUT_RECORDS:
+            raise _validation(len(records) if isinstance(records, list) else records,
+                              "records", f"an aggregated record holds 1 to {MAX_PUT_RECORDS} "
+                              "user records (lab limit)")
+        users = []
+        for n, r in enumerate(records, 1):
+            pk = r.get("PartitionKey") or partition_key
+            data = _as_bytes(r.get("Data"), f"records.{n}.member.data")
+            if not pk:
+                raise _validation("null", f"records.{n}.member.partitionKey",
+                                  "Member must have length greater than or equal to 1")
+            ehk = r.get("ExplicitHashKey")
+            users.append(kpl.UserRecord(pk, data, None if ehk is None else str(ehk)))
+        outer = partition_key or users[0].partition_key
+        result = self.put_record(name, outer, kpl.aggregate(users), explicit_hash_key)
+        self.engine.log("stream.put_aggregated", name,
+                        f"record {result['SequenceNumber']} is a KPL aggregate of {len(users)} "
+                        "user records: a mapping on the stream gets it as one record (its data "
+                        "the whole aggregate); one on an enhanced fan-out consumer gets "
+                        f"{len(users)} records with this sequence number",
+                        subject=result["ShardId"],
+                        data={"seq": result["SequenceNumber"], "user_records": len(users)})
+        return {**result, "UserRecords": len(users)}
 
     def put_records(self, name, records: list[dict]) -> dict:
         """Kinesis PutRecords: records [{"Data", "PartitionKey", "ExplicitHashKey"?}, ...] ->
