@@ -65,8 +65,10 @@ class ReprocessingPanel(Vertical):
         m, dead, start = model["mapping"], model["dead"], model["start_ms"]
         new = [(_signature(b, m, dead), b) for b in model["batches"]]
         old: list = getattr(self, "_shown_batches", [])
-        first = new[0][0] if new else None
-        drop = next((j for j, (sig, _) in enumerate(old) if sig == first), len(old))
+        # align on what names a batch (the oldest one's first events may have
+        # left the journal window: that node is replaced, the others kept)
+        first = _name(new[0][1]) if new else None
+        drop = next((j for j, (sig, _) in enumerate(old) if sig[1:4] == first), len(old))
         for _, node in old[:drop]:
             node.remove()
         kept = old[drop:]
@@ -109,6 +111,10 @@ def _mark(batch: dict, m: dict, dead: set) -> str:
     if "batch.discarded" in kinds:
         mark = "🗑 "
     return mark
+
+
+def _name(batch: dict) -> tuple:
+    return (batch["title"], batch["subject"], tuple(batch["records"]))
 
 
 def _signature(batch: dict, m: dict, dead: set) -> tuple:
