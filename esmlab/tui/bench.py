@@ -398,6 +398,10 @@ async def _tour(app_class, path, mapping, steps, size):
         app.lab.step = timed_step
         frames = _Frames(app)
         await pilot.pause()
+        # start-up settled first (textual-plot's import in the background):
+        # this measures keys, not start-up (measure() times the first paint)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         tree = app.query_one("#tree")
         tree.show(("mapping", mapping))
         app.selected = ("mapping", mapping)
