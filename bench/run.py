@@ -466,7 +466,8 @@ def main() -> int:
                 row(key, f"TUI key press to the next frame ({r['lab']}, worst of every panel)",
                     **r, floor_key_to_frame_ms=floor["key_to_frame_ms"],
                     floor_key_to_frame_cpu_ms=floor["key_to_frame_cpu_ms"],
-                    floor_median_ms=floor["median_ms"], floor_worst=floor["worst"])
+                    floor_median_ms=floor["median_ms"],
+                    floor_median_cpu_ms=floor["median_cpu_ms"], floor_worst=floor["worst"])
     if want("moto"):
         # Last: moto leaves a great many objects behind. Its SQS is quadratic
         # in the queue's length, so the curve is reported, not one point scaled.
