@@ -120,3 +120,24 @@ async def test_the_reprocessing_tree_changed_in_place_is_the_tree_built_afresh(
             await pilot.pause()
             assert _labels(tree.root) == in_place
         assert len(in_place) > 5
+
+
+async def test_a_stream_of_many_shards_starts_folded_and_labels_its_shards_when_opened(
+        tmp_path, monkeypatch):
+    from esmlab.tui.app import EsmlabApp
+    from esmlab.tui.widgets.tree import ResourceTree
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    lab, _ = open_or_create(tmp_path / "lab.db")
+    lab.create_stream("wide", ShardCount=rm.SHARD_BADGES + 6)
+    lab.close()
+    app = EsmlabApp(str(tmp_path / "lab.db"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        tree = app.query_one(ResourceTree)
+        wide, clicks = tree.node_for(("stream", "wide")), tree.node_for(("stream", "clicks"))
+        assert clicks.is_expanded and not wide.is_expanded
+        last = tree.node_for(("shard", "wide", wide.children[-1].data[2]))
+        assert not str(last.label).startswith("shard ")      # not labelled while folded
+        wide.expand()
+        await pilot.pause()
+        assert str(last.label).startswith(f"shard {rm.SHARD_BADGES + 5}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Tree
 
-from esmlab.readmodels import BACKLOG_CAP, short_shard
+from esmlab.readmodels import BACKLOG_CAP, SHARD_BADGES, short_shard
 from esmlab.tui.widgets.lines import InPlace
 
 # Mappings first: they are what the lab is about, and the one selected at
@@ -55,7 +55,10 @@ class ResourceTree(InPlace, Tree):
             if model[key]:          # an empty section is noise for a new user
                 sections[key] = self.root.add(title, expand=True, data=("section", key))
         for s in model["streams"]:
-            node = sections["streams"].add(s["name"], expand=True, data=("stream", s["name"]))
+            # a stream of hundreds of shards starts folded: its shard lines
+            # are labelled when it is opened, not after every command
+            node = sections["streams"].add(s["name"], expand=len(s["shards"]) <= SHARD_BADGES,
+                                           data=("stream", s["name"]))
             self._by_key[("stream", s["name"])] = node
             for sh in s["shards"]:
                 self._by_key[("shard", s["name"], sh["shard_id"])] = node.add_leaf(
@@ -73,21 +76,39 @@ class ResourceTree(InPlace, Tree):
                 m["label"], data=("mapping", m["label"]))
 
     def _relabel(self, model: dict) -> None:
+        self._model = model
         for s in model["streams"]:
             blocked = any(sh["blocked"] for sh in s["shards"])
             t = Text(s["name"])
             _badge(t, "⛔", "" if not blocked else " blocked", "bold reverse")
             self._set(("stream", s["name"]), t)
-            for sh in s["shards"]:
-                t = Text(short_shard(sh["shard_id"]))
-                if sh["blocked"]:     # first, so a narrow column never cuts it
-                    t.append(" ⛔BLOCKED", style="bold reverse")
-                b = sh["backlog"]
-                cap = sh.get("backlog_cap", BACKLOG_CAP)
-                if b is not None:
-                    _badge(t, "≡", f"{cap}+" if b > cap else b)
-                _badge(t, "▶", sh["in_flight"])
-                self._set(("shard", s["name"], sh["shard_id"]), t)
+            self._relabel_shards(s)
+        self._relabel_rest(model)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        data = event.node.data
+        model = getattr(self, "_model", None)
+        if model is not None and data and data[0] == "stream":
+            for s in model["streams"]:
+                if s["name"] == data[1]:
+                    self._relabel_shards(s)
+
+    def _relabel_shards(self, s: dict) -> None:
+        stream = self._by_key.get(("stream", s["name"]))
+        if stream is not None and not stream.is_expanded:
+            return
+        for sh in s["shards"]:
+            t = Text(short_shard(sh["shard_id"]))
+            if sh["blocked"]:     # first, so a narrow column never cuts it
+                t.append(" ⛔BLOCKED", style="bold reverse")
+            b = sh["backlog"]
+            cap = sh.get("backlog_cap", BACKLOG_CAP)
+            if b is not None:
+                _badge(t, "≡", f"{cap}+" if b > cap else b)
+            _badge(t, "▶", sh["in_flight"])
+            self._set(("shard", s["name"], sh["shard_id"]), t)
+
+    def _relabel_rest(self, model: dict) -> None:
         for q in model["queues"]:
             c = q["counts"]
             t = Text(q["name"])
