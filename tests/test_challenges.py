@@ -364,3 +364,31 @@ def test_on_screen_the_settings_changed_in_the_challenges_lab_are_checked_on_qui
     # --fresh starts from the challenge as given: nothing changed, nothing checked.
     assert ch.run_command("sqs-throttled-receives-reach-dlq", screen=lambda p: 0, fresh=True) == 1
     assert "No setting was changed on screen" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nosuch"], "no challenge named 'nosuch' (the challenges: "),
+    (["fifo-hot-message-group", "--solution", "/nonexistent/solution.yaml"],
+     "cannot read the solution file /nonexistent/solution.yaml: No such file or directory"),
+    (["fifo-hot-message-group", "--set", "nonsense"], "expected PATH=VALUE"),
+    (["fifo-hot-message-group", "--set", "mappings.fulfil.BatchSize=abc"],
+     "with mappings.fulfil.BatchSize, the challenge is refused: resources.mappings.BatchSize: "
+     "expected a whole number, found 'abc'"),
+    (["fifo-hot-message-group", "--set", "mappings.nosuch.BatchSize=3"],
+     "the challenge has no mapping 'nosuch'"),
+    (["fifo-hot-message-group", "--set", "a=1", "--solution", "x.yaml"],
+     "give either --solution FILE or --set changes, not both"),
+])
+def test_a_challenge_or_solution_that_cannot_be_used_is_one_sentence_and_exit_2(
+        args, message, capsys):
+    assert main(["challenge", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("esmlab challenge: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_solution_file_that_is_not_yaml_names_its_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [\n")
+    assert main(["challenge", "fifo-hot-message-group", "--solution", str(bad)]) == 2
+    assert f"{bad}:2: not YAML: " in capsys.readouterr().err

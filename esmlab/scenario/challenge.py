@@ -164,8 +164,11 @@ def goal_results(player, line: int, index: int) -> list:
 def _plain(text: str, where: str) -> dict:
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ChallengeError(f"{where}: not YAML: {error}") from None
+    except yaml.YAMLError as error:   # one sentence, with the line, as the loader words it
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ChallengeError(f"{where}{line}: not YAML: {problem}") from None
     if not isinstance(data, dict):
         raise ChallengeError(f"{where}: expected a map")
     return data
@@ -276,14 +279,18 @@ def with_changes(path: Path, changes: list[Change]) -> Attempt:
     try:
         changed = _without_nulls(changed_text(text, changes), changes)
     except CompareError as error:
-        raise ChallengeError(str(error).replace("--set ", "")) from None
+        raise ChallengeError(str(error).replace("--set ", "").replace(
+            "the lesson has", "the challenge has")) from None
     # What the changes did, leaf by leaf, measured as an edited copy is: a
     # change that reaches past the listed settings is refused either way.
     settings = scenario.challenge["settings"]
     paths, other = changed_paths(_plain(text, str(path)), _plain(changed, str(path)))
     _refuse(other + [p for p in paths if not _allowed(p, settings)], settings)
-    label = f"{path} (with your changes)" if changes else str(path)
-    scenario = load_scenario_text(changed, label)
+    try:
+        scenario = load_scenario_text(changed, str(path))
+    except ScenarioError as error:   # its line is in the changed text, not the file: leave it out
+        raise ChallengeError(f"with {', '.join(c.path for c in changes)}, the challenge is "
+                             f"refused: {error.message}") from None
     # A change reaches only resources and top-level settings; the steps, the
     # checks and the goal are the original's, so their lines point into the
     # file the learner reads (the changed text is laid out anew).
@@ -297,7 +304,11 @@ def with_changes(path: Path, changes: list[Change]) -> Attempt:
 def from_file(path: Path, solution: Path) -> Attempt:
     """A solution file: an edited copy of the challenge, or a map of
     PATH: VALUE changes."""
-    text = solution.read_text(encoding="utf-8")
+    try:
+        text = solution.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ChallengeError(f"cannot read the solution file {solution}: {reason}") from None
     data = _plain(text, str(solution))
     if "steps" not in data and "challenge" not in data:
         return with_changes(path, [Change(str(k), v) for k, v in data.items()])
