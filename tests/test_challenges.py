@@ -36,6 +36,8 @@ SOLUTIONS = {
     "dynamodb-filter-typed-values": [
         "mappings.ship.FilterCriteria={Filters: [{Pattern: "
         "'{\"dynamodb\": {\"NewImage\": {\"status\": {\"S\": [\"shipped\"]}}}}'}]}"],
+    "sqs-thrown-error-fails-the-whole-batch": [
+        "functions.bill.behaviour={mode: partial, match: {text: broken}}"],
     "kinesis-batch-invoked-early": ["mappings.reader.MaximumBatchingWindowInSeconds=5"],
     "sqs-dlq-in-the-wrong-place": [
         "mappings.notify.DestinationConfig=null",
