@@ -125,20 +125,70 @@ def _play(args) -> int:
 
 
 def _lessons(args) -> int:
-    from esmlab.lessons import lesson_dir, list_lessons
+    import json
+
+    from esmlab import progress
+    from esmlab.lessons import learning_path, lesson_dir, list_conformance, list_lessons
     from esmlab.scenario.loader import ScenarioError, load_scenario
 
-    lessons = list_lessons()
-    if not lessons:
+    if not list_lessons():
         print("no lesson library found", file=sys.stderr)
         return 2
-    for path in lessons:
+
+    def title(path) -> str:
         try:
-            title = load_scenario(path).title
+            return load_scenario(path).title
         except ScenarioError as exc:
-            title = f"(invalid: {exc.message})"
-        print(f"{path.stem:34} {title}")
-    print(f"\n{len(lessons)} lessons in {lesson_dir()}; play one with: esmlab play NAME")
+            return f"(invalid: {exc.message})"
+
+    done = progress.lessons()
+    try:
+        from esmlab.scenario.challenge import progress as challenge_progress
+        solved = challenge_progress()
+    except ImportError:  # the challenges are not built in this version
+        solved = {}
+    sections = []
+    for section, paths in learning_path():
+        items = []
+        for path in paths:
+            entry = (solved if section == "challenges" else done).get(path.stem) or {}
+            items.append({"name": path.stem, "title": title(path), "file": str(path),
+                          "finished": bool(entry.get("solved" if section == "challenges"
+                                                     else "finished")),
+                          **({"attempts": int(entry.get("attempts", 0))}
+                             if section == "challenges" else
+                             {"plays": int(entry.get("plays", 0)),
+                              "predictions": entry.get("predictions")})})
+        sections.append({"section": section, "items": items})
+    cases = [{"name": p.stem, "title": title(p), "file": str(p)} for p in list_conformance()]
+    if args.json:
+        print(json.dumps({"path": sections, "conformance": cases,
+                          "progress_file": str(progress.progress_path())}, indent=2))
+        return 0
+    print("The path through the lessons: " + " -> ".join(s["section"] for s in sections))
+    print(f"(✓ finished, · not yet; your progress is kept in {progress.progress_path()})")
+    for s in sections:
+        print(f"\n{s['section']}")
+        if not s["items"]:
+            print("  (none yet)")
+        for item in s["items"]:
+            mark = "✓" if item["finished"] else "·"
+            extra = ""
+            if item.get("predictions"):
+                p = item["predictions"]
+                extra = f"  predictions {p['right']}/{p['asked']} right"
+            elif item.get("attempts") and not item["finished"]:
+                extra = f"  {item['attempts']} attempt(s)"
+            print(f"  {mark} {item['name']:40} {item['title']}{extra}")
+    if cases:
+        print("\nconformance cases: one recorded AWS rule each (esmlab conformance plays them)")
+        for case in cases:
+            print(f"    {case['name']:40} {case['title']}")
+    lessons = [i for s in sections if s["section"] != "challenges" for i in s["items"]]
+    challenges = next(s["items"] for s in sections if s["section"] == "challenges")
+    print(f"\n{len(lessons)} lessons ({sum(i['finished'] for i in lessons)} finished), "
+          f"{len(challenges)} challenges ({sum(i['finished'] for i in challenges)} solved), "
+          f"{len(cases)} conformance cases in {lesson_dir()}; play one with: esmlab play NAME")
     return 0
 
 
@@ -352,8 +402,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "characters), a sequence number (or …0001) or an invocation number")
     why.add_argument("id", metavar="ID")
     why.add_argument("--json", action="store_true", help="one JSON document")
-    sub.add_parser("lessons", parents=[lab_option],
-                   help="list the lesson library (play one: esmlab play NAME)")
+    lessons_cmd = sub.add_parser("lessons", parents=[lab_option],
+                                 help="the lessons in reading order (basics to challenges) "
+                                      "with your progress, and the conformance cases (play "
+                                      "one: esmlab play NAME)")
+    lessons_cmd.add_argument("--json", action="store_true", help="one JSON document")
     play = sub.add_parser("play", parents=[lab_option],
                           help="play scenario files (or lessons by name) headless; with --lab, "
                                "keep the lab in that new file")

@@ -4,6 +4,12 @@ A wheel carries them inside the package (`esmlab/lesson_files/`, see
 pyproject.toml); a source checkout or an editable install reads them from
 the repository's `scenarios/` folder. Either way a lesson can be named by
 its bare name, e.g. `esmlab play kinesis-error-blocks-shard`.
+
+The lessons are read in an order, the learner's path: basics, streams,
+queues, failures, scaling, then the challenges (`scenarios/challenges/`).
+`PATH` places each shipped lesson; a lesson it does not name yet goes to the
+end of the section its name suggests (kinesis-/dynamodb- streams, sqs-/fifo-
+queues, others basics), so a new lesson is never left out.
 """
 
 from __future__ import annotations
@@ -23,6 +29,66 @@ def lesson_dir() -> Path | None:
 def list_lessons() -> list[Path]:
     folder = lesson_dir()
     return sorted(folder.glob("*.yaml")) if folder else []
+
+
+def list_challenges() -> list[Path]:
+    """The challenges: lessons that start broken (scenarios/challenges/)."""
+    return _sub("challenges")
+
+
+def list_conformance() -> list[Path]:
+    """The conformance cases: one recorded AWS rule each (scenarios/conformance/)."""
+    return _sub("conformance")
+
+
+def _sub(name: str) -> list[Path]:
+    folder = lesson_dir()
+    return sorted((folder / name).glob("*.yaml")) if folder and (folder / name).is_dir() else []
+
+
+SECTIONS = ("basics", "streams", "queues", "failures", "scaling", "challenges")
+PATH = {
+    "basics": ("basics-poll-and-invoke", "execution-role-permissions",
+               "handler-crash-is-a-function-error", "filter-criteria",
+               "filter-dynamodb-typed-values"),
+    "streams": ("kinesis-order-per-shard", "kinesis-starting-positions", "kinesis-two-consumers",
+                "kinesis-batch-window", "kinesis-parallelization-factor",
+                "dynamodb-stream-changes", "kinesis-tumbling-window", "kinesis-resharding"),
+    "queues": ("sqs-long-polling", "sqs-batch-size", "sqs-delete-on-success",
+               "sqs-standard-unordered", "sqs-duplicate-delivery", "sqs-duplicate-every-message",
+               "fifo-order-per-group", "sqs-visibility-timeout-too-short"),
+    "failures": ("kinesis-retry-until-expiry", "kinesis-error-blocks-shard",
+                 "kinesis-max-record-age", "kinesis-max-retry-attempts",
+                 "kinesis-bisect-on-error", "kinesis-on-failure-destination",
+                 "kinesis-partial-batch-response", "sqs-error-regrouping", "sqs-dlq-redrive",
+                 "sqs-dlq-not-lambda-destination", "sqs-partial-batch-response",
+                 "sqs-malformed-partial-response", "sqs-error-overrides-partial-response",
+                 "fifo-partial-batch-response", "sqs-throttle-to-dlq", "sqs-recursive-loop"),
+    "scaling": ("kinesis-concurrency-per-shard", "sqs-scaling-classic", "sqs-scaling-current",
+                "sqs-maximum-concurrency", "sqs-provisioned-mode", "fifo-scaling-active-groups",
+                "fifo-hot-group-runs-serially"),
+}
+
+
+def section_of(name: str) -> str:
+    for section, names in PATH.items():
+        if name in names:
+            return section
+    prefix = name.split("-", 1)[0]
+    return {"kinesis": "streams", "dynamodb": "streams", "sqs": "queues",
+            "fifo": "queues"}.get(prefix, "basics")
+
+
+def learning_path() -> list[tuple[str, list[Path]]]:
+    """[(section, [lesson files in reading order])], basics to challenges."""
+    placed: dict[str, list[Path]] = {section: [] for section in SECTIONS}
+    for path in list_lessons():
+        placed[section_of(path.stem)].append(path)
+    for section, names in PATH.items():
+        order = {name: i for i, name in enumerate(names)}
+        placed[section].sort(key=lambda p: (order.get(p.stem, len(order)), p.stem))
+    placed["challenges"] = list_challenges()
+    return [(section, placed[section]) for section in SECTIONS]
 
 
 def resolve(name_or_path: str) -> str:

@@ -309,6 +309,7 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
                 print(f"esmlab play: {path}: {error}", file=sys.stderr)
                 return 2
             try:
+                _record_progress(scenario, play)
                 all_ok &= play.ok
                 passed += bool(play.ok)
                 if rich:
@@ -342,6 +343,16 @@ def _challenge_attempt(scenario):
     except ChallengeError as error:
         print(f"esmlab play: {scenario.path}: {error}", file=sys.stderr)
         return False
+
+
+def _record_progress(scenario, play: PlayResult) -> None:
+    """A lesson of the library played to its end counts in the learner's
+    progress (esmlab/progress.py: the user's config folder, not the lab); a
+    copy or any other scenario file does not."""
+    from esmlab import progress
+    from esmlab.lessons import list_lessons
+    if Path(scenario.path).resolve() in {p.resolve() for p in list_lessons()}:
+        progress.record_play(scenario.name, play.ok, score(play.predictions))
 
 
 def _json_default(value):
