@@ -51,7 +51,7 @@ def test_every_lesson_the_readme_names_exists():
     named = {name for line in tables for name in re.findall(r"`([a-z0-9-]+)`", line)
              if "-" in name and name.split("-")[0] in {
                  "basics", "kinesis", "dynamodb", "sqs", "fifo", "filter", "handler",
-                 "execution"}}
+                 "execution", "batch"}}
     from esmlab.scenario.challenge import list_challenges   # the challenges' table names them
     shipped = {p.stem for p in list_lessons()} | {p.stem for p in list_challenges()}
     assert named and named <= shipped, sorted(named - shipped)
