@@ -154,3 +154,15 @@ def test_the_new_behaviours_are_described_in_words():
     assert describe_behaviour({"mode": "poison", "match": {
         "attempt": {"at_least": 2, "at_most": 3}}}) == \
         "fails any batch holding a record with attempt 2 to 3"
+
+
+def test_docs_name_every_behaviour_mode_and_match_key():
+    from pathlib import Path
+
+    from esmlab.engine.function import MATCH_KEYS, MODES
+
+    docs = (Path(__file__).resolve().parent.parent / "docs/scenarios.md").read_text(
+        encoding="utf-8")
+    behaviour = docs.split("## Behaviour", 1)[1].split("\n## ", 1)[0]
+    assert [m for m in MODES if f"| `{m}` |" not in behaviour] == []
+    assert [k for k in MATCH_KEYS if f"`{k}`" not in behaviour] == []

@@ -46,6 +46,9 @@ BEHAVIOURS = [
     {"mode": "succeed"}, {"mode": "fail"}, {"mode": "flaky", "probability": 0.4},
     {"mode": "poison", "match": {"text": "7"}}, {"mode": "fail_first", "count": 2},
     {"mode": "timeout", "match": {"text": "3"}},
+    {"mode": "poison", "match": {"receive_count": {"at_most": 1}}},
+    {"mode": "timeout", "match": {"attempt": {"at_most": 1}}},
+    {"mode": "respond", "response": {"batchItemFailures": [{"itemIdentifier": ""}]}},
 ]
 
 
