@@ -165,6 +165,8 @@ def _lessons(args) -> int:
         print(json.dumps({"path": sections, "conformance": cases,
                           "progress_file": str(progress.progress_path())}, indent=2))
         return 0
+    width = max([len(i["name"]) for s in sections for i in s["items"]]
+                + [len(c["name"]) for c in cases] + [30])
     print("The path through the lessons: " + " -> ".join(s["section"] for s in sections))
     print(f"(✓ finished, · not yet; your progress is kept in {progress.progress_path()})")
     for s in sections:
@@ -179,11 +181,11 @@ def _lessons(args) -> int:
                 extra = f"  predictions {p['right']}/{p['asked']} right"
             elif item.get("attempts") and not item["finished"]:
                 extra = f"  {item['attempts']} attempt(s)"
-            print(f"  {mark} {item['name']:40} {item['title']}{extra}")
+            print(f"  {mark} {item['name']:{width}} {item['title']}{extra}")
     if cases:
         print("\nconformance cases: one recorded AWS rule each (esmlab conformance plays them)")
         for case in cases:
-            print(f"    {case['name']:40} {case['title']}")
+            print(f"    {case['name']:{width}} {case['title']}")
     lessons = [i for s in sections if s["section"] != "challenges" for i in s["items"]]
     challenges = next(s["items"] for s in sections if s["section"] == "challenges")
     print(f"\n{len(lessons)} lessons ({sum(i['finished'] for i in lessons)} finished), "
