@@ -208,8 +208,10 @@ def _conformance(args) -> int:
         print("no conformance cases found", file=sys.stderr)
         return 2
     failed = sum(1 for r in rows if r["result"] != "pass")
+    from esmlab import __version__
     if args.json:
-        print(json.dumps({"ok": not failed, "cases": rows}, indent=2))
+        print(json.dumps({"ok": not failed, "esmlab_version": __version__, "cases": rows},
+                         indent=2))
         return 1 if failed else 0
     table = Table(show_lines=True)
     for column in ("rule", "evidence", "result"):
@@ -225,6 +227,8 @@ def _conformance(args) -> int:
         table.add_row(f"{escape(r['rule'] or r['case'])}\n[dim]{r['case']}[/dim]", evidence,
                       result)
     console = Console()
+    console.print(f"conformance cases, esmlab {__version__} (each plays from its own seed)",
+                  highlight=False, soft_wrap=True)
     console.print(table, highlight=False)
     console.print(f"{len(rows) - failed} of {len(rows)} conformance cases pass "
                   f"({conformance_dir()}); play one with: esmlab play PATH", highlight=False)

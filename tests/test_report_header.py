@@ -60,3 +60,16 @@ def test_a_failed_check_in_the_json_report_carries_the_replay_tag(tmp_path, caps
     document = json.loads(capsys.readouterr().out)
     (check,) = [c for s in document["steps"] for c in s["checks"] if not c["ok"]]
     assert check["message"].endswith(f"[replay: {TAG}]")
+
+
+def test_the_conformance_report_names_the_esmlab_version(monkeypatch, capsys):
+    import esmlab.conformance
+    from esmlab.cli import main
+
+    row = {"case": "c", "rule": "r", "source": "D", "where": "w", "follows": None,
+           "result": "pass", "detail": None}
+    monkeypatch.setattr(esmlab.conformance, "run_all", lambda: [row])
+    assert main(["conformance", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["esmlab_version"] == __version__
+    assert main(["conformance"]) == 0
+    assert f"esmlab {__version__}" in capsys.readouterr().out
