@@ -366,6 +366,20 @@ OTHER_AWS_TEXTS = {
     "DescribeStreamSummary, ListShards, GetShardIterator and GetRecords actions on your stream "
     "and SubscribeToShard on your consumer.":
         "N: kinesis_source.json (deny_*_consumer: a mapping on an enhanced fan-out consumer)",
+    "Function already exist: {}":
+        "field reports of CreateFunction's 409 (AWS's spelling, quoted from real accounts)",
+    "Alias already exists: {}": LS_API + " test_notfound_and_invalid_routingconfigs",
+    "Alias not found: {}": LS_API + " test_non_existent_alias_update",
+    "Specified ReservedConcurrentExecutions for function decreases account's "
+    "UnreservedConcurrentExecution below its minimum value of [{}].":
+        LS_API + " test_function_concurrency_limits",
+    "Lambda was unable to configure your environment variables because the environment "
+    "variables you have provided exceeded the 4KB limit. String measured: {}":
+        LS_API + " test_large_environment_variables_fails",
+    "Lambda was unable to configure your environment variables because the environment "
+    "variables you have provided contains reserved keys that are currently not supported for "
+    "modification. Reserved keys used in this request: {}":
+        "field reports (CloudFormation and Terraform deploys setting AWS_REGION)",
     "Parameter validation failed:\n{}":
         "botocore's client-side ParamValidationError, as boto3 raises it before any request",
 }

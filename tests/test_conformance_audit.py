@@ -418,7 +418,10 @@ def test_every_recorded_text_names_its_recording():
 
 CONTROL_PLANE = ["esmlab/engine/mappings/config.py", "esmlab/engine/mappings/service.py",
                  "esmlab/engine/mappings/filters.py", "esmlab/engine/mappings/provisioned.py",
-                 "esmlab/engine/roles.py", "esmlab/engine/request_model.py"]
+                 "esmlab/engine/roles.py", "esmlab/engine/request_model.py",
+                 "esmlab/engine/function.py"]
+# Checks of the lab's own concepts (a function's behaviour), with no AWS counterpart.
+LAB_CONCEPTS = {"check_behaviour", "_check_match"}
 RAISERS = {"invalid", "AwsError", "validation"}
 
 
@@ -438,8 +441,10 @@ def _error_calls(path):
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
     tree = ast.parse((root / path).read_text())
+    skipped = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+               and f.name in LAB_CONCEPTS for n in ast.walk(f)}
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
+        if not isinstance(node, ast.Call) or id(node) in skipped:
             continue
         name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
         if name not in RAISERS or not node.args:
@@ -474,6 +479,24 @@ def test_every_control_plane_error_text_is_aws_or_marked_as_the_labs_own(path):
     unmarked = [f"{path}:{line}: {template!r}" for line, template, own in _error_calls(path)
                 if template is not None and not own and not _is_known(template, known)]
     assert not unmarked, "texts neither recorded, documented nor marked own=True"
+
+
+def test_put_function_recursion_config_refusal_matches_the_recording(lab):
+    lab.create_function("f")
+    error = refused(lab.put_function_recursion_config, "f", "InvalidValue")
+    assert (error.code, error.message) == (
+        "ValidationException", "1 validation error detected: Value 'InvalidValue' at "
+        "'recursiveLoop' failed to satisfy constraint: Member must satisfy enum value set: "
+        "[Terminate, Allow]")   # LS_API test_put_function_recursion_config_invalid_value
+
+
+def test_a_long_function_name_refusal_matches_the_recording(lab):
+    name = "a" * 65
+    error = refused(lab.create_function, name)
+    assert (error.code, error.message) == (
+        "InvalidParameterValueException", f"1 validation error detected: Value '{name}' at "
+        "'functionName' failed to satisfy constraint: Member must have length less than or "
+        "equal to 64")          # LS_API test_function_arns
 
 
 def test_a_lab_worded_refusal_says_so_beside_the_message(lab):

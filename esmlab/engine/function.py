@@ -87,8 +87,10 @@ class Functions:
                memory: int = 128, duration: dict | None = None,
                behaviour: dict | None = None, environment: dict | None = None) -> dict:
         if not name or len(name) > 64:
-            raise invalid("1 validation error detected: Value at 'functionName' failed to "
-                          "satisfy constraint: Member must have length less than or equal to 64")
+            # AWS's text (recorded, LocalStack test_lambda_api test_function_arns).
+            raise invalid(f"1 validation error detected: Value '{name}' at 'functionName' "
+                          "failed to satisfy constraint: Member must have length less than or "
+                          "equal to 64")
         if self.exists(name):
             raise AwsError("ResourceConflictException", f"Function already exist: {name}", 409)
         config = {"FunctionName": name, "FunctionArn": arns.function_arn(name),
@@ -119,7 +121,7 @@ class Functions:
     def _apply_config(self, config: dict, timeout=None, reserved="keep", duration=None,
                       environment=None, **unknown) -> None:
         if unknown:
-            raise invalid(f"Unknown function setting: {', '.join(unknown)}")
+            raise invalid(f"Unknown function setting: {', '.join(unknown)}", own=True)
         if environment is not None:
             config["Environment"] = {"Variables": check_environment(environment)}
         if timeout is not None:
@@ -130,7 +132,7 @@ class Functions:
             config["Timeout"] = timeout
         if reserved != "keep":
             if reserved is not None and (not isinstance(reserved, int) or reserved < 0):
-                raise invalid("1 validation error detected: Value at "
+                raise invalid(f"1 validation error detected: Value '{reserved}' at "
                               "'reservedConcurrentExecutions' failed to satisfy constraint: "
                               "Member must have value greater than or equal to 0")
             if reserved is not None and reserved > self.engine.account_concurrency - 100:
@@ -142,7 +144,7 @@ class Functions:
             merged = dict(config.get("duration") or DEFAULT_DURATION)
             merged.update(duration)
             if any(not isinstance(v, int) or v < 0 for v in merged.values()):
-                raise invalid("duration values must be whole milliseconds >= 0")
+                raise invalid("duration values must be whole milliseconds >= 0", own=True)
             config["duration"] = merged
 
     # -- delete, role, versions and aliases (the control plane) -------------
@@ -509,7 +511,7 @@ class Functions:
         if value not in recursion.VALUES:
             raise AwsError("ValidationException", f"1 validation error detected: Value "
                            f"'{value}' at 'recursiveLoop' failed to satisfy constraint: Member "
-                           "must satisfy enum value set: [Allow, Terminate]")
+                           "must satisfy enum value set: [Terminate, Allow]")  # as recorded
         config["RecursiveLoop"] = value
         self.conn.execute("UPDATE functions SET config=? WHERE name=?", (json.dumps(config), name))
         self._cache.pop(name, None)
@@ -558,15 +560,16 @@ def timeout_error(timeout_s: int, at_ms: int, request_id: str) -> dict:
 def check_environment(environment: dict) -> dict:
     """`Environment: {Variables: {...}}` checked as CreateFunction checks it."""
     if not isinstance(environment, dict) or set(environment) - {"Variables"}:
-        raise invalid("Environment takes one key, Variables: a map of names to strings")
+        raise invalid("Environment takes one key, Variables: a map of names to strings",
+                      own=True)
     variables = environment.get("Variables") or {}
     if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
-        raise invalid("Environment Variables must map names to strings")
+        raise invalid("Environment Variables must map names to strings", own=True)
     if not all(isinstance(k, str) and VARIABLE_NAME.fullmatch(k) for k in variables):
         raise AwsError("ValidationException",
                        "1 validation error detected: Value at 'environment.variables' failed to "
                        "satisfy constraint: Map keys must satisfy constraint: [Member must "
-                       "satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
+                       "satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]", own=True)
     reserved = [k for k in variables if k in RESERVED_VARIABLES]
     if reserved:
         raise invalid("Lambda was unable to configure your environment variables because the "
