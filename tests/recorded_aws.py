@@ -358,8 +358,13 @@ OTHER_AWS_TEXTS = {
     "The function execution role does not have permissions to call {} on SQS.":
         "N: sqs_mapping_authorization.json (reference 8.5)",
     "Cannot access stream {}. Please ensure the role can perform the GetRecords, "
+    "GetShardIterator, DescribeStream, DescribeStreamSummary, ListShards, and ListStreams "
+    "Actions on your stream.":
+        "N: kinesis_source.json (missing_source_permissions, deny_GetRecords_stream, "
+        "deny_GetShardIterator_stream, deny_DescribeStream_stream)",
+    "Cannot access stream {}. Please ensure the role can perform the GetRecords, "
     "GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.":
-        "field reports (CloudFormation events quoting Lambda's 400)",
+        "field reports for DynamoDB streams (CloudFormation events quoting Lambda's 400)",
     "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: {}":
         "the model-constraint form, recorded in " + LS_API + " (startingPosition, resource)",
     "Cannot access event source {}. Please ensure the role can perform the "

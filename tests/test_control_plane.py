@@ -174,7 +174,15 @@ def test_create_refuses_a_role_that_cannot_read_the_stream(lab):
     error = refused(stream_mapping, lab)
     assert error.message == (
         f"Cannot access stream {STREAM}. Please ensure the role can perform the GetRecords, "
-        "GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM.")
+        "GetShardIterator, DescribeStream, DescribeStreamSummary, ListShards, and ListStreams "
+        "Actions on your stream.")
+
+
+def test_create_accepts_a_kinesis_role_without_list_streams_as_recorded(lab):
+    lab.create_function("worker")
+    lab.update_role("worker", revoke=["kinesis:ListStreams", "kinesis:ListShards",
+                                      "kinesis:DescribeStreamSummary"])
+    assert lab.engine.mappings.get(stream_mapping(lab))["State"] == "Enabled"
 
 
 def test_the_default_role_allows_what_the_managed_execution_policies_grant(lab):

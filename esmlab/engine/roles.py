@@ -13,8 +13,11 @@ Where the lab checks it, and with which words:
   AWS's text: for SQS "The function execution role does not have permissions
   to call <Action> on SQS." (recorded on AWS, one action named); for streams
   "Cannot access stream <arn>. Please ensure the role can perform the
-  GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on
-  your stream in IAM." (as AWS answers it in field reports).
+  GetRecords, GetShardIterator, DescribeStream, DescribeStreamSummary,
+  ListShards, and ListStreams Actions on your stream." for Kinesis (recorded:
+  GetRecords, GetShardIterator and DescribeStream are what it needs), and for
+  DynamoDB streams "... GetRecords, GetShardIterator, DescribeStream, and
+  ListStreams Actions on your stream in IAM." (as users quote it).
 - A permission removed after the mapping exists makes polling fail: nothing
   is read, nothing is processed, and a stream mapping's LastProcessingResult
   says so (`problem_text`, lab wording: AWS's exact text for this case was
@@ -50,9 +53,11 @@ DEFAULT_ACTIONS = tuple(sorted({a for actions in MANAGED_POLICIES.values() for a
 
 # What a mapping's poller calls, per source kind, in the order the lab checks.
 SQS_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+# Kinesis as recorded: Create is refused when GetRecords, GetShardIterator or
+# DescribeStream is denied, and accepted when only DescribeStreamSummary,
+# ListShards or ListStreams is (stackd kinesis_source.json, deny_*_stream).
 STREAM_ACTIONS = {
-    "kinesis": ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
-                "kinesis:ListStreams"),
+    "kinesis": ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream"),
     "dynamodb": ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream",
                  "dynamodb:ListStreams"),
 }
@@ -98,6 +103,12 @@ def create_refusal(role: dict, source_kind: str, source_arn: str) -> str | None:
     if source_kind.startswith("sqs"):
         action = lacking[0].split(":", 1)[1]
         return f"The function execution role does not have permissions to call {action} on SQS."
+    if source_kind == "kinesis":
+        # Recorded on AWS (stackd kinesis_source.json, 2026).
+        return (f"Cannot access stream {source_arn}. Please ensure the role can perform the "
+                "GetRecords, GetShardIterator, DescribeStream, DescribeStreamSummary, "
+                "ListShards, and ListStreams Actions on your stream.")
+    # DynamoDB streams: AWS's text as users quote it from real accounts.
     return (f"Cannot access stream {source_arn}. Please ensure the role can perform the "
             "GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your "
             "stream in IAM.")
