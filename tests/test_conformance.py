@@ -108,6 +108,7 @@ RULE_CASES = {
         "sqs-update-without-function-name-keeps-timeout-check-off",
     "8.5 every configured field is echoed": "control-echo-configured-fields",
     "issue 10 the execution role": "control-role-cannot-read-source",
+    "issue 10 the execution role on Kinesis": "control-kinesis-role-refusal",
     "issue 10 one request model": "control-model-ranges",
     "8.6 SQS provisioned mode": "sqs-provisioned-mode",
     "8.6 stream EventCount metrics": "stream-event-count-metrics",
