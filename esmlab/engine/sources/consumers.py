@@ -23,7 +23,8 @@ its mappings wait (their LastProcessingResult says why).
 Limits (API reference): 20 consumers per stream (the lab's streams are
 provisioned; On-demand Advantage allows 50), at most 5 CREATING at once in
 the account (LimitExceededException). AWS's exact texts for a duplicate name
-and for the limits were not found recorded: the lab's wording is marked so.
+and for the limits were not found recorded: those errors are `own=True`
+(their hint says the wording is the lab's).
 Deleting a stream deletes its consumers (DeleteStream with
 EnforceConsumerDeletion, as the recordings clean up).
 """
@@ -136,16 +137,16 @@ class Consumers:
         if not (StreamARN and ConsumerName):
             raise AwsError("InvalidArgumentException",
                            "Either ConsumerARN or both StreamARN and ConsumerName must be "
-                           "provided.",  # lab wording (UNCERTAIN: not found recorded)
-                           hint="name the consumer by its ARN, or by its stream and name")
+                           "provided.",
+                           hint="name the consumer by its ARN, or by its stream and name",
+                           own=True)
         stream = self._stream_name(StreamARN)
         for row in self._rows(stream):
             if row["name"] == ConsumerName:
                 return row
         raise AwsError("ResourceNotFoundException",
                        f"Consumer {ConsumerName} under stream {stream} not found.",
-                       hint="lab wording: AWS's text for a consumer named by stream and "
-                            "name was not found recorded")
+                       own=True)
 
     @staticmethod
     def _not_found(stream: str, name: str, created_s: int) -> AwsError:
@@ -165,22 +166,21 @@ class Consumers:
             raise AwsError("ResourceInUseException",
                            f"Consumer {ConsumerName} under stream {stream} already exists for "
                            f"account {ACCOUNT}.",
-                           hint="lab wording (AWS's exact text was not found recorded); "
-                                "consumer names are unique per stream")
+                           hint="consumer names are unique per stream", own=True)
         if len(existing) >= MAX_PER_STREAM:
             raise AwsError("LimitExceededException",
                            f"Stream {stream} under account {ACCOUNT} already has "
                            f"{MAX_PER_STREAM} registered consumers.",
-                           hint=f"lab wording: AWS allows {MAX_PER_STREAM} consumers per "
-                                "provisioned stream (50 in On-demand Advantage mode)")
+                           hint=f"AWS allows {MAX_PER_STREAM} consumers per provisioned "
+                                "stream (50 in On-demand Advantage mode)", own=True)
         creating = self.conn.execute(
             "SELECT COUNT(*) FROM stream_consumers WHERE status='CREATING'").fetchone()[0]
         if creating >= MAX_CREATING:
             raise AwsError("LimitExceededException",
                            f"Account {ACCOUNT} already has {MAX_CREATING} consumers in "
                            "CREATING status.",
-                           hint="lab wording: AWS creates at most 5 consumers at a time; "
-                                "step the clock until one is ACTIVE")
+                           hint="AWS creates at most 5 consumers at a time; step the clock "
+                                "until one is ACTIVE", own=True)
         now = self.engine.now_ms
         created_s = now // 1000
         arn = consumer_arn(stream, ConsumerName, created_s)
