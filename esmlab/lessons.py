@@ -94,13 +94,14 @@ def learning_path() -> list[tuple[str, list[Path]]]:
 
 def resolve(name_or_path: str) -> str:
     """A path that exists is used as given; otherwise a bare lesson name
-    (with or without .yaml) is looked up in the library."""
+    (with or without .yaml) is looked up in the library, then among the
+    challenges (scenarios/challenges/), so `esmlab play NAME` plays both."""
     if Path(name_or_path).exists():
         return name_or_path
     folder = lesson_dir()
     if folder is not None:
         stem = Path(name_or_path).name.removesuffix(".yaml")
-        candidate = folder / f"{stem}.yaml"
-        if candidate.exists():
-            return str(candidate)
+        for candidate in (folder / f"{stem}.yaml", folder / "challenges" / f"{stem}.yaml"):
+            if candidate.exists():
+                return str(candidate)
     return name_or_path

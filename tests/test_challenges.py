@@ -394,3 +394,18 @@ def test_a_solution_file_that_is_not_yaml_names_its_line(tmp_path, capsys):
     bad.write_text("a: [\n")
     assert main(["challenge", "fifo-hot-message-group", "--solution", str(bad)]) == 2
     assert f"{bad}:2: not YAML: " in capsys.readouterr().err
+
+
+def test_esmlab_play_finds_a_challenge_by_its_name(capsys):
+    assert main(["play", "fifo-hot-message-group", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "challenge fifo-hot-message-group not solved" in out
+    assert "as given: the challenge starts broken" in out
+
+
+def test_esmlab_compare_shows_a_challenge_beside_a_change(capsys):
+    assert main(["compare", "fifo-hot-message-group", "--json",
+                 "--set", "mappings.fulfil.BatchSize=10"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["as_written"]["checks_passed"] < document["as_written"]["checks_total"]
+    assert document["changed"]["checks_passed"] == document["changed"]["checks_total"]
