@@ -76,7 +76,7 @@ def test_the_readme_tour_followed_literally_blocks_both_shards_and_fills_the_dlq
     """README's tour, key by key, in a real terminal: 1, F5 a few times ->
     both shards ⛔BLOCKED; ↓, 1, F2, Tab, Enter, F6, 120, Enter -> the
     message moves to orders-dlq; ] until the DLQ tab shows it."""
-    session = f"esmlab-tour-{size[0]}-{tmp_path.name}"[:50]
+    session = f"esmlab-tour-{os.getpid()}-{size[0]}-{tmp_path.name}"[:50]
     esmlab = Path(sys.executable).with_name("esmlab")
     cmd = (f"cd {tmp_path} && TERM=xterm-256color ESMLAB_KEYMAP={tmp_path}/none.json "
            f"XDG_STATE_HOME={tmp_path}/state "
