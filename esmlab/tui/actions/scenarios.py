@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from esmlab.tui import bindings
-from esmlab.tui.screens.forms import ScenarioScreen, TextScreen
-from esmlab.tui.widgets.narration import checks_text, step_summary
+from esmlab.tui.screens.forms import AskScreen, ScenarioScreen, TextScreen
+from esmlab.tui.widgets.narration import checks_text, prediction_text, step_summary
 
 
 def lesson_lab_path(stem: str) -> Path:
@@ -55,7 +55,9 @@ class ScenarioActions:
         from esmlab import lessons
 
         def done(values):
-            if values:
+            if values and values["how"] == "compare":
+                self.compare_lesson(values["path"])
+            elif values:
                 self.play_scenario(values["path"], step_by_step=values["how"] == "step")
         next_key = bindings.key_for("scenario_next", bindings.load_keymap_safe())
         self.push_screen(ScenarioScreen(lessons.list_lessons(), self._scenario_error,
@@ -106,16 +108,130 @@ class ScenarioActions:
         def run():
             player = Player.new(scenario, target)
             self._say(player.setup(), len(scenario.steps))
-            if step_by_step:
-                self.player = player
-                return player.lab
-            for result in player.steps():
-                self._say(result, len(scenario.steps))
+            self.player = player
+            if not step_by_step:
+                self._play_on(player)
             return player.lab
 
-        after = None if step_by_step else self.show_scenario_results
+        after = None if step_by_step else self._continue_to_the_end
         self._long(run, f"open {stem}" if step_by_step else f"play {stem}", switch_lab=True,
                    after=after)
+
+    def _play_on(self, player, answered: bool = False) -> None:
+        """Play steps (in the worker) until one asks a question before it
+        plays, or the end; `answered`: the next step's question was asked."""
+        total = len(player.scenario.steps)
+        while not player.done:
+            if not answered and player.next_prediction() is not None:
+                return
+            answered = False
+            self._say(player.play_next(), total)
+
+    def _continue_to_the_end(self) -> None:
+        """Played to the end in the background: stopped at a question, ask it
+        and go on; at the end, the results view."""
+        player = self.player
+        if player is None or player.lab is not self.lab:
+            return
+        if player.done:
+            self._lesson_finished(player)
+            self.show_scenario_results()
+            return
+        self._ask_then(player, lambda: self._long(
+            lambda: self._play_on(player, answered=True), f"play {player.scenario.name}",
+            reload=False, after=self._continue_to_the_end))
+
+    def _ask_then(self, player, then) -> None:
+        """Predict, then see: the next step's question (if it has one) before
+        it plays; the answer goes to the player, then `then()` plays it."""
+        from esmlab.tui.screens.forms import PredictScreen
+        question = player.next_prediction()
+        if question is None:
+            then()
+            return
+
+        def answered(value) -> None:
+            if value is not None:
+                player.predicted[question["step"]] = value
+            then()
+        self.push_screen(PredictScreen(question, f"(step {question['step']}/"
+                                                 f"{len(player.scenario.steps)})"), answered)
+
+    def _lesson_finished(self, player) -> None:
+        """The lesson's score, said once at its end (and kept with the
+        learner's progress when this esmlab keeps it)."""
+        from esmlab.scenario.predictions import score
+        got = score([r.prediction for r in player.results if r.prediction is not None])
+        if got["asked"]:
+            self.notify(f"{player.scenario.name}: {score_text(got)}", title="your predictions",
+                        timeout=10)
+        try:
+            from esmlab import progress
+        except ImportError:
+            return
+        record = getattr(progress, "record_play", None)
+        if record is not None:
+            try:
+                record(player.scenario.name, not player.stopped, got if got["asked"] else None)
+            except (OSError, ValueError, TypeError) as exc:   # a config folder we cannot write
+                self.notify(f"progress not saved: {exc}", severity="warning")
+
+    def compare_lesson(self, text: str) -> None:
+        """Compare: the lesson as written and with changed settings, side by
+        side (esmlab compare's table), both played in the background."""
+        from esmlab.scenario import compare as cmp_module
+        try:
+            path, _ = self._load(text)
+        except Exception as exc:      # the dialog checked it; a file changed since
+            self.notify(str(exc), title="compare", severity="error")
+            return
+        self._checked = None
+
+        def changes_of(values) -> list:
+            return [cmp_module.parse_change(t) for t in split_settings(values["set"])]
+
+        def check(values) -> str | None:
+            try:
+                changes = changes_of(values)
+                if not changes:
+                    return "give at least one PATH=VALUE"
+                original = Path(path).read_text(encoding="utf-8")
+                cmp_module.load_scenario_text(cmp_module.changed_text(original, changes),
+                                              f"{path} (changed)")
+            except (cmp_module.CompareError, cmp_module.ScenarioError, OSError) as exc:
+                return str(exc)
+            return None
+
+        def done(values) -> None:
+            if not values:
+                return
+            changes = changes_of(values)
+            self._push_last["compare"] = values["set"].strip()
+
+            def run() -> str:
+                self._comparison = cmp_module.compare(str(path), changes)
+                return "both runs played"
+            self._long(run, f"compare {Path(path).stem}", reload=False,
+                       after=lambda: self.show_comparison(self._comparison))
+        self.push_screen(AskScreen(
+            f"Compare {Path(path).stem}: as written and changed", [
+                ("set", "settings to change, PATH=VALUE (several: separated by spaces)",
+                 self._push_last.get("compare", ""))],
+            ok="Compare", validate=check,
+            note="e.g. mappings.orders.BisectBatchOnFunctionError=true  "
+                 "queues.orders.VisibilityTimeout=180  functions.worker.Timeout=30  "
+                 "profile=classic. Both runs use the lesson's seed, so every difference "
+                 "comes from the change."), done)
+
+    def show_comparison(self, cmp) -> None:
+        from rich.console import Console
+
+        from esmlab.scenario.compare import print_comparison
+        console = Console(width=96, force_terminal=True, color_system="truecolor",
+                          file=open(os.devnull, "w"))
+        with console.capture() as captured:
+            print_comparison(cmp, console)
+        self.push_screen(TextScreen(f"Compare: {cmp.title}", Text.from_ansi(captured.get())))
 
     def _say(self, result, total: int) -> None:
         """Narrate one played step (called from the worker thread)."""
@@ -149,7 +265,12 @@ class ScenarioActions:
             if player.stopped:
                 return "stopped at a failed step"
             return f"{left} step(s) left" if left else "the scenario is finished"
-        self._long(run, "scenario step", reload=False)   # keeps the ▶ lines in the log
+
+        def after():
+            if player.done:
+                self._lesson_finished(player)
+        self._ask_then(player, lambda: self._long(run, "scenario step", reload=False,
+                                                  after=after))   # keeps the ▶ lines
 
     def _narrate(self, line: str, result=None) -> None:
         self.narration.append(line)
@@ -183,12 +304,31 @@ class ScenarioActions:
             t.append(f"✗ {len(failed)} of {len(checks)} expect checks failed"
                      + (f"; stopped at an error after {played}/{self.scenario_total} steps"
                         if errors else "") + "\n\n", style="bold red")
+        asked = [r.prediction for r in results if getattr(r, "prediction", None) is not None]
+        if asked:
+            from esmlab.scenario.predictions import score
+            t.append(f"your predictions: {score_text(score(asked))}\n\n", style="bold")
         for r in results:
             where = f"{r.index}/{self.scenario_total}" if r.index else "setup"
             if r.narration:
                 t.append(f"[{where}] 💬 {r.narration}\n", style="italic")
             else:
                 t.append(f"[{where}] {step_summary(r)}\n")
+            t.append_text(prediction_text(r))
             t.append_text(checks_text(r))
         self.push_screen(TextScreen(f"Results: {self.scenario_title}", t))
 
+
+
+def score_text(got: dict) -> str:
+    """"2 of 3 right (1 not answered)"."""
+    text = f"{got['right']} of {got['asked']} right"
+    skipped = got["asked"] - got["answered"]
+    return text + (f" ({skipped} not answered)" if skipped else "")
+
+
+def split_settings(text: str) -> list[str]:
+    """`a.b=1 c.d={x: [1, 2]}` -> each PATH=VALUE (a value may hold spaces:
+    a new setting starts only where a word is followed by `=`)."""
+    import re
+    return [part for part in re.split(r"\s+(?=[A-Za-z_][\w.\-]*=)", text.strip()) if part]

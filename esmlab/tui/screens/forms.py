@@ -179,7 +179,8 @@ class ScenarioScreen(ModalScreen):
             error = Static("", id="form-error")
             error.display = False
             yield error
-            yield Select([(self.step_label, "step"), ("to the end, in the background", "all")],
+            yield Select([(self.step_label, "step"), ("to the end, in the background", "all"),
+                          ("compare: as written and with settings changed", "compare")],
                          value="step", allow_blank=False, id="f-how")
             yield Label("Lesson library (Enter plays the highlighted lesson):",
                         classes="form-label")
@@ -253,6 +254,58 @@ class ScenarioScreen(ModalScreen):
         self._play(str(self.lessons[i]) if i is not None else "")
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PredictScreen(ModalScreen):
+    """Predict, then see: a lesson step's question before it plays. With
+    choices the learner picks one; without, types an answer (several as
+    `a, b`). Dismisses with the answer, or None to skip (the step plays and
+    the narration still gives the answer)."""
+
+    BINDINGS = [Binding("escape", "skip", "Skip")]
+
+    def __init__(self, question: dict, where: str = ""):
+        super().__init__()
+        self.question = question
+        self.where = where
+
+    def compose(self) -> ComposeResult:
+        choices = self.question.get("choices")
+        with Vertical(classes="dialog ask predict"):
+            yield Label(f"Predict {self.where}".strip(), classes="dialog-title")
+            yield Static(str(self.question["question"]), id="predict-question")
+            if choices:
+                yield OptionList(*[str(c) for c in choices], id="predict-choices")
+            else:
+                yield Input(placeholder="your answer (several: a, b)", id="predict-answer")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Answer", variant="primary", id="ok")
+                yield Button("Skip (Esc)", id="skip")
+
+    def on_mount(self) -> None:
+        (self.query("#predict-choices") or self.query("#predict-answer")).first().focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.question["choices"][event.option_index])
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "ok":
+            self.dismiss(None)
+            return
+        choices = self.query("#predict-choices")
+        if choices:
+            i = choices.first().highlighted
+            self.dismiss(self.question["choices"][i] if i is not None else None)
+        else:
+            value = self.query_one("#predict-answer", Input).value.strip()
+            self.dismiss(value or None)
+
+    def action_skip(self) -> None:
         self.dismiss(None)
 
 

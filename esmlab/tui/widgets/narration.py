@@ -25,6 +25,8 @@ class NarrationPanel(VerticalScroll):
         done = sum(1 for r in results if r.index)
         t.append(f"scenario step {done}/{total}  ", style="bold")
         t.append(model["title"] + "\n", style="dim")
+        # the verdict on the learner's prediction first: the box may be short
+        t.append_text(prediction_text(last))
         if said is not None:
             t.append("💬 " + said.narration + "\n", style="italic")
         if last is not said:
@@ -43,6 +45,25 @@ def checks_text(result) -> Text:
                  style="green" if c.ok else "red")
     if result.error is not None:
         t.append(f"  ✗ {result.error}\n", style="red")
+    return t
+
+
+def prediction_text(result) -> Text:
+    """Predict, then see: the step's question, what the learner said (right
+    or wrong) and the lesson's explanation."""
+    p = getattr(result, "prediction", None)
+    t = Text()
+    if p is None:
+        return t
+    answer = ", ".join(map(str, p.answer)) if isinstance(p.answer, list) else str(p.answer)
+    t.append(f"  ? {p.question}\n", style="bold")
+    if p.right is None:
+        t.append(f"  · not answered; the answer: {answer}\n")
+    elif p.right:
+        t.append(f"  ✓ you said {p.given}: right\n", style="green")
+    else:
+        t.append(f"  ✗ you said {p.given}; the answer: {answer}\n", style="red")
+    t.append(f"    {p.explain}\n", style="italic")
     return t
 
 
