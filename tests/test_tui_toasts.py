@@ -15,7 +15,8 @@ pytest.importorskip("textual")
 from textual.widgets._toast import Toast  # noqa: E402
 
 from esmlab.cli import open_or_create  # noqa: E402
-from esmlab.tui.app import TOASTS_SHOWN, EsmlabApp, LongWorkDone  # noqa: E402
+from esmlab.tui.actions.notices import TOASTS_SHOWN  # noqa: E402
+from esmlab.tui.app import EsmlabApp, LongWorkDone  # noqa: E402
 from esmlab.tui.screens.forms import AskScreen  # noqa: E402
 from esmlab.tui.widgets.narration import NarrationPanel  # noqa: E402
 

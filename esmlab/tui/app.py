@@ -14,22 +14,20 @@ touch the lab (`busy`), so the SQLite connection has one user at a time.
 
 from __future__ import annotations
 
-import sqlite3
-
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.notifications import Notify
 from textual.reactive import reactive
 from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, TabPane, Tree
 
-from esmlab import errors
 from esmlab import readmodels as rm
 from esmlab.errors import AwsError, LabError
 from esmlab.tui import bindings
 from esmlab.tui.actions.clock import SPEEDS, TICK_S, ClockActions
+from esmlab.tui.actions.lab_file import LAB_FILE_ERRORS, READ_ONLY, SYNC_S, LabFileActions
+from esmlab.tui.actions.notices import NoticeActions
 from esmlab.tui.actions.resources import ResourceActions
 from esmlab.tui.actions.scenarios import ScenarioActions
 from esmlab.tui.actions.snapshots import SnapshotActions
@@ -58,18 +56,13 @@ PANELS = (("ordering", "Ordering", OrderingPanel),
           ("why", "Why-log", WhyLog),
           ("xray", "X-ray", XRayPanel))
 TABS = tuple(p[0] for p in PANELS)
-# a lab file locked or changed by another process, damaged, read-only, disk full
-LAB_FILE_ERRORS = tuple(c for c in (getattr(errors, "LabFileError", None),) if c is not None)
 LAB_ACTIONS = {k.action.split("(")[0] for k in bindings.TABLE}
-READ_ONLY = "read-only: every change is refused"
-TOASTS_SHOWN = 3   # older notifications give way, so the rack stays above the narration
-SYNC_S = 1.0    # how often the screen looks for another process's commits (real seconds)
 LEGEND = Text("⛔blocked shard ☠in DLQ ≡waiting ▶in flight ⏲delayed", no_wrap=True,
               overflow="ellipsis")    # one line, so a short terminal keeps the tree
 
 
 class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, SnapshotActions,
-                ScenarioActions, App):
+                ScenarioActions, LabFileActions, NoticeActions, App):
     CSS_PATH = "app.tcss"
     TITLE = "esmlab"
     NOTIFICATION_TIMEOUT = 4
@@ -163,54 +156,6 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
                         f"{bindings.key_for('help', keys)} shows the first steps.",
                         timeout=12)
 
-    # -- notifications ------------------------------------------------------------------
-
-    def notify(self, message: str, *, title: str = "", severity="information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """As App.notify, but plain text by default: a sentence naming `[0, 2]`
-        or `['bob clicked']` is not markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
-    def on_notify(self, event: Notify) -> None:
-        """At most TOASTS_SHOWN at once, and only as many as fit their place:
-        the oldest give way to this one."""
-        self._fit_toasts(event.notification)
-
-    def place_toasts(self) -> None:
-        """While a scenario's narration shows under the panels, toasts move
-        over the tree's column (the narration is never covered); otherwise
-        they sit at the top right of the panels. Either way they end above
-        the ticker."""
-        narrating = bool(self.query_one(NarrationPanel).display)
-        self.screen_stack[0].set_class(narrating, "-narrating")
-        self._fit_toasts()
-
-    def _fit_toasts(self, newest=None) -> None:
-        import math
-        narrating = self.screen_stack[0].has_class("-narrating")
-        width = self.size.width
-        if narrating:        # as #left: 30% of the width, 26 to 40 columns
-            toast_w, top = min(40, max(26, width * 30 // 100)), 1
-        else:                # as Toast: at most 45% of the width; under the tab names
-            toast_w, top = min(60, width * 45 // 100), 3
-        room = self.query_one("#ticker").region.y - top
-        text_w = max(8, toast_w - 3)     # its padding and its coloured left edge
-        notes = [n for n in self._notifications if n is not newest]
-        notes = ([newest] if newest is not None else []) + notes[::-1]   # newest first
-        used = 0
-        for i, n in enumerate(notes):
-            lines = (1 if n.title else 0) + sum(
-                max(1, math.ceil(len(line) / text_w)) for line in n.message.splitlines() or [""])
-            used += lines + 1                      # and the margin under it
-            if i >= TOASTS_SHOWN or (i and used > room):
-                for old in notes[i:]:
-                    if old in self._notifications:
-                        self._unnotify(old)
-                return
-
-    def on_resize(self, event) -> None:
-        self.call_after_refresh(self.place_toasts)
-
     def _painted(self) -> None:
         """The first frame is on screen (esmlab.tui.bench reads this)."""
         import time
@@ -251,40 +196,6 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
             self.query_one(FunctionCard).show(FunctionCard.read(self.lab, view))
             self._show_panel(self.query_one(TabbedContent).active or "ordering", view)
             self._show_ticker()
-
-    def sync_with_file(self) -> bool:
-        """Another process (`esmlab play --lab`, a second screen) committed to
-        the lab: reload it and redraw. Costs one PRAGMA data_version when
-        nothing changed. A file that cannot be read now gives a sentence in
-        the header; the screen stays."""
-        if self.busy or self.autoplay:
-            return False         # the worker or the autoplay's next command catches up
-        try:
-            changed = self.lab.sync()
-        except LAB_FILE_ERRORS as exc:
-            return self._sync_failed(exc)
-        except sqlite3.Error as exc:
-            from esmlab.store import file_error
-            return self._sync_failed(file_error(self.lab.path, exc) or exc)
-        if self._file_trouble is not None:
-            self._file_trouble = None
-            self.lab_error = READ_ONLY if getattr(self.lab.store, "readonly", False) else None
-            self.show_header()
-        if changed:
-            self.reload_view()
-        return changed
-
-    def _sync_failed(self, exc) -> bool:
-        if self._file_trouble is None:      # said once, not once a second
-            self._file_trouble = exc
-            self._lab_file_error(exc)
-        return False
-
-    def _lab_file_error(self, exc) -> None:
-        self.lab_error = READ_ONLY if getattr(self.lab.store, "readonly", False) else \
-            f"{type(exc).__name__}: lab file not usable now"
-        self.show_header()
-        self.notify(said(exc), title="lab file", severity="error", timeout=10)
 
     def _show_panel(self, tab: str, view: View | None = None) -> None:
         if self.busy:
