@@ -197,3 +197,21 @@ async def test_shift_w_asks_for_an_id_where_no_panel_points(lab_path):
         await pilot.press("w")
         await pilot.pause()
         assert isinstance(app.screen, AskScreen)
+
+
+async def test_a_click_puts_the_cursor_on_a_row_and_a_double_click_xrays_it(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f5")
+        await open_tab(pilot, app, "why")
+        log = app.query_one("#why-panel")
+        line = log._rows.lines[2]                  # the third event's line
+        await pilot.click(log._lines_view(), offset=(4, line))
+        await pilot.pause()
+        assert log.cursor_row == 2
+        events = app.lab.journal(newest_first=True, limit=5)
+        assert log.current_ref() == f"event:{events[2]['id']}"
+        await pilot.click(log._lines_view(), offset=(4, line), times=2)
+        await pilot.pause()
+        assert app.query_one("#tabs").active == "xray" and app.xray is not None

@@ -138,13 +138,33 @@ class CursorPanel(VerticalScroll):
         self.cursor_row, self.cursor_col = max(0, row), max(0, col)
         self._moved = False
 
+    def on_click(self, event) -> None:
+        """A click puts the cursor on the row clicked (a double click x-rays it)."""
+        rows = getattr(self, "_rows", None)
+        if rows is None or not len(rows):
+            return
+        inner = self._lines_view()
+        offset = event.get_content_offset(inner)
+        if offset is None:
+            return
+        y = offset.y + int(inner.scroll_y)
+        row = max((i for i, line in enumerate(rows.lines) if line <= y), default=0)
+        self._moved = True
+        self.cursor_row = row
+        self.cursor_col = min(self.cursor_col, len(rows.refs[row]) - 1)
+        self._redraw()
+        if getattr(event, "chain", 1) >= 2:
+            self.app.action_xray()
+
+    def _lines_view(self):
+        # a panel drawn by a LinesView scrolls inside it (it draws only what is in view)
+        from esmlab.tui.widgets.lines import LinesView
+        inner = self.query(LinesView)
+        return inner.first() if inner else self
+
     def scroll_to_cursor(self) -> None:
         rows = getattr(self, "_rows", None)
         if rows is None or not len(rows) or not hasattr(self, "scroll_to_region"):
             return
         line = rows.lines[min(self.cursor_row, len(rows) - 1)]
-        # a panel drawn by a LinesView scrolls inside it (it draws only what is in view)
-        from esmlab.tui.widgets.lines import LinesView
-        inner = self.query(LinesView)
-        target = inner.first() if inner else self
-        target.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
+        self._lines_view().scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
