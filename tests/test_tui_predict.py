@@ -165,3 +165,38 @@ async def test_compare_from_the_lessons_dialog_shows_both_runs_side_by_side(lab_
         assert "as written" in body and "changed" in body and "invocations" in body
         assert "The runs part at journal event" in body
         assert app.lab_path == str(lab_path)              # the lab on screen is untouched
+
+
+async def test_on_a_challenges_lab_ctrl_g_shows_the_goal_then_judges_the_changes(tmp_path,
+                                                                                 monkeypatch):
+    from esmlab.lab import Lab
+    from esmlab.scenario import challenge as ch
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    path = ch.resolve_challenge("sqs-throttled-receives-reach-dlq")
+    lab_path = tmp_path / "challenge.lab.db"
+    ch.prepare_lab(path, lab_path)
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert app.check_action("challenge_check", ()) is True
+        await pilot.press("ctrl+g")                       # nothing changed yet: the brief
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        assert "Goal (checked after the last step)" in app.screen.body.plain
+        assert "No setting is changed yet" in app.screen.body.plain
+        await pilot.press("escape")
+        await pilot.pause()
+        app.lab.do("set_queue_attributes", QueueName="reports",
+                   Attributes={"VisibilityTimeout": 120})
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        body = app.screen.body.plain
+        assert "solved: every goal check holds" in body
+        assert "queues.reports.VisibilityTimeout = 120" in body
+    other = EsmlabApp(str(tmp_path / "plain.db"), lab=Lab.create(tmp_path / "plain.db"))
+    async with other.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert other.check_action("challenge_check", ()) is False   # not a challenge's lab

@@ -283,6 +283,9 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
             return False
         if action == "scenario_next" and getattr(self, "player", None) is None:
             return False      # hidden from the footer until a scenario is open
+        if action == "challenge_check" and getattr(self, "lab", None) is not None and \
+                self.challenge_path() is None:
+            return False      # only offered on a challenge's lab
         if action == "home_lab" and getattr(self, "lab_path", None) == \
                 getattr(self, "home_lab", None):
             return False      # only offered while a lesson's lab is open

@@ -114,6 +114,10 @@ TABLE: tuple[Key, ...] = (
         "number", show=False, group="view"),
     Key("xray_back", "backspace", "xray_back", "Back",
         "X-ray: back to the story shown before the last jump", show=False, group="view"),
+    Key("challenge", "ctrl+g", "challenge_check", "Check",
+        "Challenge: the goal and the hints unlocked; with settings changed here, play the "
+        "challenge with them and say whether the goal holds (shown only on a challenge's lab)",
+        priority=True),
     Key("home_lab", "ctrl+b", "home_lab", "Back to lab",
         "Leave the lesson's lab and go back to the lab esmlab was started on (lab.db)",
         priority=True),

@@ -233,6 +233,57 @@ class ScenarioActions:
             print_comparison(cmp, console)
         self.push_screen(TextScreen(f"Compare: {cmp.title}", Text.from_ansi(captured.get())))
 
+    # -- a challenge's lab --------------------------------------------------------------
+
+    def challenge_path(self) -> Path | None:
+        """The challenge this lab was made for (`esmlab challenge NAME` names
+        the lab after it), or None."""
+        cached = getattr(self, "_challenge_for", None)
+        if cached is not None and cached[0] == self.lab_path:
+            return cached[1]
+        try:
+            from esmlab.scenario.challenge import library_original
+            path = library_original(self.lab.initial["name"])
+        except Exception:       # no challenge library in this build, an unreadable lab
+            path = None
+        self._challenge_for = (self.lab_path, path)
+        return path
+
+    def action_challenge_check(self) -> None:
+        """The challenge's goal and the hints unlocked; with settings changed
+        here, the challenge played with them (in the background) and judged."""
+        if not self._guard():
+            return
+        path = self.challenge_path()
+        if path is None:
+            self.notify("this lab is not a challenge's: esmlab challenge NAME opens one",
+                        severity="warning")
+            return
+        from esmlab.scenario import challenge as ch
+        changes = ch.changes_from_lab(self.lab)
+        brief = ch.brief_lines(path)[:-4]            # the goal, what may change, the hints
+        if not changes:
+            self.push_screen(TextScreen(f"Challenge {path.stem}", Text(
+                "\n".join(brief) + "\n\nNo setting is changed yet: change one with the forms "
+                f"({bindings.key_for('edit', self.user_keys)} edits the selected resource, "
+                f"{bindings.key_for('behaviour_form', self.user_keys)} the function's "
+                "behaviour), then check again.")))
+            return
+
+        def run() -> str:
+            self._verdict = ch.check(path, changes)
+            return "solved" if self._verdict.solved else "the goal does not hold yet"
+
+        def show() -> None:
+            v = self._verdict
+            body = "\n".join(ch.verdict_lines(v, given=False)) + "\n\nYour changes:\n" + \
+                "\n".join(f"  {c.path} = {c.value!r}" for c in changes) + "\n\n" + \
+                "\n".join(brief)
+            self.push_screen(TextScreen(f"Challenge {path.stem}: "
+                                        f"{'solved' if v.solved else 'not solved yet'}",
+                                        Text(body)))
+        self._long(run, f"check {path.stem}", reload=False, after=show)
+
     def _say(self, result, total: int) -> None:
         """Narrate one played step (called from the worker thread)."""
         where = f"{result.index}/{total}" if result.index else "setup"
