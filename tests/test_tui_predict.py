@@ -110,6 +110,10 @@ async def test_a_prediction_is_asked_before_its_step_and_judged_after(lab_path, 
         assert app.player.done
         said = " ".join(n.message for n in app._notifications)
         assert "predict-on-screen: 1 of 2 right" in said
+    from esmlab import progress
+    kept = progress.lessons()["predict-on-screen"]        # the learner's progress
+    assert kept["plays"] == 1 and kept["finished"] is True
+    assert kept["predictions"] == {"asked": 2, "answered": 2, "right": 1}
 
 
 async def test_played_to_the_end_it_stops_at_each_question_then_shows_the_score(lab_path,

@@ -170,10 +170,11 @@ class ScenarioActions:
         except ImportError:
             return
         record = getattr(progress, "record_play", None)
+        held = not player.stopped and all(r.ok for r in player.results)
         if record is not None:
             try:
-                record(player.scenario.name, not player.stopped, got if got["asked"] else None)
-            except (OSError, ValueError, TypeError) as exc:   # a config folder we cannot write
+                record(player.scenario.name, held, got)
+            except (OSError, ValueError) as exc:   # a config folder we cannot write
                 self.notify(f"progress not saved: {exc}", severity="warning")
 
     def compare_lesson(self, text: str) -> None:
