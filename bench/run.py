@@ -153,7 +153,7 @@ def _next_foreground(lab: Lab) -> int | None:
 def slowest_step(lab: Lab, limit_ms: int) -> tuple[float, int, float]:
     """Step until idle (no foreground timer: what run_until_idle means) or
     the limit; return (total wall s, steps, slowest step s). Retention
-    trimming, a background timer, is timed apart by `trim_step`."""
+    trimming, a background timer, is timed apart by `trim_steps`."""
     _settle()
     slowest, steps, total = 0.0, 0, 0.0
     end = lab.now_ms + limit_ms
