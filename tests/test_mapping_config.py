@@ -358,6 +358,21 @@ def test_destination_must_exist():
             DestinationConfig={"OnFailure": {"Destination": arns.queue_arn("nope")}})
 
 
+@pytest.mark.parametrize("name, arn", [("failed", arns.queue_arn("failed")),
+                                       ("alerts", arns.topic_arn("alerts"))])
+def test_a_destination_given_by_its_name_is_refused_and_the_hint_names_its_arn(name, arn):
+    error = rejects("InvalidParameterValueException", "no SQS queue, SNS topic or S3 bucket",
+                    source=KINESIS, DestinationConfig={"OnFailure": {"Destination": name}})
+    assert f"did you mean {arn}?" in error.hint
+    assert arn not in error.message                       # the lab's hint, beside the message
+
+
+def test_a_destination_name_that_is_no_resource_gets_no_arn_suggested():
+    error = rejects("InvalidParameterValueException", source=KINESIS,
+                    DestinationConfig={"OnFailure": {"Destination": "nothing-by-this-name"}})
+    assert "did you mean" not in error.hint
+
+
 @pytest.mark.parametrize("arn", [arns.queue_arn("failed.fifo"), arns.topic_arn("alerts.fifo")])
 def test_fifo_destination_is_rejected(arn):
     rejects("InvalidParameterValueException", "FIFO", source=DYNAMODB,

@@ -73,7 +73,7 @@ def _keys(session: str, *keys: str) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_the_readme_tour_followed_literally_blocks_both_shards_and_fills_the_dlq(
         tmp_path, size, monkeypatch):
-    """README's tour, key by key, in a real terminal: 1, F5 a few times ->
+    """README's tour, key by key, in a real terminal: 1, F5 about a dozen times ->
     both shards ⛔BLOCKED; ↓, 1, F2, Tab, Enter, F6, 120, Enter -> the
     message moves to orders-dlq; ] until the DLQ tab shows it."""
     session = f"esmlab-tour-{os.getpid()}-{size[0]}-{tmp_path.name}"[:50]
@@ -88,7 +88,7 @@ def test_the_readme_tour_followed_literally_blocks_both_shards_and_fills_the_dlq
         _keys(session, "1")                                       # step 1
         _wait_for(session, "fails every invocation")           # the card says so
         screen = ""
-        for _ in range(12):                                       # step 2: "a few times"
+        for _ in range(16):                                       # step 2: "about a dozen"
             _keys(session, "F5")
             screen = _capture(session)
             if "shard 0 ⛔BLOCKED" in screen and "shard 1 ⛔BLOCKED" in screen:

@@ -528,10 +528,11 @@ def _check_destinations(given: dict, destination_kind) -> None:
     _check_no_on_success(given)
     target = (given.get("OnFailure") or {}).get("Destination")
     if target:
-        _check_destination(target, destination_kind(target))
+        _check_destination(target, destination_kind)
 
 
-def _check_destination(arn: str, kind: str | None) -> None:
+def _check_destination(arn: str, kind_of) -> None:
+    kind = kind_of(arn)
     # Lab wording for both: AWS's exact text for these was not found.
     if kind in _FIFO_DESTINATIONS:
         raise invalid(f"Invalid destination {arn}: FIFO queues and FIFO topics cannot "
@@ -539,7 +540,19 @@ def _check_destination(arn: str, kind: str | None) -> None:
                       "standard SNS topic or an S3 bucket.", own=True)
     if kind not in _GOOD_DESTINATIONS:
         raise invalid(f"Invalid destination {arn}: no SQS queue, SNS topic or S3 "
-                      "bucket with this ARN exists.", own=True)
+                      "bucket with this ARN exists.", own=True,
+                      hint=_arn_for_a_name(arn, kind_of))
+
+
+def _arn_for_a_name(name: str, kind_of) -> str | None:
+    """A destination given by its bare name (`ledger-failures`) is the
+    commonest slip: name the ARN of the lab's resource of that name."""
+    if name.startswith("arn:"):
+        return None
+    for arn in (arns.queue_arn(name), arns.topic_arn(name), arns.bucket_arn(name)):
+        if kind_of(arn) in _GOOD_DESTINATIONS:
+            return f"a destination is an ARN: did you mean {arn}?"
+    return None
 
 
 def _check_filters(criteria: dict, kind: str) -> None:
