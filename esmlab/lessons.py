@@ -31,6 +31,16 @@ def list_lessons() -> list[Path]:
     return sorted(folder.glob("*.yaml")) if folder else []
 
 
+def closest_name(name: str) -> str | None:
+    """The lesson or challenge name closest to a mistyped one, if any is
+    close (for "did you mean ...?")."""
+    import difflib
+    names = [p.stem for p in list_lessons()] + [p.stem for p in list_challenges()]
+    found = difflib.get_close_matches(Path(name).name.removesuffix(".yaml"), names, n=1,
+                                      cutoff=0.6)
+    return found[0] if found else None
+
+
 def list_challenges() -> list[Path]:
     """The challenges: lessons that start broken (scenarios/challenges/)."""
     return _sub("challenges")

@@ -55,3 +55,11 @@ def test_every_lesson_the_readme_names_exists():
     from esmlab.scenario.challenge import list_challenges   # the challenges' table names them
     shipped = {p.stem for p in list_lessons()} | {p.stem for p in list_challenges()}
     assert named and named <= shipped, sorted(named - shipped)
+
+
+def test_a_mistyped_lesson_name_gets_the_closest_name_suggested(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["play", "kinesis-error-block-shard"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'kinesis-error-blocks-shard'?" in err
+    assert "Traceback" not in err

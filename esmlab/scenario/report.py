@@ -264,7 +264,7 @@ def play_files(files: list[str], lab: str | None = None, report: str = "rich",
     scenarios, errors = load_all([resolve(f) for f in files])
     if errors:
         for error in errors:
-            print(str(error), file=sys.stderr)
+            print(str(error) + _did_you_mean(error), file=sys.stderr)
         if report == "json":
             print(json.dumps({"ok": False, "errors": [
                 {"file": e.file, "line": e.line, "message": e.message} for e in errors]},
@@ -343,6 +343,17 @@ def _challenge_attempt(scenario):
     except ChallengeError as error:
         print(f"esmlab play: {scenario.path}: {error}", file=sys.stderr)
         return False
+
+
+def _did_you_mean(error: ScenarioError) -> str:
+    """A name that is neither a file nor a lesson: the closest lesson or
+    challenge, so a typo gets a suggestion rather than only "No such file"."""
+    from esmlab.lessons import closest_name
+    if error.line or Path(error.file).exists():
+        return ""
+    name = closest_name(error.file)
+    return (f" (no lesson or challenge is named {Path(error.file).name!r}; did you mean "
+            f"'{name}'? `esmlab lessons` lists them)") if name else ""
 
 
 def _record_progress(scenario, play: PlayResult) -> None:
