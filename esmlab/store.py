@@ -28,7 +28,7 @@ from urllib.parse import quote
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 from esmlab.views import VIEWS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # All engine state lives in these tables, so the journal and metrics are
 # ordinary tables anyone can query with sqlite3.
@@ -176,6 +176,12 @@ CREATE INDEX IF NOT EXISTS message_move_tasks_source ON message_move_tasks (sour
 -- sends carries its invocation's X-Ray header, whose Lineage is how Lambda
 -- detects a recursive loop (engine/mappings/recursion.py).
 ALTER TABLE messages ADD COLUMN trace_header TEXT;
+""" + """
+-- Version 6. An invocation's event is stored packed (engine/event_store.py:
+-- what varies between records and deliveries, not what the lab can say
+-- again) and rebuilt on read. `event` keeps the whole events of invocations
+-- made before version 6.
+ALTER TABLE invocations ADD COLUMN event_parts TEXT;
 """
 
 SCHEMA += VIEWS  # views for people who query the file (esmlab/views.py)
@@ -202,7 +208,8 @@ MIGRATIONS: dict[int, str] = {
     3: "ALTER TABLE commands ADD COLUMN end_ms INTEGER; "
        "ALTER TABLE handler_results ADD COLUMN digest TEXT",
     4: SCHEMA[SCHEMA.index("-- Version 4."):SCHEMA.index("-- Version 5.")],
-    5: SCHEMA[SCHEMA.index("-- Version 5."):],
+    5: SCHEMA[SCHEMA.index("-- Version 5."):SCHEMA.index("-- Version 6.")],
+    6: SCHEMA[SCHEMA.index("-- Version 6."):],
 }
 
 BUSY_TIMEOUT_MS = 5000
