@@ -411,6 +411,17 @@ class Store:
             return False
         return busy == 0
 
+    def vacuum(self) -> bool:
+        """Rewrite the file without its free pages (after `esmlab compact`)."""
+        if self.readonly or self._depth:
+            return False
+        try:
+            self.conn.execute("VACUUM")
+        except sqlite3.Error:
+            return False
+        self.checkpoint()
+        return True
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else default
