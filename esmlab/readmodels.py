@@ -674,7 +674,7 @@ def last_invocation_id(lab, function: str | None = None) -> int | None:
 
 def invocation_event(lab, inv_id: int) -> dict | None:
     """The exact event an invocation received (for `sam local invoke -e`)."""
-    row = lab.store.conn.execute("SELECT event, event_parts FROM invocations WHERE id=?",
+    row = lab.store.conn.execute("SELECT event, event_parts, records FROM invocations WHERE id=?",
                                  (inv_id,)).fetchone()
     return event_store.event_of(*row) if row else None
 

@@ -244,3 +244,13 @@ def test_the_sqs_notes_come_back_the_same_from_the_packed_event_or_the_rebuilt_o
     assert same["msgs"] == {"vis": 5}
     changed = dict(detail, msgs=[dict(notes[0], rh="other"), *notes[1:]])
     assert event_store.pack_detail(changed, event) == changed   # kept whole: it differs
+
+
+def test_a_record_id_the_records_column_holds_is_not_stored_again():
+    event = sqs_event([sqs_record(_msg(message_id=f"m-{n}"), "q", False) for n in range(3)])
+    ids = ["m-0", "other", "m-2"]
+    parts = event_store.pack(event, ids)
+    assert parts.count('"m-0"') == 0 and parts.count('"m-1"') == 1
+    assert fn.event_text(event_store.unpack(parts, ids)) == fn.event_text(event)
+    with pytest.raises(ValueError, match="record ids"):
+        event_store.unpack(parts)

@@ -19,7 +19,10 @@ Packed form (compact JSON): `[1, strings, records, rest]`
 - `strings`: the ARNs and shard ids the records share, each once;
 - `records`: per record a list whose first item says its kind ("q" SQS,
   "k" Kinesis, "d" DynamoDB) and refers to `strings` by index, or the
-  record itself, as `{"": record}`, when it is not of a shape packed here;
+  record itself, as `{"": record}`, when it is not of a shape packed here.
+  A list holds 0 for its message id or sequence number when it is the one
+  the invocation's `records` column names at its place, an SQS sent time
+  as the difference from the record before, and no trailing zeros;
 - `rest`: the event's other top-level keys in order (a tumbling window's
   `window`, `state`, ...), or 0 for a plain `{"Records": [...]}` event.
 An event that is not a `Records` event at all is `[0, event]`.
@@ -52,6 +55,10 @@ _KINESIS_INNER = ("kinesisSchemaVersion", "partitionKey", "sequenceNumber", "dat
 _DDB_KEYS = ("eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb",
              "eventSourceARN")
 _TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+# Where a packed record keeps the id the invocation's records column repeats,
+# and how long each kind's packed list is before trailing zeros are cut.
+_ID_SLOT = {"q": 1, "k": 2, "d": 7}
+_LENGTH = {"q": 8, "k": 8, "d": 12}
 _PLAIN_ATTRIBUTES = ("ApproximateReceiveCount", "SentTimestamp", "SenderId",
                      "ApproximateFirstReceiveTimestamp")
 # FIFO-only and optional SQS system attributes, by a short key in the packed form.
@@ -64,39 +71,89 @@ _SQS_EXTRA = (("d", "dlq_source_arn", "DeadLetterQueueSourceArn"),
 
 # -- the event ---------------------------------------------------------------------------
 
-def pack(event: dict) -> str:
-    """The packed JSON text of `event` (see the module's docstring)."""
+def pack(event: dict, ids: list | None = None) -> str:
+    """The packed JSON text of `event` (see the module's docstring). `ids`
+    are the invocation's record ids (its `records` column, one per record:
+    message id or sequence number); a record whose id is that one stores 0
+    in its place, and `unpack` needs the same ids back."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list) or next(iter(event)) != "Records":
         return json.dumps([0, event], separators=_COMPACT)
     strings: dict[str, int] = {}
     packed = [_pack_record(r, strings) for r in records]
+    _compress(packed, ids)
     rest = {k: v for k, v in event.items() if k != "Records"} or 0
     return json.dumps([FORMAT, list(strings), packed, rest], separators=_COMPACT)
 
 
-def unpack(text: str) -> dict:
+def unpack(text: str, ids: list | None = None) -> dict:
     """The event `pack` was given, rebuilt (json.dumps of it gives the same
-    text as json.dumps of the original)."""
+    text as json.dumps of the original), from the same `ids`."""
     packed = json.loads(text)
     if packed[0] == 0:
         return packed[1]
     _, strings, records, rest = packed
+    _expand(records, ids)
     event = {"Records": [_unpack_record(r, strings) for r in records]}
     if rest:
         event.update(rest)
     return event
 
 
-def event_of(event_text: str | None, parts_text: str | None) -> dict | None:
+def event_of(event_text: str | None, parts_text: str | None,
+             records: list | str | None = None) -> dict | None:
     """The event an invocation row's `event` (labs before schema 6: the
-    whole event) or `event_parts` column holds; None for an invocation that
-    never reached its function (throttled)."""
+    whole event) or `event_parts` column holds, given its `records` (the
+    list or the column's JSON); None for an invocation that never reached
+    its function (throttled)."""
     if parts_text is not None:
-        return unpack(parts_text)
+        return unpack(parts_text, json.loads(records) if isinstance(records, str) else records)
     if event_text is not None:
         return json.loads(event_text)
     return None
+
+
+def _compress(records: list, ids: list | None) -> None:
+    """What every packed record would repeat, taken out in place: the record
+    id the invocation's records column holds (0 in its slot), an SQS sent
+    time as the difference from the record before, and trailing zeros (an
+    absent optional field) at the end of a list."""
+    ids = ids if ids is not None and len(ids) == len(records) else None
+    sent = 0
+    for i, p in enumerate(records):
+        if not isinstance(p, list):
+            continue
+        slot = _ID_SLOT[p[0]]
+        if ids is not None and p[slot] == ids[i]:
+            p[slot] = 0
+        if p[0] == "q" and isinstance(p[4], list):
+            p[4][1], sent = p[4][1] - sent, p[4][1]
+            _strip(p[4], 1)
+        _strip(p, 2)
+
+
+def _expand(records: list, ids: list | None) -> None:
+    """_compress undone, in place."""
+    sent = 0
+    for i, p in enumerate(records):
+        if not isinstance(p, list):
+            continue
+        p.extend([0] * (_LENGTH[p[0]] - len(p)))
+        slot = _ID_SLOT[p[0]]
+        if p[slot] == 0:
+            if ids is None or len(ids) != len(records):
+                raise ValueError("this event names its records by the invocation's record ids: "
+                                 "pass them (its records column)")
+            p[slot] = ids[i]
+        if p[0] == "q" and isinstance(p[4], list):
+            p[4].extend([0] * (5 - len(p[4])))
+            p[4][1] += sent
+            sent = p[4][1]
+
+
+def _strip(values: list, keep: int) -> None:
+    while len(values) > keep and type(values[-1]) is int and values[-1] == 0:
+        values.pop()
 
 
 def _index(strings: dict, value: str) -> int:
@@ -141,6 +198,7 @@ def _unpack_record(packed, strings: list):
 
 def _pack_sqs(r: dict, strings: dict) -> list | None:
     if tuple(r) != _SQS_KEYS or r["awsRegion"] != REGION or not isinstance(r["body"], str) \
+            or not isinstance(r["messageId"], str) \
             or r["md5OfBody"] != md5_of_body(r["body"]) or not isinstance(r["eventSourceARN"], str):
         return None
     mattrs, md5 = r["messageAttributes"], r["md5OfMessageAttributes"]
@@ -265,6 +323,7 @@ def _pack_dynamodb(r: dict, strings: dict) -> list | None:
                                                       if k in d]
     order += ["SequenceNumber", "SizeBytes", "StreamViewType"]
     if list(d) != order or type(d["ApproximateCreationDateTime"]) is not int or \
+            not isinstance(d["SequenceNumber"], str) or \
             not all(isinstance(d[k], dict) for k in order[2:-3]):
         return None
     return ["d", r["eventID"], r["eventName"], d["ApproximateCreationDateTime"], d["Keys"],
@@ -317,14 +376,16 @@ def needs_event(detail: dict | None) -> bool:
     return isinstance((detail or {}).get("msgs"), dict)
 
 
-def unpack_detail_from_parts(detail: dict | None, parts_text: str | None) -> dict | None:
+def unpack_detail_from_parts(detail: dict | None, parts_text: str | None,
+                             ids: list | None = None) -> dict | None:
     """unpack_detail without rebuilding the event: the notes straight from
     packed SQS records (what a completing invocation needs, at every one)."""
     if not needs_event(detail) or parts_text is None:
         return detail
     packed = json.loads(parts_text)
     if packed[0] != FORMAT or not all(isinstance(r, list) and r[0] == "q" for r in packed[2]):
-        return unpack_detail(detail, unpack(parts_text))
+        return unpack_detail(detail, unpack(parts_text, ids))
+    _expand(packed[2], ids)
     vis = detail["msgs"]["vis"]
     if not isinstance(vis, list):
         vis = [vis] * len(packed[2])

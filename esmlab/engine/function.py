@@ -367,7 +367,8 @@ class Functions:
         self.engine.agenda.charge(1 + len(items) // 10)
         if request_id is not None:
             detail = dict(detail or {}, request_id=request_id)
-        records_json = json.dumps([it.id for it in items])
+        ids = [it.id for it in items]
+        records_json = json.dumps(ids)
         reason = self.throttle_reason(name)
         if reason:
             cur = self.conn.execute(
@@ -387,13 +388,11 @@ class Functions:
         # it byte for byte. The poller's notes on SQS messages lose what the
         # event already holds.
         stored_detail = event_store.pack_detail(detail, event)
-        cur = self.conn.execute(
-            "INSERT INTO invocations (function, mapping, source, start_ms, status, attempt, size, "
-            "records, event_parts, detail, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (name, mapping, source, now, "running", attempt, len(items), records_json,
-             event_store.pack(event), json.dumps(stored_detail) if stored_detail else None,
-             request_id))
-        inv_id = cur.lastrowid
+        parts = event_store.pack(event, ids)   # before the behaviour runs: what it was given
+        # The row is written whole once the outcome is known: a row that grows
+        # after its insert splits its page and leaves the table a third empty.
+        inv_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM invocations"
+                                   ).fetchone()[0]
         self.engine.journal.metric(name, "Invocations", 1)
         tally = self._counts()[name]
         tally[0] += 1
@@ -407,11 +406,15 @@ class Functions:
                               (inv_id, json.dumps({"init": outcome.init_logs,
                                                    "run": outcome.logs})))
         self.conn.execute(
-            "UPDATE invocations SET end_ms=?, response=?, error=? WHERE id=?",
-            (end, json.dumps({"status": outcome.status, "response": outcome.response,
-                              "why": outcome.why,
-                              **({"sends": outcome.sends} if outcome.sends else {})}),
-             json.dumps(outcome.error) if outcome.error else None, inv_id))
+            "INSERT INTO invocations (id, function, mapping, source, start_ms, end_ms, status, "
+            "attempt, size, records, event_parts, response, error, detail, request_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (inv_id, name, mapping, source, now, end, "running", attempt, len(items),
+             records_json, parts,
+             json.dumps({"status": outcome.status, "response": outcome.response,
+                         "why": outcome.why, **({"sends": outcome.sends} if outcome.sends else {})}),
+             json.dumps(outcome.error) if outcome.error else None,
+             json.dumps(stored_detail) if stored_detail else None, request_id))
         self.engine.agenda.schedule("invoke.done", f"inv:{inv_id}", end, inv_id)
         return inv_id, None
 
@@ -472,9 +475,9 @@ class Functions:
         name, mapping, source, start, end, attempt, size, response, error, detail = row
         detail = json.loads(detail) if detail else None
         if event_store.needs_event(detail):
-            parts = self.conn.execute("SELECT event_parts FROM invocations WHERE id=?",
-                                      (inv_id,)).fetchone()[0]
-            detail = event_store.unpack_detail_from_parts(detail, parts)
+            parts, ids = self.conn.execute(
+                "SELECT event_parts, records FROM invocations WHERE id=?", (inv_id,)).fetchone()
+            detail = event_store.unpack_detail_from_parts(detail, parts, json.loads(ids))
         result = json.loads(response)
         self.conn.execute("UPDATE invocations SET status=? WHERE id=?", (result["status"], inv_id))
         self._counts()[name][1] -= 1
@@ -559,10 +562,10 @@ def invocation_dict(row) -> dict:
     """An invocation row as a dict, its event rebuilt: the one way the lab
     reads an invocation's event (and the SQS notes in its detail)."""
     inv = dict(zip(INVOCATION_COLUMNS, row))
-    inv["event"] = event_store.event_of(inv["event"], inv.pop("event_parts"))
     for key in ("records", "response", "error", "detail"):
         if inv[key] is not None:
             inv[key] = json.loads(inv[key])
+    inv["event"] = event_store.event_of(inv["event"], inv.pop("event_parts"), inv["records"])
     inv["detail"] = event_store.unpack_detail(inv["detail"], inv["event"])
     return inv
 

@@ -81,8 +81,11 @@ class Invariants:
             "WHERE id > ? ORDER BY id", (self._invocations,)))
         if rows:
             self._invocations = rows[-1][0]
-        return [(i, m, json.loads(r), st, _detail(d, ev, parts))
-                for i, m, r, st, d, ev, parts in rows]
+        out = []
+        for i, m, records, st, d, ev, parts in rows:
+            ids = json.loads(records)
+            out.append((i, m, ids, st, _detail(d, ev, parts, ids)))
+        return out
 
     # -- the rules ---------------------------------------------------------------------------------
 
@@ -200,9 +203,9 @@ class Invariants:
                            "; ".join(over), [], where)]
 
 
-def _detail(text: str | None, event: str | None, parts: str | None) -> dict:
+def _detail(text: str | None, event: str | None, parts: str | None, ids: list) -> dict:
     """An invocation's detail, with the SQS notes its stored event holds put back."""
     detail = json.loads(text) if text else {}
     if event_store.needs_event(detail):
-        detail = event_store.unpack_detail(detail, event_store.event_of(event, parts))
+        detail = event_store.unpack_detail(detail, event_store.event_of(event, parts, ids))
     return detail
