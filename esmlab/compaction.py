@@ -71,3 +71,15 @@ def compact(engine, before_ms: int) -> dict:
                f"{dropped['metrics']:,} metric samples; the command log is kept, so the lab "
                "still replays", data={"before_ms": before_ms, **dropped})
     return dropped
+
+
+def missing_invocation_note(lab, inv_id: int) -> str:
+    """Why invocation `inv_id` may be gone: '' unless a compaction dropped
+    invocations numbered around it."""
+    from esmlab.engine.payloads import iso
+    done = lab.journal(kind="lab.compacted", newest_first=True, limit=1)
+    newest = lab.store.conn.execute("SELECT max(id) FROM invocations").fetchone()[0]
+    if not done or newest is None or not 0 < inv_id < newest:
+        return ""
+    return (f" (esmlab compact dropped the invocations that ended before "
+            f"{iso(done[0]['data']['before_ms'])})")

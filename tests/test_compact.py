@@ -169,3 +169,13 @@ def test_esmlab_compact_drops_the_history_and_makes_the_file_smaller(tmp_path, c
     assert min(row[0] for row in lab.journal_signature()
                if not row[1].endswith("created")) >= START + 180_000
     lab.close()
+
+
+def test_export_event_of_an_invocation_compacting_dropped_says_so(tmp_path, capsys):
+    path = tmp_path / "lab.db"
+    lab = _lab(path)
+    _traffic(lab, 8)
+    lab.compact()
+    lab.close()
+    assert main(["export", "event", "1", "--lab", str(path)]) == 2
+    assert "esmlab compact dropped the invocations that ended before" in capsys.readouterr().err
