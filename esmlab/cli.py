@@ -321,6 +321,71 @@ def _export(args) -> int:
     return 0
 
 
+def _compact(args) -> int:
+    from esmlab import compaction
+    from esmlab.lab import Lab
+    from esmlab.engine.payloads import iso
+
+    # The time is checked on a read-only look first: bad input leaves the
+    # file as it was (opening for writing records a session in it).
+    look = Lab.open(_lab_path(args), readonly=True)
+    try:
+        before = None if args.before is None else _lab_time(args.before, look)
+        if before is not None:
+            compaction.check_point(before, look.engine.start_ms, look.now_ms)
+    finally:
+        look.close()
+    lab = Lab.open(_lab_path(args))
+    try:
+        size = _disk_bytes(lab.path)
+        dropped = lab.compact(before)
+        vacuumed = lab.vacuum()
+        point = lab.journal(kind="lab.compacted", newest_first=True, limit=1)[0]["data"]
+        print(f"compacted {lab.path}: dropped {dropped['journal']:,} journal events, "
+              f"{dropped['invocations']:,} invocations and {dropped['metrics']:,} metric samples "
+              f"from before {iso(point['before_ms'])}; the command log is kept, so the lab "
+              "replays, rewinds and exports as before")
+        if vacuumed:
+            print(f"the lab file went from {size:,} to {_disk_bytes(lab.path):,} bytes")
+        else:
+            print("another process is using the lab, so the file keeps its size: the lab reuses "
+                  "the freed space as it grows", file=sys.stderr)
+    finally:
+        lab.close()
+    return 0
+
+
+def _lab_time(text: str, lab) -> int:
+    """A time in a lab: T+DURATION or DURATION (since the lab's start: 90s,
+    1m30s, 2h) or an ISO-8601 UTC time (2024-01-01T00:01:30Z)."""
+    from datetime import datetime, timezone
+
+    from esmlab.scenario.durations import DurationError, parse_duration
+    body = text.strip()
+    if "T" in body[1:] and not body.upper().startswith("T+"):
+        try:
+            at = datetime.fromisoformat(body.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"{text!r} is not a time: give T+90s, 1m30s (since the lab's "
+                             "start) or an ISO time such as 2024-01-01T00:01:30Z") from None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        delta = at - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    if body.upper().startswith("T+"):
+        body = body[2:]
+    try:
+        return lab.engine.start_ms + parse_duration(body)
+    except DurationError as exc:
+        raise UsageError(f"{text!r} is not a time: give T+90s, 1m30s (since the lab's start) "
+                         f"or an ISO time such as 2024-01-01T00:01:30Z ({exc})") from None
+
+
+def _disk_bytes(path: str) -> int:
+    wal = Path(path + "-wal")
+    return Path(path).stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+
 def _compare(args) -> int:
     from esmlab.scenario.compare import run_compare
     return run_compare(args.lesson, args.set or [], as_json=args.json)
@@ -442,6 +507,12 @@ def build_parser() -> argparse.ArgumentParser:
     copy = sub.add_parser("copy", parents=[lab_option],
                           help="write the lab (with its -wal file) as one self-contained file")
     copy.add_argument("target", metavar="FILE", help="the new file (must not exist)")
+    cpt = sub.add_parser("compact", parents=[lab_option],
+                         help="drop journal, metric and invocation history from before a time "
+                              "(the lab still replays)")
+    cpt.add_argument("--before", metavar="TIME",
+                     help="T+90s or 1m30s (since the lab's start) or an ISO time such as "
+                          "2024-01-01T00:01:30Z (default: now)")
     cmp = sub.add_parser("compare", parents=[lab_option],
                          help="play a lesson as written and with changed settings, side by side")
     cmp.add_argument("lesson", help="a lesson name from `esmlab lessons`, or a scenario file")
@@ -498,7 +569,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 HANDLERS = {None: _ui, "info": _info, "why": _why, "play": _play, "snapshot": _snapshot,
             "export": _export, "lessons": _lessons, "copy": _copy, "compare": _compare,
-            "import": _import, "challenge": _challenge, "conformance": _conformance, "datasette": _datasette, "serve": _serve}
+            "compact": _compact, "import": _import, "challenge": _challenge,
+            "conformance": _conformance, "datasette": _datasette, "serve": _serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable
 
+from esmlab import compaction
 from esmlab.engine.clock import STEP_BUDGET
 from esmlab.engine.world import (DEFAULT_START_MS, SQS_MAX_MESSAGE_SIZE, SQS_MAX_MESSAGE_SIZE_BEFORE,
                                  Engine)
@@ -188,6 +189,10 @@ COMMANDS: dict[str, Any] = {
         a["FunctionName"], a["Name"], a["FunctionVersion"], a.get("Description", "")),
     "update_alias": lambda e, a: e.functions.update_alias(
         a["FunctionName"], a["Name"], a.get("FunctionVersion"), a.get("Description")),
+    # Drops history from before a time (esmlab/compaction.py); in the log so
+    # that a replay drops the same rows at the same point.
+    "compact": lambda e, a: compaction.compact(
+        e, compaction.check_point(a["before_ms"], e.start_ms, e.now_ms)),
     "set_profile": _set_profile,
     "set_account_concurrency": _set_account_concurrency,
     "advance_to": _advance_to,
@@ -658,6 +663,20 @@ class Lab:
         except BaseException:
             self.engine.load()
             raise
+
+    def compact(self, before_ms: int | None = None) -> dict:
+        """Drop the journal, metric and invocation history from before
+        `before_ms` (default: now), keeping the lab replayable
+        (esmlab/compaction.py). Returns how many rows of each went."""
+        with self.store.transaction():
+            before = self.engine.now_ms if before_ms is None else before_ms
+            return self.do("compact", before_ms=before)
+
+    def vacuum(self) -> bool:
+        """Give the space compaction freed back to the file system (SQLite's
+        VACUUM, then the WAL folded in); False when another process is
+        writing and it could not be done (the space is then reused)."""
+        return self.store.vacuum()
 
     def save_snapshot(self, name: str) -> None:
         with self.store.transaction():

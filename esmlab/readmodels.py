@@ -13,6 +13,8 @@ import re
 import zlib
 from datetime import datetime, timezone
 
+from esmlab.engine import event_store
+
 # Counting a shard's backlog stops here: a badge says "10000+" rather than
 # walking a million index entries on every refresh.
 BACKLOG_CAP = 10_000
@@ -655,22 +657,26 @@ def function_card(lab, name: str) -> dict:
             "invocations": s["invocations"], "recent": recent}
 
 
+# An invocation that reached its function has an event (stored whole before
+# lab schema 6, packed since); a throttled one has neither.
+_REACHED = "(event_parts IS NOT NULL OR event IS NOT NULL)"
+
+
 def last_invocation_id(lab, function: str | None = None) -> int | None:
     conn = lab.store.conn
     if function:
-        row = conn.execute("SELECT max(id) FROM invocations WHERE function=? AND event IS NOT NULL",
+        row = conn.execute(f"SELECT max(id) FROM invocations WHERE function=? AND {_REACHED}",
                            (function,)).fetchone()
     else:
-        row = conn.execute("SELECT max(id) FROM invocations WHERE event IS NOT NULL").fetchone()
+        row = conn.execute(f"SELECT max(id) FROM invocations WHERE {_REACHED}").fetchone()
     return row[0] if row else None
 
 
 def invocation_event(lab, inv_id: int) -> dict | None:
     """The exact event an invocation received (for `sam local invoke -e`)."""
-    row = lab.store.conn.execute("SELECT event FROM invocations WHERE id=?", (inv_id,)).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return json.loads(row[0])
+    row = lab.store.conn.execute("SELECT event, event_parts, records FROM invocations WHERE id=?",
+                                 (inv_id,)).fetchone()
+    return event_store.event_of(*row) if row else None
 
 
 def journal_since(lab, after_id: int = 0, resource: str | None = None,

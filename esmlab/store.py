@@ -28,7 +28,7 @@ from urllib.parse import quote
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 from esmlab.views import VIEWS
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # All engine state lives in these tables, so the journal and metrics are
 # ordinary tables anyone can query with sqlite3.
@@ -176,6 +176,12 @@ CREATE INDEX IF NOT EXISTS message_move_tasks_source ON message_move_tasks (sour
 -- sends carries its invocation's X-Ray header, whose Lineage is how Lambda
 -- detects a recursive loop (engine/mappings/recursion.py).
 ALTER TABLE messages ADD COLUMN trace_header TEXT;
+""" + """
+-- Version 6. An invocation's event is stored packed (engine/event_store.py:
+-- what varies between records and deliveries, not what the lab can say
+-- again) and rebuilt on read. `event` keeps the whole events of invocations
+-- made before version 6.
+ALTER TABLE invocations ADD COLUMN event_parts TEXT;
 """
 
 SCHEMA += VIEWS  # views for people who query the file (esmlab/views.py)
@@ -202,10 +208,19 @@ MIGRATIONS: dict[int, str] = {
     3: "ALTER TABLE commands ADD COLUMN end_ms INTEGER; "
        "ALTER TABLE handler_results ADD COLUMN digest TEXT",
     4: SCHEMA[SCHEMA.index("-- Version 4."):SCHEMA.index("-- Version 5.")],
-    5: SCHEMA[SCHEMA.index("-- Version 5."):],
+    5: SCHEMA[SCHEMA.index("-- Version 5."):SCHEMA.index("-- Version 6.")],
+    6: SCHEMA[SCHEMA.index("-- Version 6."):],
 }
 
 BUSY_TIMEOUT_MS = 5000
+# The write-ahead log (lab.db-wal) grows to hold a whole command's changes
+# (a long run_until_idle is one transaction). A command that leaves it past
+# WAL_CHECKPOINT_BYTES (SQLite's own checkpoint size: 1,000 pages of 4 KiB)
+# is folded into the lab file at once, closing the lab folds it too, and
+# SQLite cuts a WAL it starts over back to WAL_KEEP_BYTES: the WAL never
+# grows like the lab.
+WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
+WAL_KEEP_BYTES = 4 * 1024 * 1024
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _OBJECT = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX|VIEW|TRIGGER)\s+IF\s+NOT\s+EXISTS\s+(\w+)",
                      re.IGNORECASE)
@@ -267,6 +282,7 @@ class Store:
             # NORMAL in WAL mode is still atomic and consistent after a crash;
             # only the last commits may be lost on power failure, not corrupted.
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
         return conn
 
     def _prepare(self) -> None:
@@ -357,6 +373,9 @@ class Store:
                 self.on_external_change()
             yield self
             self.conn.execute("COMMIT")
+            self._depth = 0
+            if self.wal_bytes() > WAL_CHECKPOINT_BYTES:
+                self.checkpoint()
         except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -366,6 +385,42 @@ class Store:
             raise
         finally:
             self._depth = 0
+
+    # -- the write-ahead log ------------------------------------------------------------
+
+    def wal_bytes(self) -> int:
+        """The size of the lab's -wal file now (0 when there is none)."""
+        try:
+            return os.stat(self.path + "-wal").st_size
+        except OSError:
+            return 0
+
+    def checkpoint(self) -> bool:
+        """Fold the WAL into the lab file and cut it to nothing. Never waits:
+        when another process is reading or writing just then, it is left for
+        a later command (or SQLite's own checkpoints). True when done."""
+        if self.readonly or self._depth or self.path == ":memory:":
+            return False
+        try:
+            self.conn.execute("PRAGMA busy_timeout=0")
+            try:
+                busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except sqlite3.Error:
+            return False
+        return busy == 0
+
+    def vacuum(self) -> bool:
+        """Rewrite the file without its free pages (after `esmlab compact`)."""
+        if self.readonly or self._depth:
+            return False
+        try:
+            self.conn.execute("VACUUM")
+        except sqlite3.Error:
+            return False
+        self.checkpoint()
+        return True
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -414,6 +469,7 @@ class Store:
             except sqlite3.Error:
                 pass  # a stale row is skipped by holders() once this pid is gone
             self._session_id = None
+        self.checkpoint()  # leave one file behind, even if another process has it open
         self.conn.close()
 
     def _close_quietly(self) -> None:

@@ -162,6 +162,7 @@ def test_a_version_3_lab_gains_dlq_sources_and_move_tasks_when_opened(tmp_path):
     conn.executescript("ALTER TABLE messages DROP COLUMN dlq_source; "
                        "ALTER TABLE messages DROP COLUMN trace_header; "   # version 5
                        "DROP TABLE message_move_tasks; "
+                       "ALTER TABLE invocations DROP COLUMN event_parts; "   # version 6
                        "UPDATE meta SET value='3' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)

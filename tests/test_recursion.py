@@ -99,6 +99,7 @@ def test_a_version_4_lab_gains_trace_headers_when_opened(tmp_path):
     lab.close()
     conn = sqlite3.connect(path)   # a lab written before version 5
     conn.executescript("ALTER TABLE messages DROP COLUMN trace_header; "
+                       "ALTER TABLE invocations DROP COLUMN event_parts; "   # version 6
                        "UPDATE meta SET value='4' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)

@@ -477,6 +477,7 @@ def test_a_version_1_lab_gains_request_ids_and_logs_when_opened(tmp_path):
                        "ALTER TABLE messages DROP COLUMN dlq_source; "   # version 4
                        "ALTER TABLE messages DROP COLUMN trace_header; "   # version 5
                        "DROP TABLE message_move_tasks; "
+                       "ALTER TABLE invocations DROP COLUMN event_parts; "   # version 6
                        "UPDATE meta SET value='1' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from esmlab.engine import arns, roles
+from esmlab.engine import arns, event_store, roles
 from esmlab.errors import AwsError, invalid
 
 MODES = ("succeed", "fail", "fail_first", "poison", "flaky", "timeout", "partial", "handler",
@@ -367,7 +367,8 @@ class Functions:
         self.engine.agenda.charge(1 + len(items) // 10)
         if request_id is not None:
             detail = dict(detail or {}, request_id=request_id)
-        records_json = json.dumps([it.id for it in items])
+        ids = [it.id for it in items]
+        records_json = json.dumps(ids)
         reason = self.throttle_reason(name)
         if reason:
             cur = self.conn.execute(
@@ -379,45 +380,52 @@ class Functions:
             self.engine.journal.metric(name, "Throttles", 1)
             return cur.lastrowid, reason
         config = self.config(name)
-        event_json = json.dumps(event, separators=(",", ":"))
         if request_id is None:
             from esmlab.engine.runtime import request_id as derive
             request_id = derive(self.engine.seed, name, mapping, now, attempt, records_json)
-        cur = self.conn.execute(
-            "INSERT INTO invocations (function, mapping, source, start_ms, status, attempt, size, "
-            "records, event, detail, request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (name, mapping, source, now, "running", attempt, len(items), records_json,
-             event_json, json.dumps(detail) if detail else None, request_id))
-        inv_id = cur.lastrowid
+        # The event is stored packed (engine/event_store.py): what varies, not
+        # the ARNs, MD5s and key names every record repeats; readers rebuild
+        # it byte for byte. The poller's notes on SQS messages lose what the
+        # event already holds.
+        stored_detail = event_store.pack_detail(detail, event)
+        parts = event_store.pack(event, ids)   # before the behaviour runs: what it was given
+        # The row is written whole once the outcome is known: a row that grows
+        # after its insert splits its page and leaves the table a third empty.
+        inv_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM invocations"
+                                   ).fetchone()[0]
         self.engine.journal.metric(name, "Invocations", 1)
         tally = self._counts()[name]
         tally[0] += 1
         tally[1] += 1
         self._changed.add(name)
         count = tally[0]
-        outcome = self._decide(name, config, event, event_json, items, count, inv_id, request_id,
-                               attempt)
+        outcome = self._decide(name, config, event, items, count, inv_id, request_id, attempt)
         end = now + outcome.duration_ms
         if outcome.logs or outcome.init_logs:
             self.conn.execute("INSERT INTO invocation_logs (invocation, events) VALUES (?, ?)",
                               (inv_id, json.dumps({"init": outcome.init_logs,
                                                    "run": outcome.logs})))
         self.conn.execute(
-            "UPDATE invocations SET end_ms=?, response=?, error=? WHERE id=?",
-            (end, json.dumps({"status": outcome.status, "response": outcome.response,
-                              "why": outcome.why,
-                              **({"sends": outcome.sends} if outcome.sends else {})}),
-             json.dumps(outcome.error) if outcome.error else None, inv_id))
+            "INSERT INTO invocations (id, function, mapping, source, start_ms, end_ms, status, "
+            "attempt, size, records, event_parts, response, error, detail, request_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (inv_id, name, mapping, source, now, end, "running", attempt, len(items),
+             records_json, parts,
+             json.dumps({"status": outcome.status, "response": outcome.response,
+                         "why": outcome.why, **({"sends": outcome.sends} if outcome.sends else {})}),
+             json.dumps(outcome.error) if outcome.error else None,
+             json.dumps(stored_detail) if stored_detail else None, request_id))
         self.engine.agenda.schedule("invoke.done", f"inv:{inv_id}", end, inv_id)
         return inv_id, None
 
-    def _decide(self, name, config, event, event_json, items, count, inv_id,
-                request_id, attempt: int = 1) -> Outcome:
+    def _decide(self, name, config, event, items, count, inv_id, request_id,
+                attempt: int = 1) -> Outcome:
         behaviour = self.behaviour(name)
         timeout_ms = config["Timeout"] * 1000
         duration = config["duration"]["fixed_ms"] + config["duration"]["per_record_ms"] * len(items)
         if behaviour["mode"] == "handler":
-            outcome = self._user_handler(behaviour["handler"], config, event_json, inv_id,
+            # The JSON text the handler gets; a built-in behaviour needs none.
+            outcome = self._user_handler(behaviour["handler"], config, event_text(event), inv_id,
                                          request_id)
         else:
             outcome = decide(behaviour, items, count, self.engine.rng, event, attempt)
@@ -458,11 +466,18 @@ class Functions:
 
     def _done(self, key: str, inv_id: int) -> None:
         # One read of what the pollers need (not the stored event, which can
-        # be megabytes), then the outcome goes to the mapping.
+        # be megabytes), then the outcome goes to the mapping. SQS notes cut
+        # to their visibility ends come back from the packed event, without
+        # rebuilding it.
         row = self.conn.execute(
             "SELECT function, mapping, source, start_ms, end_ms, attempt, size, response, "
             "error, detail FROM invocations WHERE id=?", (inv_id,)).fetchone()
         name, mapping, source, start, end, attempt, size, response, error, detail = row
+        detail = json.loads(detail) if detail else None
+        if event_store.needs_event(detail):
+            parts, ids = self.conn.execute(
+                "SELECT event_parts, records FROM invocations WHERE id=?", (inv_id,)).fetchone()
+            detail = event_store.unpack_detail_from_parts(detail, parts, json.loads(ids))
         result = json.loads(response)
         self.conn.execute("UPDATE invocations SET status=? WHERE id=?", (result["status"], inv_id))
         self._counts()[name][1] -= 1
@@ -474,8 +489,7 @@ class Functions:
             self.engine.journal.metric(name, "Errors", 1)
         inv = {"id": inv_id, "function": name, "mapping": mapping, "source": source,
                "start_ms": start, "end_ms": end, "status": result["status"],
-               "attempt": attempt, "size": size,
-               "detail": json.loads(detail) if detail else None}
+               "attempt": attempt, "size": size, "detail": detail}
         if result.get("sends"):
             self._send(inv, result["sends"])
         self.engine.mappings.on_invocation_done(inv, result["status"], result["response"],
@@ -537,17 +551,29 @@ class Functions:
                            self.engine.now_ms)
 
 
+# The columns invocation_dict reads, in order. `event` and `event_parts`
+# together give the dict's "event" (event_store.event_of).
 INVOCATION_COLUMNS = ("id", "function", "mapping", "source", "start_ms", "end_ms", "status",
                       "attempt", "size", "records", "event", "response", "error", "detail",
-                      "request_id")
+                      "request_id", "event_parts")
 
 
 def invocation_dict(row) -> dict:
+    """An invocation row as a dict, its event rebuilt: the one way the lab
+    reads an invocation's event (and the SQS notes in its detail)."""
     inv = dict(zip(INVOCATION_COLUMNS, row))
-    for key in ("records", "event", "response", "error", "detail"):
+    for key in ("records", "response", "error", "detail"):
         if inv[key] is not None:
             inv[key] = json.loads(inv[key])
+    inv["event"] = event_store.event_of(inv["event"], inv.pop("event_parts"), inv["records"])
+    inv["detail"] = event_store.unpack_detail(inv["detail"], inv["event"])
     return inv
+
+
+def event_text(event: dict) -> str:
+    """The JSON text a function is given for `event` (compact, as Lambda's
+    runtime API hands it over); a rebuilt event gives the same text."""
+    return json.dumps(event, separators=(",", ":"))
 
 
 def timeout_error(timeout_s: int, at_ms: int, request_id: str) -> dict:

@@ -105,6 +105,9 @@ class _Exporter:
                     self.resources[kind].append(self.entry(name, args))
                     i += 1
                     continue
+            if name == "compact":   # what history the lab keeps, not what it does
+                i += 1
+                continue
             in_prefix = False
             if name in ("send_message", "put_record"):
                 i = self.templated(i)
@@ -302,7 +305,9 @@ def export_event(lab, invocation_id: int) -> str:
     `sam local invoke -e`."""
     inv = lab.engine.functions.invocation(int(invocation_id))
     if inv is None:
-        raise LabError(f"no invocation {invocation_id} in this lab")
+        from esmlab.compaction import missing_invocation_note
+        raise LabError(f"no invocation {invocation_id} in this lab"
+                       + missing_invocation_note(lab, int(invocation_id)))
     if inv.get("event") is None:
         raise LabError(f"invocation {invocation_id} was throttled: it never reached the "
                        "function, so it has no event")

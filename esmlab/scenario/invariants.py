@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 
+from esmlab.engine import event_store
 from esmlab.scenario.player import CheckResult
 
 NAMES = ("no_invented_records", "order_per_key", "checkpoints_forward", "receive_counts_grow",
@@ -76,11 +77,15 @@ class Invariants:
 
     def _new_invocations(self) -> list[tuple]:
         rows = list(self.conn.execute(
-            "SELECT id, mapping, records, status, detail FROM invocations WHERE id > ? "
-            "ORDER BY id", (self._invocations,)))
+            "SELECT id, mapping, records, status, detail, event, event_parts FROM invocations "
+            "WHERE id > ? ORDER BY id", (self._invocations,)))
         if rows:
             self._invocations = rows[-1][0]
-        return [(i, m, json.loads(r), st, json.loads(d) if d else {}) for i, m, r, st, d in rows]
+        out = []
+        for i, m, records, st, d, ev, parts in rows:
+            ids = json.loads(records)
+            out.append((i, m, ids, st, _detail(d, ev, parts, ids)))
+        return out
 
     # -- the rules ---------------------------------------------------------------------------------
 
@@ -196,3 +201,11 @@ class Invariants:
             return []
         return [_violation("concurrency_within_limits", line, "concurrency within its limits",
                            "; ".join(over), [], where)]
+
+
+def _detail(text: str | None, event: str | None, parts: str | None, ids: list) -> dict:
+    """An invocation's detail, with the SQS notes its stored event holds put back."""
+    detail = json.loads(text) if text else {}
+    if event_store.needs_event(detail):
+        detail = event_store.unpack_detail(detail, event_store.event_of(event, parts, ids))
+    return detail

@@ -245,14 +245,14 @@ def _fill_history(lab) -> None:
     span = max(1, hi - lo + 1)
     copies = HISTORY_INVOCATIONS // REAL_INVOCATIONS - 1
     cols = "function, mapping, source, start_ms, end_ms, status, attempt, size, records, event, " \
-           "response, error, detail"
+           "response, error, detail, event_parts"
     with lab.store.transaction():
         for k in range(1, copies + 1):
             shift = -k * span          # the copies come before the real run, so now stays now
             conn.execute(
                 f"INSERT INTO invocations ({cols}) SELECT function, mapping, source, "
                 f"start_ms + ?, end_ms + ?, status, attempt, size, records, event, response, "
-                f"error, detail FROM invocations WHERE id <= ?", (shift, shift, REAL_INVOCATIONS))
+                f"error, detail, event_parts FROM invocations WHERE id <= ?", (shift, shift, REAL_INVOCATIONS))
             conn.execute("INSERT INTO metrics (at_ms, resource, name, value) SELECT at_ms + ?, "
                          "resource, name, value FROM metrics WHERE at_ms BETWEEN ? AND ? AND "
                          "at_ms + ? >= ?", (shift, lo, hi, shift, lab.engine.start_ms))
