@@ -694,3 +694,21 @@ async def test_f4_lists_lessons_in_reading_order_with_the_learners_progress(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.player is not None and app.player.scenario.name == order[0]
+
+
+async def test_the_behaviour_form_keeps_what_it_has_no_field_for(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.lab.set_behaviour("clicks-handler", mode="respond", response={"batchItemFailures": []},
+                              match={"text": "a", "attempt": {"at_most": 1}})
+        await pilot.press("7")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AskScreen)
+        form.query_one("#f-text").value = "b"            # change what the form shows
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert rm.function_card(app.lab, "clicks-handler")["behaviour"] == {
+            "mode": "respond", "response": {"batchItemFailures": []},
+            "match": {"text": "b", "attempt": {"at_most": 1}}}
