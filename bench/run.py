@@ -397,14 +397,41 @@ def moto_sample(n: int) -> float | None:
         return time.perf_counter() - start
 
 
+def _run_label() -> str:
+    """Which code and when: rows of different runs can sit in one file, and
+    a ratio is only comparable within its own run."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
+                                capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit = ""
+    return f"{commit or 'unknown'} {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}"
+
+
 class _Results(list):
     """Printed and written to bench/results.json as each benchmark ends, so a
-    failure late in the run keeps the figures already measured."""
+    failure late in the run keeps the figures already measured. A partial run
+    (`--only`) replaces only its own rows, by key, and keeps the others; each
+    row says which run measured it."""
+
+    def __init__(self, partial: bool):
+        super().__init__()
+        self.run = _run_label()
+        self.kept = []
+        path = HERE / "results.json"
+        if partial and path.exists():
+            try:
+                self.kept = json.loads(path.read_text())
+            except ValueError:
+                self.kept = []
 
     def append(self, item: dict) -> None:
+        item = {**item, "run": self.run}
         super().append(item)
         print(json.dumps(item), flush=True)
-        (HERE / "results.json").write_text(json.dumps(self, indent=2) + "\n")
+        mine = {row["key"] for row in self}
+        rows = [row for row in self.kept if row.get("key") not in mine] + list(self)
+        (HERE / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
 
 
 def main() -> int:
@@ -414,8 +441,11 @@ def main() -> int:
     args = parser.parse_args()
     quick = args.quick
     n = 10_000 if quick else 100_000
-    results = _Results()
-    results.append(machine_load())
+    results = _Results(partial=bool(args.only))
+    load = machine_load()
+    if args.only:          # beside the full run's machine row, not over it
+        load["key"] = f"machine --only {args.only}"
+    results.append(load)
 
     def want(key):
         return not args.only or key.startswith(args.only)

@@ -663,3 +663,52 @@ async def test_every_panel_matches_its_stored_layout(lab_path, size):
             assert svg == stored.read_text(), (
                 f"{tab} layout changed; look at it and regenerate with "
                 f"ESMLAB_UPDATE_SNAPSHOTS=1 ({stored})")
+
+
+async def test_f4_lists_lessons_in_reading_order_with_the_learners_progress(
+        lab_path, tmp_path, monkeypatch):
+    from esmlab import lessons, progress
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))   # this learner only
+    from esmlab.tui.screens.forms import ScenarioScreen
+    progress.record_play("kinesis-error-blocks-shard", True, {"asked": 2, "answered": 2,
+                                                              "right": 1})
+    progress.record_play("sqs-batch-size", False, {})
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f4")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ScenarioScreen)
+        order = [p.stem for section, paths in lessons.learning_path() if section != "challenges"
+                 for p in paths]
+        assert [p.stem for p in dialog.lessons] == order
+        listed = dialog.query_one("#lessons")
+        prompts = {str(listed.get_option_at_index(i).prompt).split(" — ")[0]
+                   for i in range(listed.option_count)}
+        assert "kinesis-error-blocks-shard ✓ 1/2 predicted" in prompts
+        assert "sqs-batch-size (1× played)" in prompts
+        # Tab to the empty "other file" field, then Enter: the highlighted lesson plays
+        dialog.query_one("#f-path").focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.player is not None and app.player.scenario.name == order[0]
+
+
+async def test_the_behaviour_form_keeps_what_it_has_no_field_for(lab_path):
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.lab.set_behaviour("clicks-handler", mode="respond", response={"batchItemFailures": []},
+                              match={"text": "a", "attempt": {"at_most": 1}})
+        await pilot.press("7")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, AskScreen)
+        form.query_one("#f-text").value = "b"            # change what the form shows
+        await pilot.click("#ok")
+        await pilot.pause()
+        assert rm.function_card(app.lab, "clicks-handler")["behaviour"] == {
+            "mode": "respond", "response": {"batchItemFailures": []},
+            "match": {"text": "b", "attempt": {"at_most": 1}}}

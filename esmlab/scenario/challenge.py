@@ -464,17 +464,19 @@ def report(attempt: Attempt, play, printer=None, player=None) -> Verdict:
 def list_lines() -> list[str]:
     entries = progress()
     out = []
-    for path in list_challenges():
+    paths = list_challenges()
+    width = max((len(p.stem) for p in paths), default=0) + 1   # the longest name, then a space
+    for path in paths:
         try:
             s = load_scenario(path)
             title = s.title
         except ScenarioError as error:
-            out.append(f"{path.stem:40} (invalid: {error.message})")
+            out.append(f"{path.stem:{width}} (invalid: {error.message})")
             continue
         entry = entries.get(s.name) if isinstance(entries.get(s.name), dict) else {}
         status = ("solved" if entry.get("solved") else
                   f"{entry['attempts']} attempt(s)" if entry.get("attempts") else "new")
-        out.append(f"{path.stem:40} {status:14} {title}")
+        out.append(f"{path.stem:{width}} {status:14} {title}")
     return out
 
 

@@ -152,7 +152,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
             self.notify("A new lab with a starter set-up: 2 clicks records and 3 orders "
                         f"messages are waiting. Press {bindings.key_for('fail', keys)} first to "
                         "break the selected function (clicks-handler), then "
-                        f"{bindings.key_for('step', keys)} a few times: both shards block. "
+                        f"{bindings.key_for('step', keys)} about a dozen times: both shards block. "
                         f"{bindings.key_for('help', keys)} shows the first steps.",
                         timeout=12)
 

@@ -252,7 +252,8 @@ def _fill_history(lab) -> None:
             conn.execute(
                 f"INSERT INTO invocations ({cols}) SELECT function, mapping, source, "
                 f"start_ms + ?, end_ms + ?, status, attempt, size, records, event, response, "
-                f"error, detail, event_parts FROM invocations WHERE id <= ?", (shift, shift, REAL_INVOCATIONS))
+                f"error, detail, event_parts FROM invocations WHERE id <= ?",
+                (shift, shift, REAL_INVOCATIONS))
             conn.execute("INSERT INTO metrics (at_ms, resource, name, value) SELECT at_ms + ?, "
                          "resource, name, value FROM metrics WHERE at_ms BETWEEN ? AND ? AND "
                          "at_ms + ? >= ?", (shift, lo, hi, shift, lab.engine.start_ms))

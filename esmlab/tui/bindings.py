@@ -185,7 +185,8 @@ def first_steps(keymap: dict[str, str] | None = None) -> list[str]:
         "with two shards) is highlighted, and a little traffic is already waiting.",
         f"2. Press {k('fail')}: the selected mapping's function now fails every invocation "
         f"(the card says so; {k('succeed')} heals it).",
-        f"3. Press {k('step')} a few times (each press runs the next event) or {k('autoplay')} "
+        f"3. Press {k('step')} about a dozen times (each press runs the next event) or "
+        f"{k('autoplay')} "
         "to let the clock run: the shards show `⛔BLOCKED` in the tree and the Ordering tab "
         "shows `BLOCKED attempt N, retry in …`: a stream mapping retries the failed batch and "
         "that shard does not move on.",

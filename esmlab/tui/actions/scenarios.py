@@ -59,9 +59,15 @@ class ScenarioActions:
                 self.compare_lesson(values["path"])
             elif values:
                 self.play_scenario(values["path"], step_by_step=values["how"] == "step")
+        from esmlab import progress
         next_key = bindings.key_for("scenario_next", bindings.load_keymap_safe())
-        self.push_screen(ScenarioScreen(lessons.list_lessons(), self._scenario_error,
-                                        f"step by step ({next_key} plays the next step)"), done)
+        # The reading order of `esmlab lessons` (basics first); challenges have
+        # their own command, `esmlab challenge`.
+        path = [p for section, paths in lessons.learning_path() if section != "challenges"
+                for p in paths]
+        self.push_screen(ScenarioScreen(path, self._scenario_error,
+                                        f"step by step ({next_key} plays the next step)",
+                                        progress=progress.lessons()), done)
 
     def _load(self, text: str):
         """(path, Scenario) for a path or a bare lesson name; raises

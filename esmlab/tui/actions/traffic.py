@@ -26,6 +26,10 @@ def _push_title(values: dict) -> str:
         f"Push messages to queue {name}"
 
 
+# The match keys the behaviour form has a field for (the others are kept as set).
+FORM_MATCH_KEYS = ("text", "partition_key", "group_id")
+
+
 class TrafficActions:
     """Mixed into EsmlabApp; uses its lab, selection and refresh_view()."""
 
@@ -196,10 +200,14 @@ class TrafficActions:
             if not values:
                 return
             wanted: dict = {"mode": values["mode"]}
-            m = {k: values[k].strip() for k in ("text", "partition_key", "group_id")
-                 if values[k].strip()}
+            # What the form has no field for is kept as it was (a match bound on
+            # receive_count or attempt, respond's response): saving never drops it.
+            m = {k: v for k, v in match.items() if k not in FORM_MATCH_KEYS}
+            m.update({k: values[k].strip() for k in FORM_MATCH_KEYS if values[k].strip()})
             if m:
                 wanted["match"] = m
+            if values["mode"] == "respond" and "response" in b:
+                wanted["response"] = b["response"]
             try:
                 if values["probability"].strip():
                     wanted["probability"] = float(values["probability"])

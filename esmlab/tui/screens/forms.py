@@ -166,12 +166,25 @@ class ScenarioScreen(ModalScreen):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, lessons: list[Path], check, step_label: str):
+    def __init__(self, lessons: list[Path], check, step_label: str,
+                 progress: dict | None = None):
         super().__init__()
         self.lessons = lessons
         self.check = check
         self.step_label = step_label
+        self.progress = progress or {}
         self.titles: dict[str, str] = {}
+
+    def _prompt(self, stem: str, title: str = "") -> str:
+        """A lesson's line: name, what the learner did with it, title."""
+        entry = self.progress.get(stem)
+        done = ""
+        if isinstance(entry, dict):
+            done = " ✓" if entry.get("finished") else f" ({entry.get('plays', 0)}× played)"
+            score = entry.get("predictions")
+            if isinstance(score, dict) and score.get("asked"):
+                done += f" {score.get('right', 0)}/{score['asked']} predicted"
+        return f"{stem}{done}" + (f" — {title}" if title else "")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog scenario"):
@@ -182,10 +195,10 @@ class ScenarioScreen(ModalScreen):
             yield Select([(self.step_label, "step"), ("to the end, in the background", "all"),
                           ("compare: as written and with settings changed", "compare")],
                          value="step", allow_blank=False, id="f-how")
-            yield Label("Lesson library (Enter plays the highlighted lesson):",
-                        classes="form-label")
+            yield Label("Lessons in reading order (Enter plays the highlighted one; "
+                        "✓ finished):", classes="form-label")
             if self.lessons:
-                yield OptionList(*[p.stem for p in self.lessons], id="lessons")
+                yield OptionList(*[self._prompt(p.stem) for p in self.lessons], id="lessons")
             else:
                 yield Label("(no lesson library found)")
             yield Label("other file… (a path, or a lesson's name):", classes="form-label")
@@ -216,12 +229,15 @@ class ScenarioScreen(ModalScreen):
         self.titles[stem] = title
         try:
             self.query_one("#lessons", OptionList).replace_option_prompt_at_index(
-                i, f"{stem} — {title}")
+                i, self._prompt(stem, title))
         except Exception:
             pass
 
     def _play(self, text: str) -> None:
         text = text.strip()
+        highlighted = self.query_one("#lessons", OptionList).highlighted if self.lessons else None
+        if not text and highlighted is not None:
+            text = str(self.lessons[highlighted])   # Enter in the empty field: the highlighted one
         if not text:
             self.show_error("pick a lesson from the list, or type a path or a lesson name")
             return
