@@ -54,7 +54,13 @@ def record_play(name: str, ok: bool, score: dict) -> dict:
 
 
 def _write(document: dict) -> None:
-    path = progress_path()
+    write_json(progress_path(), document)
+
+
+def write_json(path: Path, document: dict) -> None:
+    """Write a file of the user's config folder whole or not at all (a
+    temporary file renamed into place); in a read-only home nothing is kept,
+    and the lesson or check that asked still answers."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",

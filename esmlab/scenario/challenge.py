@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from esmlab.progress import config_dir, write_json
 from esmlab.scenario.compare import (NAME_KEYS, Change, CompareError,
                                      changed_text, parse_change)
 from esmlab.scenario.loader import ScenarioError, Step, load_scenario, load_scenario_text
@@ -84,8 +85,7 @@ def library_original(name: str) -> Path | None:
 # -- progress in the user's config folder ------------------------------------------------------
 
 def progress_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "esmlab" / "challenges.json"
+    return config_dir() / "challenges.json"      # beside the lessons' progress.json
 
 
 def progress() -> dict:
@@ -110,15 +110,7 @@ def record_attempt(name: str, solved: bool) -> dict:
     else:
         entry["attempts"] += 1
     data[name] = entry
-    path = progress_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp",
-                                         encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-        os.replace(handle.name, path)
-    except OSError:
-        pass    # a read-only home: the check still answers, the count is not kept
+    write_json(progress_path(), data)
     return entry
 
 
