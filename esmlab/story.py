@@ -47,6 +47,16 @@ def resolve(lab, ref: str) -> dict | None:
                        (ref, ref + "%")).fetchone()
     if row and row[0]:                     # a message gone from its queue (deleted)
         return {"kind": "message", "id": row[0]}
+    if not ref.isdigit():
+        # a message the mapping deleted, whose events name it only in their
+        # data: the invocations that carried it still hold its id
+        row = conn.execute("SELECT records FROM invocations WHERE records LIKE ? ORDER BY id "
+                           "LIMIT 1", (f'%"{ref}%',)).fetchone()
+        if row:
+            full = next((i for i in json.loads(row[0] or "[]")
+                         if isinstance(i, str) and i.startswith(ref)), None)
+            if full is not None and "-" in full:      # a message id (a UUID), not a seq
+                return {"kind": "message", "id": full}
     return None
 
 

@@ -326,24 +326,35 @@ class PredictScreen(ModalScreen):
 
 
 class TextScreen(ModalScreen):
-    """A scrollable, wrapped text (a scenario's results, a narration)."""
+    """A scrollable, wrapped text (a scenario's results, a narration). With
+    `xray`, `v` closes it and calls `xray()` (the X-ray of the first record
+    a failed check names)."""
 
-    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+    BINDINGS = [Binding("escape,enter,q", "close", "Close"),
+                Binding("v", "open_xray", "X-ray the failed check's record", show=False)]
 
-    def __init__(self, title: str, body):
+    def __init__(self, title: str, body, xray=None):
         super().__init__()
         self.form_title = title
         self.body = body
+        self.xray = xray
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog results"):
             yield Label(self.form_title, classes="dialog-title")
             with VerticalScroll(id="results-scroll"):
                 yield Static(self.body, id="results-body")
-            yield Button("Close (Esc)", id="close")
+            yield Button("Close (Esc)" + ("  ·  v: x-ray what the failed check names"
+                                          if self.xray else ""), id="close")
 
     def on_mount(self) -> None:
         self.query_one("#results-scroll").focus()
+
+    def action_open_xray(self) -> None:
+        if self.xray is not None:
+            then = self.xray
+            self.dismiss(None)
+            self.app.call_later(then)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
