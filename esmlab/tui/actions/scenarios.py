@@ -60,17 +60,53 @@ class ScenarioActions:
         def done(values):
             if values and values["how"] == "compare":
                 self.compare_lesson(values["path"])
-            elif values:
+            elif values and values.get("challenge") and values["how"] == "step":
+                self.open_challenge(Path(values["path"]))   # as `esmlab challenge NAME`
+            elif values:       # a challenge played to the end: as given, to see it broken
                 self.play_scenario(values["path"], step_by_step=values["how"] == "step")
         from esmlab import progress
+        from esmlab.scenario import challenge as ch
         next_key = bindings.key_for("scenario_next", bindings.load_keymap_safe())
-        # The reading order of `esmlab lessons` (basics first); challenges have
-        # their own command, `esmlab challenge`.
-        path = [p for section, paths in lessons.learning_path() if section != "challenges"
-                for p in paths]
+        # The reading order of `esmlab lessons` (basics first), then the
+        # challenges, with the learner's progress in each
+        sections = lessons.learning_path()
+        path = [p for section, paths in sections if section != "challenges" for p in paths]
+        challenges = [p for section, paths in sections if section == "challenges"
+                      for p in paths]
         self.push_screen(ScenarioScreen(path, self._scenario_error,
-                                        f"step by step ({next_key} plays the next step)",
-                                        progress=progress.lessons()), done)
+                                        f"step by step ({next_key} plays the next step; "
+                                        "a challenge: open its lab)",
+                                        progress=progress.lessons(), challenges=challenges,
+                                        attempts=ch.progress()), done)
+
+    def open_challenge(self, path: Path) -> None:
+        """A challenge from F4, as `esmlab challenge NAME` opens it: its lab
+        (the setup, no traffic; kept between sessions in the state folder,
+        made on first use), with its goal beside the panels."""
+        from esmlab.lab import Lab
+        from esmlab.scenario import challenge as ch
+        lab_path = ch.challenge_lab_path(path.stem)
+        if Path(self.lab_path).resolve() == lab_path.resolve():
+            self.notify(f"challenge {path.stem} is open already", severity="warning")
+            return
+        self.player = None
+        self.scenario_results = []
+        self.autoplay = False
+
+        def run():
+            if not lab_path.exists():
+                ch.prepare_lab(path, lab_path)
+            return Lab.open(lab_path)
+
+        def opened() -> None:
+            self.back_lab = None
+            self.show_challenge(force=True)
+            self.notify(f"challenge {path.stem}: change settings with the forms "
+                        f"({bindings.key_for('edit', self.user_keys)}, "
+                        f"{bindings.key_for('behaviour_form', self.user_keys)}), then "
+                        f"{bindings.key_for('challenge', self.user_keys)} checks the goal",
+                        timeout=8)
+        self._long(run, f"open challenge {path.stem}", switch_lab=True, after=opened)
 
     def _load(self, text: str):
         """(path, Scenario) for a path or a bare lesson name; raises
