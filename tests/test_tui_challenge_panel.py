@@ -308,3 +308,22 @@ def test_a_records_involved_text_names_the_id_the_xray_resolves(tmp_path):
         assert story.resolve(lab, deleted)["kind"] == "message"   # gone, yet x-rayed
     finally:
         player.lab.close()
+
+
+def test_a_challenge_whose_setup_aws_refuses_opens_with_what_aws_accepts(homes):
+    from esmlab import readmodels as rm
+    from esmlab.lab import Lab
+    path = ch.resolve_challenge("sqs-visibility-timeout-vs-function-timeout")
+    lab_path = ch.challenge_lab_path(path.stem)
+    ch.prepare_lab(path, lab_path)        # the mapping is refused: VisibilityTimeout < Timeout
+    lab = Lab.open(lab_path)
+    try:
+        model = rm.resources(lab)
+        assert [q["name"] for q in model["queues"]] == ["exports"]
+        assert [f["name"] for f in model["functions"]] == ["export"]
+        assert model["mappings"] == []
+        lab.do("set_queue_attributes", QueueName="exports", Attributes={"VisibilityTimeout": 360})
+        changes = ch.changes_from_lab(lab)
+    finally:
+        lab.close()
+    assert ch.check(path, changes, record=False).solved      # the fix, made on screen

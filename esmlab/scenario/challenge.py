@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from esmlab.errors import AwsError, LabError
 from esmlab.progress import config_dir, write_json
 from esmlab.scenario.compare import (NAME_KEYS, Change, CompareError,
                                      changed_text, parse_change)
@@ -652,13 +653,42 @@ def prepare_lab(path: Path, lab_path: Path) -> None:
     lab_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(str(lab_path) + suffix).unlink(missing_ok=True)
-    player = Player.new(load_scenario(path), lab_path)
+    scenario = load_scenario(path)
+    player = Player.new(scenario, lab_path)
     try:
-        setup = player.setup()
-        if setup.ok:
+        if player.setup().ok:
             player.lab.advance_ms(0)
+            return
     finally:
         player.lab.close()
+    # AWS refused part of the setup (a challenge may be exactly that: "the
+    # mapping will not even be created"). The setup is one command, so
+    # nothing was kept; build the lab one resource at a time instead, so the
+    # learner has what AWS accepts to change on screen.
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(lab_path) + suffix).unlink(missing_ok=True)
+    player = Player.new(scenario, lab_path)
+    try:
+        for kind, entry in setup_entries(scenario.resources):
+            try:
+                player.create(kind, entry)
+            except (AwsError, LabError):
+                continue            # the one AWS refuses: the checks will say why
+        player.lab.advance_ms(0)
+    finally:
+        player.lab.close()
+
+
+def setup_entries(resources: dict) -> list[tuple[str, dict]]:
+    """The declared resources in the order the player's setup creates them."""
+    from esmlab.scenario.player import SETUP_ORDER, sorted_queues
+    out = []
+    for kind in SETUP_ORDER:
+        entries = resources.get(kind) or []
+        if kind == "queues":
+            entries = sorted_queues(entries)
+        out += [(kind, entry) for entry in entries]
+    return out
 
 
 def on_screen(path: Path, screen, fresh: bool = False, console=None) -> int:

@@ -236,10 +236,10 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         if self.player is not None and self.player.lab is self.lab:
             return                       # while stepping a scenario it narrates
         last = rm.latest_events(self.lab, limit=1)
-        if last:
-            text = rm.shorten_numbers(f" {last[0]['kind']}: {last[0]['reason']}")
-            self.query_one("#ticker", Static).update(Text(text, overflow="ellipsis",
-                                                          no_wrap=True), layout=False)
+        # an empty journal (another lab opened) clears the last lab's line
+        text = rm.shorten_numbers(f" {last[0]['kind']}: {last[0]['reason']}") if last else ""
+        self.query_one("#ticker", Static).update(Text(text, overflow="ellipsis",
+                                                      no_wrap=True), layout=False)
 
     def _announce(self, before: dict, after: dict) -> None:
         """Say so when a shard becomes blocked or a DLQ gains messages, so

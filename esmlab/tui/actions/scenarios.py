@@ -74,8 +74,8 @@ class ScenarioActions:
         challenges = [p for section, paths in sections if section == "challenges"
                       for p in paths]
         self.push_screen(ScenarioScreen(path, self._scenario_error,
-                                        f"step by step ({next_key} plays the next step; "
-                                        "a challenge: open its lab)",
+                                        f"step by step ({next_key}: next step); "
+                                        "a 🎯 challenge: its lab",
                                         progress=progress.lessons(), challenges=challenges,
                                         attempts=ch.progress()), done)
 
