@@ -284,7 +284,7 @@ async def test_a_failed_lesson_check_links_to_the_xray_of_its_record(homes, lab)
         failed = [c for r in app.scenario_results for c in r.checks if not c.ok]
         assert failed and failed[0].xray                 # the message, now in jobs-dlq
         narration = plain(app.query_one("#narration").content)
-        assert f"▸ x-ray {failed[0].xray}" in narration
+        assert f"▸ x-ray {failed[0].xray[:8]} (a click, or v)" in narration
         await pilot.press("v")
         await pilot.pause()
         assert app.query_one("#tabs").active == "xray" and app.xray == failed[0].xray

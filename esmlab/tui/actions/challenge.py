@@ -39,15 +39,15 @@ class ChallengeActions:
     def challenge_state(self) -> ChallengeState | None:
         """The challenge open on screen (its lab, or the lab its last check
         played), read once per challenge; None on any other lab."""
+        path = self.challenge_path()       # cached per lab: a plain lab stops here
+        if path is None:
+            return None
         state = self.challenge
         here = Path(self.lab_path).resolve()
         if state is not None and (here == Path(state.lab_path).resolve() or (
                 state.attempt_path is not None and here == state.attempt_path.resolve())):
             state.keys = self.user_keys
             return state
-        path = self.challenge_path()
-        if path is None:
-            return None
         from esmlab.scenario.loader import ScenarioError, load_scenario
         try:
             scenario = load_scenario(path)

@@ -182,9 +182,5 @@ def render(model: dict, compact: bool = False) -> Group:
 
 
 def short(ref: str) -> str:
-    """A message id's first 8 characters (the X-ray accepts them), a long
-    sequence number as the panels show it (…0001), an invocation as #N."""
-    from esmlab.story import short_id
-    if ref.isdigit() and len(ref) < 12:
-        return f"invocation {ref}"
-    return ref[:8] if "-" in ref else short_id(ref)
+    from esmlab.story import short_ref
+    return short_ref(ref)

@@ -48,8 +48,10 @@ def checks_text(result) -> Text:
                  style="green" if c.ok else "red")
         ref = None if c.ok else getattr(c, "xray", None)
         if ref:
-            t.append(f"    ▸ x-ray {ref}\n",
+            from esmlab.story import short_ref
+            t.append(f"    ▸ x-ray {short_ref(ref)}",
                      style=Style(meta={"@click": f"app.xray_ref('{ref}')"}, underline=True))
+            t.append(" (a click, or v)\n", style="dim")
     if result.error is not None:
         t.append(f"  ✗ {result.error}\n", style="red")
     return t
