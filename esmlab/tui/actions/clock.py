@@ -1,13 +1,28 @@
-"""The clock's actions: step, advance, autoplay and its speed, run until idle."""
+"""The clock's actions: step, advance, autoplay and its speed, run until idle.
+
+Autoplay and run until idle move the clock in budgeted steps
+(esmlab.clock_runs), a few per timer tick, so no tick waits on a whole big
+instant and the header can say "instant T+1m00s, part 3 of 9" between them;
+the history is the one a single advance or run_until_idle command makes.
+"""
 
 from __future__ import annotations
 
+import time
+
 from esmlab import readmodels as rm
+from esmlab.clock_runs import AdvanceRun, IdleRun
 from esmlab.tui.screens.forms import AskScreen
 
 JUMP_NOTICE_MS = 3_600_000       # a step that moves the clock this far says so
 SPEEDS = (1, 10, 60, 600)        # virtual seconds per real second
 TICK_S = 0.2                      # autoplay timer period (real seconds)
+IDLE_TICK_S = 0.05                # run-until-idle timer period (real seconds)
+# Real time a tick spends on steps before it lets the screen draw and read
+# keys (at least one step runs). Wall time only decides how many steps go
+# in one frame, never what a step does: the history does not depend on it.
+SLICE_S = 0.04
+IDLE_VIEW_S = 0.5                 # during run until idle the panels redraw this often
 
 
 class ClockActions:
@@ -67,20 +82,80 @@ class ClockActions:
         self.show_header()
 
     def _tick(self) -> None:
+        """An autoplay tick: continue the advance in progress (or start the
+        next one, speed × tick of virtual time) for one slice of steps."""
         if self.busy or len(self.screen_stack) > 1:
             return
-        ms = int(self.speed * TICK_S * 1000)
-        if self._call(self.lab.advance_ms, ms) is None:
+        run = getattr(self, "_autoplay_run", None)
+        if run is None or run.done or run.lab is not self.lab:
+            ms = int(self.speed * TICK_S * 1000)
+            run = self._call(lambda: AdvanceRun(self.lab, self.lab._later(ms, "autoplay")))
+            self._autoplay_run = run
+            if run is None:
+                self.autoplay = False
+                return
+        if self._pieces(run.piece) is None:
             self.autoplay = False
         self.refresh_view()
 
-    def action_run_until_idle(self) -> None:
-        if self._guard():
-            def run():
-                outcome = self.lab.run_until_idle()
-                if outcome == "limit":
-                    return ("stopped after 1 h of virtual time with work still pending "
-                            "(a blocked shard retries until its records expire)")
-                return "nothing is pending now"
-            self._long(run, "run until idle")
+    def _pieces(self, piece):
+        """Budgeted steps for one slice of real time; (result of the last
+        piece,) or None when the lab refused one (already notified)."""
+        end = time.perf_counter() + SLICE_S
+        while True:
+            out = self._call(lambda: (piece(),))
+            if out is None or out[0] or time.perf_counter() >= end:
+                return out
 
+    def action_run_until_idle(self) -> None:
+        """Run until nothing in the foreground is pending (at most 1 h of
+        virtual time), in budgeted steps on a timer; pressed again, stops."""
+        if getattr(self, "_idle_run", None) is not None:
+            self.stop_idle_run("run until idle: stopped")
+            return
+        if not self._guard():
+            return
+        from esmlab.lab import DEFAULT_IDLE_LIMIT_MS
+        run = self._call(lambda: IdleRun(self.lab, self.lab._later(DEFAULT_IDLE_LIMIT_MS,
+                                                                   "run until idle")))
+        if run is None:
+            return
+        self.autoplay = False
+        self._idle_run, self._idle_drawn = run, time.perf_counter()
+        if getattr(self, "_idle_timer", None) is None:
+            self._idle_timer = self.set_interval(IDLE_TICK_S, self._idle_tick)
+        else:
+            self._idle_timer.resume()
+        self.show_header()
+
+    def stop_idle_run(self, said: str | None = None) -> None:
+        """End run until idle where it is (a part-way instant stays part-way:
+        F5 or autoplay finishes it)."""
+        if getattr(self, "_idle_run", None) is None:
+            return
+        self._idle_run = None
+        self._idle_timer.pause()
+        if said:
+            self.notify(said)
+        self.refresh_view()
+
+    def _idle_tick(self) -> None:
+        run = getattr(self, "_idle_run", None)
+        if run is None or self.busy or len(self.screen_stack) > 1:
+            return
+        if run.lab is not self.lab:
+            self.stop_idle_run()
+            return
+        out = self._pieces(lambda: run.piece() is not None)
+        if out is None:
+            self.stop_idle_run()
+        elif out[0]:
+            self.stop_idle_run(
+                "run until idle: stopped after 1 h of virtual time with work still pending "
+                "(a blocked shard retries until its records expire)" if run.outcome == "limit"
+                else "run until idle: nothing is pending now")
+        elif time.perf_counter() - self._idle_drawn >= IDLE_VIEW_S:
+            self._idle_drawn = time.perf_counter()
+            self.refresh_view()
+        else:
+            self.show_header()
