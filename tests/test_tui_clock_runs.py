@@ -41,15 +41,14 @@ def _history(lab: Lab) -> tuple:
 
 
 def _watch_instants(app) -> list[str]:
-    """Every "instant …, part N of M" the header is given."""
+    """Every header line drawn while an instant was part-way."""
     seen = []
     show = app.show_header
 
     def spy():
-        text = instant_text(app.lab)
-        if text:
-            seen.append(text)
         show()
+        if instant_text(app.lab):
+            seen.append(app.query_one("#clock").content.plain)
     app.show_header = spy
     return seen
 
@@ -62,11 +61,12 @@ async def test_run_until_idle_on_screen_steps_in_parts_with_the_one_command_hist
         before = len(app.lab.commands())
         await pilot.press("f9")
         for _ in range(2000):
-            if app._idle_run is None:
+            if app._clock_run is None:
                 break
             await pilot.pause(0.02)
-        assert app._idle_run is None, "run until idle ended"
-        assert any(", part " in s for s in seen), "the header named the parts of the big instant"
+        assert app._clock_run is None, "run until idle ended"
+        assert any(", part " in s and "⏩ until idle" in s for s in seen), \
+            "the header named the parts of the big instant"
         steps = [c for c in app.lab.commands()[before:] if c["name"] == "step"]
         assert len(steps) > 3 and all(c["args"].get("budget") for c in steps)
         screen = _history(app.lab)
@@ -79,13 +79,13 @@ async def test_pressing_run_until_idle_again_stops_it_where_it_is(tmp_path):
     app = EsmlabApp(_burst_lab(tmp_path / "lab.db"))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        app._idle_timer = None
+        app._clock_timer = None
         app.action_run_until_idle()
-        app._idle_timer.pause()           # no tick of its own: the test ticks
-        app._idle_tick()
+        app._clock_timer.pause()           # no tick of its own: the test ticks
+        app._clock_tick()
         at = app.lab.now_ms
         await pilot.press("f9")
-        assert app._idle_run is None
+        assert app._clock_run is None
         await pilot.pause(0.2)
         assert app.lab.now_ms == at, "a stopped run does not go on"
         assert "until idle" not in app.query_one("#clock").content.plain
@@ -111,4 +111,27 @@ async def test_autoplay_ticks_step_in_parts_with_the_advance_history(tmp_path):
     one = Lab.open(_burst_lab(tmp_path / "one.db"))
     for _ in range(3):
         one.advance_ms(2_000)
+    assert screen == _history(one)
+
+
+async def test_the_advance_form_steps_in_parts_with_the_advance_history(tmp_path):
+    app = EsmlabApp(_burst_lab(tmp_path / "screen.db"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        seen = _watch_instants(app)
+        start = app.lab.now_ms
+        await pilot.press("f6")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("Input").value = "90s"
+        await pilot.press("enter")
+        for _ in range(2000):
+            if app._clock_run is None:
+                break
+            await pilot.pause(0.02)
+        assert app._clock_run is None and app.lab.now_ms == start + 90_000
+        assert any(", part " in s and "⏩ advance 1m30s" in s for s in seen), seen
+        screen = _history(app.lab)
+    one = Lab.open(_burst_lab(tmp_path / "one.db"))
+    one.advance_ms(90_000)
     assert screen == _history(one)
