@@ -13,22 +13,11 @@ import pytest  # noqa: E402
 pytest.importorskip("textual")
 
 from esmlab import readmodels as rm  # noqa: E402
-from esmlab.cli import open_or_create  # noqa: E402
 from esmlab.tui.app import EsmlabApp  # noqa: E402
 from esmlab.tui.screens import behaviour as form  # noqa: E402
 from esmlab.tui.screens.forms import AskScreen  # noqa: E402
 
 FN = "clicks-handler"
-
-
-@pytest.fixture
-def lab_path(tmp_path, monkeypatch):
-    # a local one until tests/conftest.py's lab_path lands on main
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
-    path = tmp_path / "lab.db"
-    lab, _ = open_or_create(path)
-    lab.close()
-    return path
 
 
 async def _fill(pilot, app, **values):
