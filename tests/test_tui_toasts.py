@@ -51,7 +51,8 @@ async def test_toasts_end_above_the_narration_at_80x24(lab_path):
         for toast in shown:
             assert not toast.region.overlaps(narration.region), (toast.region, narration.region)
             assert not toast.region.overlaps(ticker)
-            assert toast.region.y >= 3                # under the header and the tab names
+            # under the header, in the tree's column: beside the tab names, never over them
+            assert toast.region.y >= 1 and toast.region.right <= app.query_one("#main").region.x
 
 
 async def test_no_toast_covers_a_form_or_its_buttons(lab_path):
