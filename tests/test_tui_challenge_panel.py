@@ -327,3 +327,22 @@ def test_a_challenge_whose_setup_aws_refuses_opens_with_what_aws_accepts(homes):
     finally:
         lab.close()
     assert ch.check(path, changes, record=False).solved      # the fix, made on screen
+
+
+async def test_the_results_view_links_a_failed_check_to_the_xray_of_its_record(homes, lab):
+    lab.close()
+    lesson = homes / "lesson.yaml"
+    lesson.write_text(LESSON, encoding="utf-8")
+    app = EsmlabApp(str(homes / "lab.db"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.play_scenario(str(lesson))                       # to the end: the results view
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        assert "▸ x-ray" in app.screen.body.plain
+        await pilot.press("v")
+        await pilot.pause()
+        assert not isinstance(app.screen, TextScreen)
+        assert app.query_one("#tabs").active == "xray"
+        assert "jobs-dlq" in plain(app.query_one("#xray-view").content)
