@@ -346,3 +346,19 @@ async def test_the_results_view_links_a_failed_check_to_the_xray_of_its_record(h
         assert not isinstance(app.screen, TextScreen)
         assert app.query_one("#tabs").active == "xray"
         assert "jobs-dlq" in plain(app.query_one("#xray-view").content)
+
+
+async def test_a_click_on_the_strips_x_ray_link_opens_the_record(challenge_lab):
+    app = EsmlabApp(str(challenge_lab))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.lab.update_mapping("import", BatchSize=5)
+        await check_now(pilot, app)
+        await pilot.press("escape")
+        await pilot.pause()
+        lines = [plain(line) for line in app.query_one("#challenge-body").content.renderables]
+        row = next(i for i, text in enumerate(lines) if "▸ v: x-ray" in text)
+        await pilot.click("#challenge-body", offset=(5, row))   # one line each: no wrapping
+        await pilot.pause()
+        assert Path(app.lab_path) == ch.attempt_lab_path(NAME)
+        assert app.query_one("#tabs").active == "xray"
