@@ -280,6 +280,15 @@ def short_id(ident: str) -> str:
     return short_number(ident) if ident.isdigit() and len(ident) > 18 else ident
 
 
+def short_ref(ref: str) -> str:
+    """An id as a link names it: an invocation as `invocation N`, a message
+    id by its first 8 characters and a long sequence number by its tail
+    (both of which `resolve` accepts back)."""
+    if ref.isdigit() and len(ref) < 12:
+        return f"invocation {ref}"
+    return ref[:8] if "-" in ref else short_id(ref)
+
+
 def event_ref(lab, event_id: int) -> str | None:
     """The id a journal event is about, for an x-ray from a Why-log line:
     the invocation it names, the record it wrote, or the message (the first
