@@ -82,7 +82,8 @@ _BATCH_KEYS = ["shardId", "startSequenceNumber", "endSequenceNumber",
 
 FAILURE_RECORDS = {
     "kinesis_sqs": {
-        "source": LS_KINESIS + " test_kinesis_report_batch_item_failure_scenarios[unhandled_exception_in_function]",
+        "source": LS_KINESIS + " test_kinesis_report_batch_item_failure_scenarios"
+                               "[unhandled_exception_in_function]",
         "keys": ["requestContext", "responseContext", "version", "timestamp", "KinesisBatchInfo"],
         "request_keys": _REQUEST_KEYS, "response_keys": _RESPONSE_KEYS, "batch_keys": _BATCH_KEYS,
         "values": {"version": "1.0"},
@@ -107,14 +108,16 @@ FAILURE_RECORDS = {
         "request_values": {"condition": "RecordAgeExceeded", "approximateInvokeCount": 1},
     },
     "kinesis_s3": {
-        "source": LS_KINESIS + " test_kinesis_event_source_mapping_with_s3_on_failure_destination (keys sorted)",
+        "source": LS_KINESIS + " test_kinesis_event_source_mapping_with_s3_on_failure_destination"
+                               " (keys sorted)",
         "key_set": {"requestContext", "responseContext", "version", "timestamp",
                     "KinesisBatchInfo", "payload"},
         "payload_record_keys": EVENTS["kinesis"]["record_keys"],
         "object_key": "aws/lambda/{uuid}/{shardId}/{yyyy}/{mm}/{dd}/{yyyy}-{mm}-{dd}T{HH}.{MM}.{SS}-{uuid}",
     },
     "sns": {
-        "source": LS_KINESIS + " test_kinesis_event_source_mapping_with_sns_on_failure_destination_config (keys sorted)",
+        "source": LS_KINESIS + " test_kinesis_event_source_mapping_with_sns_on_failure_destination_config"
+                               " (keys sorted)",
         "key_set": {"Type", "MessageId", "TopicArn", "Message", "Timestamp", "SignatureVersion",
                     "Signature", "SigningCertURL", "UnsubscribeURL"},
         "values": {"Type": "Notification", "SignatureVersion": "1"},
@@ -307,7 +310,8 @@ ERRORS = {
                          "Value group 123 for parameter MessageGroupId is invalid. Reason: "
                          "MessageGroupId can only include alphanumeric and punctuation characters. "
                          "1 to 128 in length.",
-                         LS_SQS_SERVICE + " test_send_message_to_standard_queue_with_invalid_message_group_id[sqs]"),
+                         LS_SQS_SERVICE + " test_send_message_to_standard_queue_with_invalid_message_group_id"
+                                          "[sqs]"),
     "sqs_empty_body": ("MissingParameter", 400, "The request must contain the parameter MessageBody.",
                        LS_SQS_SERVICE + " test_send_empty_message[sqs]"),
     "sqs_max_messages": ("InvalidParameterValue", 400,
@@ -317,7 +321,8 @@ ERRORS = {
     "sqs_queue_exists": ("QueueAlreadyExists", 400,
                          "A queue already exists with the same name and a different value for "
                          "attribute DelaySeconds",
-                         LS_SQS_SERVICE + " test_create_queue_with_different_attributes_raises_exception[sqs]"),
+                         LS_SQS_SERVICE + " test_create_queue_with_different_attributes_raises_exception"
+                                          "[sqs]"),
     "dynamodb_delete_unknown_table": (
         "ResourceNotFoundException", 400, "Requested resource not found: Table: {name} not found",
         "localstack/localstack:tests/aws/services/dynamodb/test_dynamodb.snapshot.json "
