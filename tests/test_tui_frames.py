@@ -141,3 +141,31 @@ async def test_a_stream_of_many_shards_starts_folded_and_labels_its_shards_when_
         wide.expand()
         await pilot.pause()
         assert str(last.label).startswith(f"shard {rm.SHARD_BADGES + 5}")
+
+
+async def test_the_scaling_panel_draws_another_mappings_charts_without_a_layout(
+        tmp_path, monkeypatch):
+    """The charts are text in one Line API view with a scrollbar that always
+    shows: moving from a stream's mapping (three charts) to a queue's (four)
+    repaints the panel and lays out nothing."""
+    from esmlab.tui.app import EsmlabApp
+    from esmlab.tui.widgets.scaling import ScalingPanel
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    lab, _ = open_or_create(tmp_path / "lab.db")
+    lab.close()
+    app = EsmlabApp(str(tmp_path / "lab.db"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        app.query_one("#tabs").active = "scaling"
+        await pilot.pause()
+        await pilot.pause()
+        view = app.query_one(ScalingPanel).query_one("#scaling-view", LinesView)
+        assert sum("IteratorAge" in line for line in view.lines()) >= 1
+        calls: list = []
+        _layouts(app.screen, calls)
+        app.query_one("#tree").show(("mapping", "orders"))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.selected == ("mapping", "orders")
+        assert any("ApproximateAgeOfOldestMessage" in line for line in view.lines())
+        assert calls == []
