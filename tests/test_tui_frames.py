@@ -246,3 +246,31 @@ async def test_reprocessing_steps_and_its_detail_line_repaint_without_a_layout(
         assert tree.cursor_node is not None and tree.cursor_node.data["text"]
         assert str(detail.render()).strip()                 # the sentence shows
         assert calls == []
+
+
+async def test_the_why_log_outgrowing_its_view_lays_out_nothing(tmp_path, monkeypatch):
+    """Its scrollbar always shows: the step after which the journal is taller
+    than the view repaints the log, it does not lay out the screen."""
+    from esmlab.tui.app import EsmlabApp
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    lab, _ = open_or_create(tmp_path / "lab.db")
+    lab.close()
+    app = EsmlabApp(str(tmp_path / "lab.db"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        for _ in range(2):           # the card gains its "recent" line (a layout of its own)
+            await pilot.press("f5")
+        app.query_one("#tabs").active = "why"
+        await pilot.pause()
+        await pilot.pause()
+        view = app.query_one("#whylog-view", LinesView)
+        assert view.virtual_size.height < view.size.height
+        calls: list = []
+        _layouts(app.screen, calls)
+        for _ in range(40):
+            await pilot.press("f5")
+            await pilot.pause()
+            if view.virtual_size.height > view.size.height:
+                break
+        assert view.virtual_size.height > view.size.height
+        assert calls == []
