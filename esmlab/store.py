@@ -235,6 +235,7 @@ MIGRATIONS: dict[int, str] = {
     6: SCHEMA[SCHEMA.index("-- Version 6."):SCHEMA.index("-- Version 7.")],
     # 7: the compact journal; the old table's rows move over as they were
     # (each distinct reason once, under negative ids that no hash takes).
+    # Run by _move_journal, which skips the move when there is no old table.
     7: SCHEMA[SCHEMA.index("-- Version 7."):SCHEMA.index(JOURNAL_VIEW)] + """
 INSERT INTO journal_kinds (kind) SELECT kind FROM journal GROUP BY kind ORDER BY min(id);
 INSERT INTO journal_texts (id, text)
@@ -339,9 +340,21 @@ class Store:
         if version > SCHEMA_VERSION:
             raise LabFileError(newer_message(self.path, version))
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in _statements(MIGRATIONS.get(target, "")):
-                self.conn.execute(statement)
+            if target == 7:
+                self._move_journal()
+            else:
+                for statement in _statements(MIGRATIONS.get(target, "")):
+                    self.conn.execute(statement)
             self.set_meta("schema_version", str(target))
+
+    def _move_journal(self) -> None:
+        """Migration 7, when the lab has the old journal table (a lab whose
+        `journal` is already the view has nothing to move)."""
+        kind = self.conn.execute("SELECT type FROM sqlite_master WHERE name='journal'").fetchone()
+        if kind is None or kind[0] != "table":
+            return
+        for statement in _statements(MIGRATIONS[7]):
+            self.conn.execute(statement)
 
     def _add_missing_objects(self) -> None:
         """Create the SCHEMA tables, indexes and views this lab lacks (a lab
