@@ -5,7 +5,8 @@ samples and the finished invocations are what running that log produced.
 Compacting at a time T deletes what was produced before T:
 
 - journal events before T, except those that created a resource (they name
-  it: `esmlab export scenario` reads the mapping UUIDs from them);
+  it: `esmlab export scenario` reads the mapping UUIDs from them) and those
+  a rewind or a restore wrote (no replay writes them);
 - metric samples before T, except each series' latest (the lab samples a
   series at most once a second from its latest sample, so keeping it keeps
   the sampling the same);
@@ -30,6 +31,11 @@ from esmlab.errors import LabError
 
 # Journal events that name a resource when it is made (kept by compaction).
 CREATED_KINDS = "kind LIKE '%created'"
+# Events a rewind or a restore writes: the session's, not the command log's
+# (a replay never writes them), so compaction neither drops nor counts them,
+# nor takes one for the newest event it keeps; otherwise the same commands
+# would compact differently after a rewind than when replayed.
+HISTORY_KINDS = "kind IN ('lab.rewound', 'lab.restored')"
 
 
 def check_point(before_ms, start_ms: int, now_ms: int) -> int:
@@ -54,8 +60,10 @@ def compact(engine, before_ms: int) -> dict:
     invocations = (
         "FROM invocations WHERE end_ms < ? AND status != 'running' "
         "AND id < (SELECT max(id) FROM invocations)")
-    events = (f"at_ms < ? AND kind NOT IN (SELECT id FROM journal_kinds WHERE {CREATED_KINDS}) "
-              "AND id < (SELECT max(id) FROM journal_rows)")
+    history = f"SELECT id FROM journal_kinds WHERE {HISTORY_KINDS}"
+    events = (f"at_ms < ? AND kind NOT IN (SELECT id FROM journal_kinds WHERE {CREATED_KINDS} "
+              f"OR {HISTORY_KINDS}) "
+              f"AND id < (SELECT max(id) FROM journal_rows WHERE kind NOT IN ({history}))")
     # An event kept whose message ids are read from an invocation that goes
     # (only the newest event can be one) gets them back in its own row first.
     conn.execute(
