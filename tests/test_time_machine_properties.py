@@ -229,7 +229,7 @@ def signature(lab: Lab) -> list[tuple]:
 def state(lab: Lab) -> dict:
     conn = lab.store.conn
     tables = {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
-              for t in STATE_TABLES if t != "journal"}
+              for t in STATE_TABLES if t != "journal_rows"}   # the journal: signature()
     engine = lab.engine
     return {"now": engine.now_ms, "rng": engine.rng.state, "profile": engine.profile,
             "account": engine.account_concurrency, **tables}
