@@ -155,3 +155,17 @@ def test_compaction_keeps_the_message_ids_of_a_kept_event_whose_invocation_goes(
     assert conn.execute("SELECT 1 FROM invocations WHERE id=?", (target,)).fetchone() is None
     assert conn.execute("SELECT * FROM journal WHERE id = ?", (first,)).fetchone() == kept
     lab.close()
+
+
+def test_a_long_command_writes_its_events_as_it_goes(tmp_path):
+    lab = Lab.create(tmp_path / "l.db")
+    e = lab.engine
+    with lab.store.transaction():
+        before = e.conn.execute("SELECT count(*) FROM journal_rows").fetchone()[0]
+        for i in range(4500):
+            e.log("x.tick", "r", f"tick {i}")
+        written = e.conn.execute("SELECT count(*) FROM journal_rows").fetchone()[0] - before
+        assert written == 4000 and len(e.journal._rows) == 500   # never more than 2,000 held
+        e.flush()
+    assert [r["reason"] for r in lab.journal(kind="x.tick", limit=10**6)] == \
+        [f"tick {i}" for i in range(4500)]

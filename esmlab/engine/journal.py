@@ -19,7 +19,7 @@ the same message ids in the receive, the invoke and the invocation's row:
   names that invocation (compaction drops such an invocation only with the
   events that point at it).
 Events are written in one executemany when the command ends (Engine.flush),
-or before anything reads the journal.
+every 2,000 events of a long command, or before anything reads the journal.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ _MARK = "\x1f"
 # without a leading zero, small enough for an SQLite integer.
 _NUMBER = re.compile(r"(?<![0-9])(?:0|[1-9][0-9]{0,14})(?![0-9])")
 _TEXT_CACHE = 4096
+# Events held before they are written: a long command (a drain of a million
+# messages, a replay) writes as it goes, so memory stays flat.
+_FLUSH_ROWS = 2000
 
 
 def template(reason: str) -> tuple[str, int | None]:
@@ -87,6 +90,8 @@ class Journal:
                 ids = tuple(listed)
         self._rows.append((self.clock.now_ms, kind, resource, subject, reason,
                            None if data is None else json.dumps(data, separators=_SEP), ids))
+        if len(self._rows) >= _FLUSH_ROWS:
+            self.flush()
 
     def note_batch(self, invocation: int, ids: list[str]) -> None:
         """Functions.invoke: invocation `invocation` was given these record ids
