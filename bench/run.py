@@ -278,7 +278,7 @@ def trim_floor(records: int) -> float:
             conn.execute(statement)
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT INTO records (stream, shard_id, seq, partition_key, data, arrival_ms, size, "
+        "INSERT INTO record_rows (stream, shard_id, seq, partition_key, data, arrival_ms, size, "
         "detail, khash) VALUES ('s', ?, ?, ?, ?, 0, ?, NULL, ?)",
         ((f"shardId-{i % 4:012d}", f"{i:056d}", f"k{i % 1000}", f"r{i}".encode(), 8, i * 7919)
          for i in range(records)))
@@ -286,7 +286,7 @@ def trim_floor(records: int) -> float:
     _settle()
     start = time.perf_counter()
     conn.execute("BEGIN")
-    conn.execute("DELETE FROM records WHERE stream='s' AND arrival_ms <= 0")
+    conn.execute("DELETE FROM record_rows WHERE stream='s' AND arrival_ms <= 0")
     conn.execute("COMMIT")
     return time.perf_counter() - start
 

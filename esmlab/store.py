@@ -28,7 +28,7 @@ from urllib.parse import quote
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 from esmlab.views import VIEWS
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # All engine state lives in these tables, so the journal and metrics are
 # ordinary tables anyone can query with sqlite3.
@@ -182,16 +182,34 @@ ALTER TABLE messages ADD COLUMN trace_header TEXT;
 -- again) and rebuilt on read. `event` keeps the whole events of invocations
 -- made before version 6.
 ALTER TABLE invocations ADD COLUMN event_parts TEXT;
+""" + """
+-- Version 7. Retention trims a stream logically (engine/sources/stream.py):
+-- the stream's horizon `trimmed_ms` (records that arrived at or before it
+-- are trimmed) moves in one statement, the per-shard counts come from
+-- `record_instants` (records per stream, arrival instant and shard), and the
+-- rows themselves (`record_rows`) are freed a bounded number at a time, later.
+-- `records` is the view of the records not trimmed: every reader reads it.
+ALTER TABLE records RENAME TO record_rows;
+ALTER TABLE streams ADD COLUMN trimmed_ms INTEGER;
+CREATE TABLE IF NOT EXISTS record_instants (
+    stream TEXT NOT NULL, arrival_ms INTEGER NOT NULL, shard_id TEXT NOT NULL,
+    n INTEGER NOT NULL, first_seq TEXT NOT NULL, last_seq TEXT NOT NULL,
+    PRIMARY KEY (stream, arrival_ms, shard_id)) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS records AS
+SELECT r.id, r.stream, r.shard_id, r.seq, r.partition_key, r.data, r.arrival_ms, r.size,
+       r.detail, r.khash
+FROM record_rows AS r JOIN streams AS s ON s.name = r.stream
+WHERE s.trimmed_ms IS NULL OR r.arrival_ms > s.trimmed_ms;
 """
 
-SCHEMA += VIEWS  # views for people who query the file (esmlab/views.py)
+SCHEMA += "\n-- Views for people who query the file (esmlab/views.py).\n" + VIEWS
 
 # Tables that hold the lab's state (everything a replay rebuilds). The
 # command log, handler results and snapshots are the lab's history and
 # survive a reset.
 STATE_TABLES = (
     "agenda", "journal", "metrics", "queues", "messages", "dedup", "streams", "stream_settings",
-    "shards", "records", "tables", "items", "functions", "invocations",
+    "shards", "record_rows", "record_instants", "tables", "items", "functions", "invocations",
     "mappings", "lanes", "sinks", "sink_items", "invocation_logs",
     "message_move_tasks", "stream_consumers",
 )
@@ -209,7 +227,15 @@ MIGRATIONS: dict[int, str] = {
        "ALTER TABLE handler_results ADD COLUMN digest TEXT",
     4: SCHEMA[SCHEMA.index("-- Version 4."):SCHEMA.index("-- Version 5.")],
     5: SCHEMA[SCHEMA.index("-- Version 5."):SCHEMA.index("-- Version 6.")],
-    6: SCHEMA[SCHEMA.index("-- Version 6."):],
+    6: SCHEMA[SCHEMA.index("-- Version 6."):SCHEMA.index("-- Version 7.")],
+    # 7: v_records reads `records`, which becomes a view: the old view goes
+    # first (a rename would point it at record_rows) and comes back from
+    # SCHEMA; the records a lab holds are counted into record_instants.
+    7: "DROP VIEW IF EXISTS v_records; "
+       + SCHEMA[SCHEMA.index("-- Version 7."):SCHEMA.index("-- Views for people")]
+       + "; INSERT INTO record_instants (stream, arrival_ms, shard_id, n, first_seq, last_seq) "
+         "SELECT stream, arrival_ms, shard_id, count(*), min(seq), max(seq) FROM record_rows "
+         "GROUP BY stream, arrival_ms, shard_id",
 }
 
 BUSY_TIMEOUT_MS = 5000

@@ -178,6 +178,10 @@ def _as_schema_5(path: Path) -> None:
     conn.executemany("UPDATE invocations SET event=? WHERE id=?", events)
     conn.executemany("UPDATE invocations SET detail=? WHERE id=?", details)
     conn.executescript("ALTER TABLE invocations DROP COLUMN event_parts; "
+                       # and schema 7's stream records layout undone
+                       "DROP VIEW v_records; DROP VIEW records; DROP TABLE record_instants; "
+                       "ALTER TABLE record_rows RENAME TO records; "
+                       "ALTER TABLE streams DROP COLUMN trimmed_ms; "
                        "UPDATE meta SET value='5' WHERE key='schema_version';")
     conn.close()
 
