@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from esmlab import compaction
+from esmlab.clock_runs import BACKGROUND_KINDS, AdvanceRun, IdleRun
 from esmlab.engine.clock import STEP_BUDGET
 from esmlab.engine.world import (DEFAULT_START_MS, SQS_MAX_MESSAGE_SIZE, SQS_MAX_MESSAGE_SIZE_BEFORE,
                                  Engine)
@@ -27,7 +28,6 @@ from esmlab.store import Store, file_error, inspect_lab_file, process_alive, ses
 
 # Timers that keep running while nothing a user would wait for is pending.
 # esm.minute: the per-minute PolledEventCount datapoint (engine/mappings/event_metrics.py)
-BACKGROUND_KINDS = ("stream.trim", "queue.expire", "esm.minute")
 DEFAULT_IDLE_LIMIT_MS = 3_600_000
 # The clock's range ends where ISO-8601 times (4-digit years) do, far inside
 # SQLite's 64-bit integers: 9999-12-31T23:59:59.999Z.
@@ -413,8 +413,8 @@ class Lab:
         if budget is None:
             with self.store.transaction():
                 return self.do("advance_to", until_ms=self._later(ms, "advance"))
-        until = self._later(ms, "advance")
-        while not self.step_toward(until, budget):
+        run = AdvanceRun(self, self._later(ms, "advance"), budget)
+        while not run.piece():
             pass
         return 0
 
@@ -426,15 +426,7 @@ class Lab:
         if budget is None:
             with self.store.transaction():
                 return self.do("run_until_idle", until_ms=self._later(limit_ms, "run_until_idle"))
-        until = self._later(limit_ms, "run_until_idle")
-        while True:  # the loop of _run_until_idle, each advance in pieces
-            nxt = self.engine.agenda.next_due_except(BACKGROUND_KINDS)
-            if nxt is None:
-                return "idle"
-            while not self.step_toward(min(nxt, until), budget):
-                pass
-            if nxt > until:
-                return "limit"
+        return IdleRun(self, self._later(limit_ms, "run_until_idle"), budget).run()
 
     def step_toward(self, until_ms: int, budget: int = STEP_BUDGET) -> bool:
         """One piece of an advance to `until_ms`: a budgeted step while

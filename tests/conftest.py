@@ -23,3 +23,20 @@ def lab(tmp_path):
     lab = Lab.create(tmp_path / "lab.db", name="test", seed=7)
     yield lab
     lab.close()
+
+
+@pytest.fixture
+def lab_path(tmp_path, monkeypatch):
+    """A fresh starter lab for a screen test, as a first `esmlab` run makes it,
+    in a folder of the test's own: no user keymap, the lesson labs and the
+    state folder under tmp_path (never the user's), and the working folder
+    there too (a lesson file or a snapshot named without a folder lands in it)."""
+    from esmlab.cli import open_or_create
+
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "lab.db"
+    made, _ = open_or_create(path)
+    made.close()
+    return path

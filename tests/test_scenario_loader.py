@@ -71,7 +71,7 @@ def test_complete_file_records_resource_and_step_lines(complete):
 
 def test_complete_file_expect_returns_checks_in_file_order_with_lines(complete):
     expect = complete.steps[-1]
-    assert expect.kind == "expect" and expect.note == "all sixteen checks"
+    assert expect.kind == "expect" and expect.note == "every check"
     assert [c.kind for c in expect.args] == list(schema.CHECKS)
     assert expect.args[0] == Check("invocations",
                                    {"function": "worker", "outcome": "error", "count": 2}, 129)

@@ -13,6 +13,7 @@ import pytest
 from esmlab.lab import Lab
 from esmlab.serve import session_lab
 from esmlab.starter import build_starter
+from waiting import wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -62,16 +63,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
 def test_a_key_pressed_in_the_browser_steps_the_session_lab(tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
@@ -85,15 +76,15 @@ def test_a_key_pressed_in_the_browser_steps_the_session_lab(tmp_path):
         def listening():
             with socket.socket() as s:
                 return s.connect_ex(("127.0.0.1", port)) == 0
-        _wait(listening, 30, "esmlab serve to listen")
+        wait_until("esmlab serve listening", listening, timeout=30, every=0.25)
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"])
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(f"http://127.0.0.1:{port}/")
-            lab = _wait(lambda: next(iter(sessions.glob("session-*.db")), None), 60,
-                        "the session's lab")
+            lab = wait_until("the session's lab", lambda: next(iter(sessions.glob("session-*.db")), None),
+                             timeout=60, every=0.25)
             start = _clock(lab)
             # The terminal takes keys through xterm's hidden textarea. Until
             # the screen is up a key press finds no app, so press n (step;

@@ -19,7 +19,6 @@ import pytest  # noqa: E402
 pytest.importorskip("textual")
 
 from esmlab import readmodels as rm  # noqa: E402
-from esmlab.cli import open_or_create  # noqa: E402
 from esmlab.tui import bindings  # noqa: E402
 from esmlab.tui.app import EsmlabApp  # noqa: E402
 from esmlab.tui.screens.forms import AskScreen, HelpScreen  # noqa: E402
@@ -27,15 +26,6 @@ from textual.widgets import Label  # noqa: E402
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("ESMLAB_UPDATE_SNAPSHOTS") == "1"
-
-
-@pytest.fixture
-def lab_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
-    path = tmp_path / "lab.db"
-    lab, _ = open_or_create(path)
-    lab.close()
-    return path
 
 
 def text_of(app, selector: str) -> str:

@@ -125,17 +125,6 @@ def test_a_lab_hint_is_shown_beside_awss_message_never_inside_it():
 
 # -- journeys on screen ---------------------------------------------------------------------
 
-@pytest.fixture
-def lab_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "lab.db"
-    made, _ = open_or_create(path)
-    made.close()
-    return path
-
-
 async def test_f1_help_scrolls_with_the_keyboard(lab_path):
     from esmlab.tui.app import EsmlabApp
     app = EsmlabApp(str(lab_path))

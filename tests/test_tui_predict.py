@@ -13,7 +13,6 @@ import pytest  # noqa: E402
 
 pytest.importorskip("textual")
 
-from esmlab.cli import open_or_create  # noqa: E402
 from esmlab.tui.actions.scenarios import split_settings  # noqa: E402
 from esmlab.tui.app import EsmlabApp  # noqa: E402
 from esmlab.tui.screens.forms import AskScreen, PredictScreen, TextScreen  # noqa: E402
@@ -55,16 +54,12 @@ steps:
 
 
 @pytest.fixture
-def lab_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+def lab_path(lab_path, tmp_path, monkeypatch):
+    """conftest's fresh lab, with the learner's scores in this test's own
+    config folder and the lesson above beside the lab."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "lab.db"
-    lab, _ = open_or_create(path)
-    lab.close()
     (tmp_path / "predict.yaml").write_text(LESSON)
-    return path
+    return lab_path
 
 
 def narration(app) -> str:

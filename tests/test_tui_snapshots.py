@@ -12,19 +12,9 @@ import pytest  # noqa: E402
 
 pytest.importorskip("textual")
 
-from esmlab.cli import open_or_create  # noqa: E402
 from esmlab.tui.app import EsmlabApp  # noqa: E402
 from esmlab.tui.screens.forms import AskScreen, PickScreen  # noqa: E402
 from esmlab.tui.screens.resources import ConfirmScreen  # noqa: E402
-
-
-@pytest.fixture
-def lab_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
-    path = tmp_path / "lab.db"
-    lab, _ = open_or_create(path)
-    lab.close()
-    return path
 
 
 async def save_as(pilot, app, name: str):

@@ -4,11 +4,6 @@ lab it cannot change or read now gives a sentence on screen, never an exit."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
@@ -19,17 +14,8 @@ pytest.importorskip("textual")
 from esmlab.cli import open_or_create  # noqa: E402
 from esmlab.lab import Lab  # noqa: E402
 from esmlab.tui.app import EsmlabApp  # noqa: E402
-
-TMUX = shutil.which("tmux")
-
-
-@pytest.fixture
-def lab_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
-    path = tmp_path / "lab.db"
-    lab, _ = open_or_create(path)
-    lab.close()
-    return path
+from tmux_helpers import (capture, esmlab_command, needs_tmux, session_name,  # noqa: E402
+                          tmux_session, wait_until)
 
 
 async def until(pilot, what: str, check, tries: int = 300):
@@ -107,34 +93,17 @@ async def test_a_lab_that_cannot_be_read_now_gives_a_sentence_once(lab_path, mon
         assert app.lab_error is None
 
 
-@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+@needs_tmux
 def test_the_real_screen_shows_another_process_change_without_a_key_press(tmp_path):
     path = tmp_path / "shared" / "lab.db"
     path.parent.mkdir()
     open_or_create(path)[0].close()
-    session = f"esmlab-sync-{os.getpid()}-{tmp_path.name}"[:60]
-    esmlab = Path(sys.executable).with_name("esmlab")
-    cmd = (f"cd {path.parent} && TERM=xterm-256color ESMLAB_KEYMAP={tmp_path}/none.json "
-           f"{esmlab if esmlab.exists() else sys.executable + ' -m esmlab'}")
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd],
-                   check=True)
-
-    def capture() -> str:
-        return subprocess.run([TMUX, "capture-pane", "-t", session, "-p"], capture_output=True,
-                              text=True).stdout
-
-    def wait(what, check, timeout: float = 60.0):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if check():
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"{what} never happened:\n{capture()}")
-    try:
-        wait("the screen drawn", lambda: "Queues" in capture())
+    session = session_name("sync", tmp_path, limit=60)
+    with tmux_session(session, esmlab_command(path.parent, tmp_path), (80, 24)):
+        def wait(what, check):
+            wait_until(what, check, timeout=60.0, screen=lambda: capture(session))
+        wait("the screen drawn", lambda: "Queues" in capture(session))
         other = Lab.open(path, session="the test, as a second process")
         other.advance(3600)
         other.close()
-        wait("the other process's hour on the screen's clock", lambda: "T+1h" in capture())
-    finally:
-        subprocess.run([TMUX, "kill-session", "-t", session], capture_output=True)
+        wait("the other process's hour on the screen's clock", lambda: "T+1h" in capture(session))

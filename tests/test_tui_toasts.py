@@ -14,22 +14,10 @@ pytest.importorskip("textual")
 
 from textual.widgets._toast import Toast  # noqa: E402
 
-from esmlab.cli import open_or_create  # noqa: E402
 from esmlab.tui.actions.notices import TOASTS_SHOWN  # noqa: E402
 from esmlab.tui.app import EsmlabApp, LongWorkDone  # noqa: E402
 from esmlab.tui.screens.forms import AskScreen  # noqa: E402
 from esmlab.tui.widgets.narration import NarrationPanel  # noqa: E402
-
-
-@pytest.fixture
-def lab_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "lab.db"
-    lab, _ = open_or_create(path)
-    lab.close()
-    return path
 
 
 LONG = ("mapping clicks: 1 shard(s) blocked, retrying a failed batch (Ordering tab: "

@@ -16,16 +16,6 @@ from esmlab.cli import open_or_create  # noqa: E402
 from esmlab.tui.app import EsmlabApp  # noqa: E402
 
 
-@pytest.fixture
-def lab_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    path = tmp_path / "lab.db"
-    lab, _ = open_or_create(path)
-    lab.close()
-    return path
-
-
 def xray_lines(app) -> list[str]:
     return [t.plain for t in app.query_one("#xray-view").content.renderables]
 

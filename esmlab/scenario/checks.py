@@ -43,7 +43,7 @@ from esmlab.engine.payloads import iso
 from esmlab.errors import AwsError
 from esmlab.scenario.durations import format_duration
 from esmlab.scenario.player import CheckResult
-from esmlab.scenario.schema import CHECKS, NO_DEFAULT, function_name_of
+from esmlab.scenario.schema import CHECKS, NO_DEFAULT, Duration, Key, Map, function_name_of
 
 BOUND_KEYS = ("count", "at_least", "at_most", "value")
 SHOWN_RECORDS = 10
@@ -256,11 +256,25 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
+def _flow_text(value: dict) -> str:
+    """A map as the file would write it in flow style: {nth: 2, record: order 3}."""
+    return "{" + ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items()) + "}"
+
+
+def _arg_text(spec: Key | None, value: Any) -> str:
+    # Durations are held in milliseconds; show them as the file writes them.
+    if spec is not None and isinstance(spec.spec, Duration) and isinstance(value, int):
+        return format_duration(value)
+    if spec is not None and isinstance(spec.spec, Map) and isinstance(value, dict):
+        return _flow_text(value)
+    return _value_text(value)
+
+
 def _args_text(kind: str, args: dict) -> str:
     """The check's own keys, without the bound, the note and values left at
     their defaults (`present: true`, `of: actual`, ...)."""
     spec = CHECKS[kind].keys
-    shown = [f"{k}: {_value_text(v)}" for k, v in args.items()
+    shown = [f"{k}: {_arg_text(spec.get(k), v)}" for k, v in args.items()
              if k not in BOUND_KEYS and k != "note"
              and not (k in spec and spec[k].default is not NO_DEFAULT and spec[k].default == v)]
     return "{" + ", ".join(shown) + "}" if shown else ""
@@ -355,8 +369,8 @@ def check_invocation(ctx: Context, check) -> CheckResult:
     a = check.args
     invs = ctx.matching(a)
     nth = a["nth"]
-    want = {k: a[k] for k in ("outcome", "size", "records", "receive_counts", "groups")
-            if k in a}
+    want = {k: a[k] for k in ("outcome", "size", "records", "receive_counts", "groups",
+                              "start", "end") if k in a}
     if nth > len(invs):
         return _result(ctx, check, False, want, None, f"invocation number {nth} to exist",
                        f"only {len(invs)} matching invocation(s)",
@@ -381,13 +395,32 @@ def check_invocation(ctx: Context, check) -> CheckResult:
             if r.group is not None and r.group not in groups:
                 groups.append(r.group)
         got["groups"] = groups
+    # start and end are times since the scenario began, as reports print them (T+).
+    if "start" in want:
+        got["start"] = inv["start_ms"] - ctx.player.start_ms
+    if "end" in want:
+        end = _ended_at(inv)
+        got["end"] = None if end is None else end - ctx.player.start_ms
     wrong = [k for k in want if got[k] != want[k]]
-    expected_text = ", ".join(f"{k} {_value_text(want[k])}" for k in want) or "it to exist"
-    actual_text = ", ".join(f"{k} {_value_text(got[k])}" for k in (wrong or want)) or \
+    expected_text = ", ".join(f"{k} {_invocation_value(k, want[k])}" for k in want) \
+        or "it to exist"
+    actual_text = ", ".join(f"{k} {_invocation_value(k, got[k])}" for k in (wrong or want)) or \
         f"invocation {inv['id']}"
     return _result(ctx, check, not wrong, want, got, f"invocation {inv['id']} with "
                    + expected_text if want else expected_text, actual_text,
                    [_inv_text(inv, ctx)])
+
+
+def _ended_at(inv: dict) -> int | None:
+    """When an invocation ended; None while it runs (the lab already knows
+    when it will end, but a check reads what has happened)."""
+    return None if inv["status"] == "running" else inv["end_ms"]
+
+
+def _invocation_value(key: str, value: Any) -> str:
+    if key in ("start", "end"):
+        return "(still running)" if value is None else f"T+{_t(value)}"
+    return _value_text(value)
 
 
 def check_in_order(ctx: Context, check) -> CheckResult:
@@ -818,6 +851,87 @@ def check_compare(ctx: Context, check) -> CheckResult:
                    f"{shown[0]} and {shown[1]}")
 
 
+_ORDINAL = {1: "st", 2: "nd", 3: "rd"}
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else _ORDINAL.get(n % 10, 'th')}"
+
+
+def _ref_text(ref: dict, nth: int) -> str:
+    """An invocation reference in words: "2nd invocation of checkout holding 'order 3'"."""
+    text = f"{_ordinal(nth)} invocation"
+    if ref.get("function"):
+        text += f" of {ref['function']}"
+    if ref.get("mapping"):
+        text += f" of mapping {ref['mapping']}"
+    if ref.get("record"):
+        text += f" holding {ref['record']!r}"
+    return text
+
+
+def _referenced(ctx: Context, ref: dict) -> list[dict]:
+    """The attempts an INVOCATION_REF chooses among, in the lab's order."""
+    invs = ctx.matching(ref)
+    if ref.get("record"):
+        wanted = normal_key(ref["record"])
+        invs = [i for i in invs if any(normal_key(r.key) == wanted for r in records_of(i))]
+    return invs
+
+
+FILTERS = ("function", "mapping", "record")
+
+
+def _gap_refs(a: dict) -> tuple[dict, int, dict, int]:
+    """`from` and `to` with their nth; a `to` naming no filter takes `from`'s
+    filters and, without its own nth, means the next one."""
+    first, second = a["from"], a["to"]
+    nth_first = first.get("nth", 1)
+    if any(k in second for k in FILTERS):
+        return first, nth_first, second, second.get("nth", 1)
+    inherited = {k: first[k] for k in FILTERS if k in first}
+    return first, nth_first, inherited, second.get("nth", nth_first + 1)
+
+
+def _duration_bound_text(args: dict) -> str:
+    for key, words in (("value", "exactly"), ("at_least", "at least"), ("at_most", "at most")):
+        if key in args:
+            return f"{words} {_t(args[key])}"
+    return ""  # pragma: no cover - the schema requires one of them
+
+
+def check_gap(ctx: Context, check) -> CheckResult:
+    a = check.args
+    since = a.get("since", "start")
+    first, nth_first, second, nth_second = _gap_refs(a)
+    bound = _duration_bound_text(a)
+    what = (f"the gap from the {since} of the {_ref_text(first, nth_first)} to the start "
+            f"of the {_ref_text(second, nth_second)}")
+    picked = []
+    for ref, nth in ((first, nth_first), (second, nth_second)):
+        invs = _referenced(ctx, ref)
+        if nth > len(invs):
+            return _result(ctx, check, False, bound, None,
+                           f"the {_ref_text(ref, nth)} to exist",
+                           f"only {len(invs)} such invocation(s)",
+                           [_inv_text(i, ctx) for i in _cap(invs)])
+        picked.append(invs[nth - 1])
+    inv_first, inv_second = picked
+    records = [_inv_text(inv_first, ctx), _inv_text(inv_second, ctx)]
+    begin = inv_first["start_ms"] if since == "start" else _ended_at(inv_first)
+    if begin is None:
+        return _result(ctx, check, False, bound, None, what,
+                       f"invocation {inv_first['id']} is still running (it has no end)", records)
+    gap = inv_second["start_ms"] - begin
+    s0 = ctx.player.start_ms
+    actual_text = (f"{_t(gap)} (from invocation {inv_first['id']}'s {since} at "
+                   f"T+{_t(begin - s0)} to invocation {inv_second['id']}'s start at "
+                   f"T+{_t(inv_second['start_ms'] - s0)}" + (", which is earlier" if gap < 0 else "")
+                   + ")")
+    return _result(ctx, check, bound_ok(a, gap), bound, gap, f"{what} {bound}", actual_text,
+                   records)
+
+
 def check_metric(ctx: Context, check) -> CheckResult:
     a = check.args
     if a.get("mapping"):
@@ -848,6 +962,7 @@ CHECKERS: dict[str, Callable[[Context, Any], CheckResult]] = {
     "error": check_error,
     "appearances": check_appearances,
     "compare": check_compare,
+    "gap": check_gap,
     "field": check_field,
     "invocations": check_invocations,
     "invocation": check_invocation,

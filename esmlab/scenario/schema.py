@@ -499,6 +499,16 @@ FIELD_REF = Map({
     "name": opt(Ref(("queue", "topic", "bucket"))), "step": opt(STEP_NAME), "path": req(STR),
 }, what="a field reference")
 
+# One invocation, for `gap`: the nth (default 1) of the attempts matching
+# `function`, `mapping` and `record` (a record identity, as in
+# `invocation.records`: the invocations whose payload held it). Throttled
+# attempts count, as in `invocation.nth`. A `to` that names none of
+# function, mapping and record takes `from`'s, and then its nth defaults
+# to the one after `from`'s.
+INVOCATION_REF = Map({
+    "nth": opt(COUNT), "function": opt(FUNCTION), "mapping": opt(MAPPING), "record": opt(STR),
+}, what="an invocation reference")
+
 CHECKS: dict[str, Map] = {
     "invocations": check({
         "function": opt(FUNCTION), "mapping": opt(MAPPING), "outcome": opt(OUTCOME), **COUNTS,
@@ -507,6 +517,9 @@ CHECKS: dict[str, Map] = {
         "nth": req(COUNT), "function": opt(FUNCTION), "mapping": opt(MAPPING),
         "outcome": opt(OUTCOME), "size": opt(NATURAL), "records": opt(ListOf(STR)),
         "receive_counts": opt(ListOf(NATURAL)), "groups": opt(ListOf(STR)),
+        # When it started and ended, as a time since the scenario began (the
+        # T+ of reports): `start: 7s` is T+7s.
+        "start": opt(Duration()), "end": opt(Duration()),
     }),
     "in_order": check({
         "function": opt(FUNCTION), "mapping": opt(MAPPING),
@@ -580,6 +593,13 @@ CHECKS: dict[str, Map] = {
         "left": req(FIELD_REF), "right": req(FIELD_REF),
         "relation": opt(Enum(("equal", "different")), "equal"),
     }),
+    # The time between two invocations: from the start (or, `since: end`,
+    # the end) of `from` to the start of `to`, each an INVOCATION_REF.
+    "gap": check({
+        "from": req(INVOCATION_REF), "to": req(INVOCATION_REF),
+        "since": opt(Enum(("start", "end")), "start"),
+        "value": opt(Duration()), "at_least": opt(Duration()), "at_most": opt(Duration()),
+    }, bound("value", "at_least", "at_most", default=None)),
 }
 
 # --- steps -------------------------------------------------------------------

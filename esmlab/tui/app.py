@@ -220,6 +220,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
                 bindings.key_for("scenario_next", self.user_keys)
             h["scenario"] = f"scenario step {len(player.results)}/{total} ({state})"
         h.update(busy=self.busy, autoplay=self.autoplay, speed=self.speed,
+                 running=getattr(self, "_clock_run", None) and self._clock_run_label,
                  instant=None if self.busy else instant_text(self.lab),
                  lab_error=self.lab_error)
         self.query_one(LabHeader).show(h)
@@ -320,6 +321,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
               reload: bool = True) -> None:
         self._after_long = after
         self._reload_after = reload
+        self.stop_clock_run()
         self.busy = True
         self.autoplay = False
         self.query_one("#progress").display = True

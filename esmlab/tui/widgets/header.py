@@ -11,7 +11,8 @@ from esmlab import readmodels as rm
 
 class LabHeader(Static):
     """show(model): model is rm.header(lab) plus the app's own state
-    ("scenario", "busy", "autoplay", "speed", "instant", "lab_error")."""
+    ("scenario", "busy", "autoplay", "running", "speed", "instant",
+    "lab_error")."""
 
     def show(self, h: dict) -> None:
         t = Text()
@@ -25,6 +26,8 @@ class LabHeader(Static):
             t.append(f" ⚠ {h['lab_error']} ", style="bold reverse")
         if h.get("busy"):
             t.append(" ⏳ working ", style="bold")
+        elif h.get("running"):
+            t.append(f" ⏩ {h['running']} ", style="bold")
         elif h.get("autoplay"):
             t.append(f" ▶ running ×{h['speed']} ", style="bold")
         else:
