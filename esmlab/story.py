@@ -52,6 +52,16 @@ def resolve(lab, ref: str) -> dict | None:
                        (ref, ref + "%")).fetchone()
     if row and row[0]:                     # a message gone from its queue (deleted)
         return {"kind": "message", "id": row[0]}
+    if not ref.isdigit():
+        # a message the mapping deleted, whose events name it only in their
+        # data: the invocations that carried it still hold its id
+        row = conn.execute("SELECT records FROM invocations WHERE records LIKE ? ORDER BY id "
+                           "LIMIT 1", (f'%"{ref}%',)).fetchone()
+        if row:
+            full = next((i for i in json.loads(row[0] or "[]")
+                         if isinstance(i, str) and i.startswith(ref)), None)
+            if full is not None and "-" in full:      # a message id (a UUID), not a seq
+                return {"kind": "message", "id": full}
     return None
 
 
@@ -244,6 +254,15 @@ def short_id(ident: str) -> str:
     x-ray also accepts); any other id whole."""
     from esmlab.readmodels import short_number
     return short_number(ident) if ident.isdigit() and len(ident) > 18 else ident
+
+
+def short_ref(ref: str) -> str:
+    """An id as a link names it: an invocation as `invocation N`, a message
+    id by its first 8 characters and a long sequence number by its tail
+    (both of which `resolve` accepts back)."""
+    if ref.isdigit() and len(ref) < 12:
+        return f"invocation {ref}"
+    return ref[:8] if "-" in ref else short_id(ref)
 
 
 def event_ref(lab, event_id: int) -> str | None:

@@ -433,7 +433,8 @@ async def test_behaviour_form_sets_a_mode_with_its_options(lab_path):
         await pilot.click("#ok")
         await pilot.pause()
         assert rm.function_card(app.lab, "clicks-handler")["mode"] == "poison"
-        assert any("probability" in n.message for n in app._notifications)
+        # the form stays open with the reason
+        assert "probability" in str(app.screen.query_one("#form-error").render())
 
 
 async def open_new_form(pilot, app, kind: str):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from esmlab.errors import AwsError, LabError
 from esmlab.progress import config_dir, write_json
 from esmlab.scenario.compare import (NAME_KEYS, Change, CompareError,
                                      changed_text, parse_change)
@@ -104,7 +106,8 @@ def record_attempt(name: str, solved: bool) -> dict:
     temporary file and renamed, so a crash never leaves half a file."""
     data = progress()
     entry = data.get(name) if isinstance(data.get(name), dict) else {}
-    entry = {"attempts": int(entry.get("attempts", 0)), "solved": bool(entry.get("solved"))}
+    entry = {**entry, "attempts": int(entry.get("attempts", 0)),
+             "solved": bool(entry.get("solved"))}     # keeps the hints asked for
     if solved:
         entry["solved"] = True
     else:
@@ -115,9 +118,24 @@ def record_attempt(name: str, solved: bool) -> dict:
 
 
 def hints_unlocked(challenge: dict, entry: dict | None) -> list[str]:
-    """One hint per failed attempt, in order."""
+    """One hint per failed attempt, in order, or as many as the learner
+    asked for on screen (`reveal_hint`), whichever is more."""
     hints = challenge["hints"]
-    return hints[:min(int((entry or {}).get("attempts", 0)), len(hints))]
+    entry = entry or {}
+    shown = max(int(entry.get("attempts", 0)), int(entry.get("hints", 0)))
+    return hints[:min(shown, len(hints))]
+
+
+def reveal_hint(challenge: dict, name: str) -> dict:
+    """The learner asks for the next hint (the screen's key): one more is
+    unlocked and kept with the attempts; returns the progress entry."""
+    data = progress()
+    entry = dict(data.get(name)) if isinstance(data.get(name), dict) else {}
+    shown = len(hints_unlocked(challenge, entry))
+    entry["hints"] = min(shown + 1, len(challenge["hints"]))
+    data[name] = entry
+    write_json(progress_path(), data)
+    return entry
 
 
 # -- the goal, checked after the last step -----------------------------------------------------
@@ -135,6 +153,12 @@ def goal_results(player, line: int, index: int) -> list:
         probe = Step(kind="expect", args=goal["expect"], line=line, index=index, note=None)
         results = evaluate_all(player, probe)
         failed = [r for r in results if not r.ok]
+        # the records involved; a failed check about one record that names
+        # none (a `message` not found where the goal wants it) names its own
+        records = [rec for r in failed for rec in r.records]
+        if not records and len(results) == len(goal["expect"]):
+            records = [repr(c.args[key]) for c, r in zip(goal["expect"], results) if not r.ok
+                       for key in ("body", "record") if isinstance(c.args.get(key), str)]
         where = f"{s.path}:{goal['expect'][0].line}"
         if failed:
             # the check's own message, without the scenario and step it repeats
@@ -146,8 +170,7 @@ def goal_results(player, line: int, index: int) -> list:
             message = f"goal check '{goal['name']}' holds"
         out.append(CheckResult(kind="goal", line=goal["expect"][0].line, ok=not failed,
                                expected=goal["name"], actual=[r.actual for r in results],
-                               message=message,
-                               records=[rec for r in failed for rec in r.records][:50]))
+                               message=message, records=records[:50]))
     return out
 
 
@@ -358,18 +381,85 @@ def changes_from_lab(lab) -> list[Change]:
     return [Change(path, value) for path, value in found.items()]
 
 
-def check(path: str | Path, changes: list[Change], record: bool = True) -> Verdict:
+def check(path: str | Path, changes: list[Change], record: bool = True,
+          keep: Path | None = None) -> Verdict:
     """Play the challenge at `path` with `changes` on a temporary lab and
-    judge it (a screen's "check my solution": `changes_from_lab(lab)`)."""
+    judge it (a screen's "check my solution": `changes_from_lab(lab)`).
+    With `keep`, the played lab is left there (replacing an older one), so
+    the screen can x-ray what the goal checks name."""
     from esmlab.scenario.report import play_one
 
     attempt = with_changes(Path(path), changes)
     with tempfile.TemporaryDirectory(prefix="esmlab-challenge-") as tmp:
-        player, play = play_one(attempt.scenario, Path(tmp) / "lab.db")
+        lab_path = Path(tmp) / "lab.db"
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(keep) + suffix).unlink(missing_ok=True)
+            lab_path = keep
+        player, play = play_one(attempt.scenario, lab_path)
         try:
             return judge(attempt, play, player, record=record)
         finally:
             player.lab.close()
+
+
+def attempt_lab_path(stem: str) -> Path:
+    """Where the screen keeps the lab of the last check of a challenge (the
+    challenge played with the learner's changes), beside its lab."""
+    return challenge_lab_path(stem).with_name(f"{stem}.attempt.lab.db")
+
+
+# -- on screen: the board beside the lab -------------------------------------------------------
+
+SETTING_COMMANDS = ("update_mapping", "update_function", "set_behaviour", "set_queue_attributes")
+
+
+def settings_version(lab) -> tuple:
+    """Changes when a setting command is added to (or rewound out of) the
+    lab's log, so the screen re-reads `changes_from_lab` only then, not on
+    every step of the clock."""
+    marks = ",".join("?" * len(SETTING_COMMANDS))
+    row = lab.store.conn.execute(
+        f"SELECT count(*), max(seq) FROM commands WHERE name IN ({marks})",
+        SETTING_COMMANDS).fetchone()
+    return (tuple(row), lab.store.get_meta("rewind_head") is not None)
+
+
+def board(scenario, stem: str, changes: list[Change], verdict: Verdict | None = None,
+          checked: list[Change] | None = None, entry: dict | None = None) -> dict:
+    """What the screen shows beside a challenge's lab, as plain data: each
+    goal check with its state ("met", "not met", or "unchecked": no check
+    yet, or the settings changed since), the learner's changes, the hints
+    unlocked, and the explanation once the goal holds."""
+    c = scenario.challenge
+    entry = entry if isinstance(entry, dict) else {}
+    current = verdict is not None and checked is not None and \
+        [(x.path, x.value) for x in checked] == [(x.path, x.value) for x in changes]
+    goals = []
+    for i, g in enumerate(c["goal"]):
+        judged = verdict.goal[i] if current and i < len(verdict.goal) else None
+        why = None
+        if judged is not None and not judged["ok"]:
+            why = judged["message"].split(" is not met: ", 1)[-1]
+            why = re.sub(r"\s*\[replay: [^\]]*\]$", "", why)   # the header says it once
+        goals.append({"name": g["name"], "why": why,
+                      "state": "unchecked" if judged is None else
+                      "met" if judged["ok"] else "not met",
+                      "xray": judged.get("xray") if judged else None})
+    hints = hints_unlocked(c, entry)
+    solved = bool(current and verdict.solved)
+    return {"name": scenario.name, "stem": stem, "title": scenario.title,
+            "goal": goals, "changes": [(x.path, x.value) for x in changes],
+            "stale": verdict is not None and not current,
+            "last": None if verdict is None else
+            (sum(1 for g in verdict.goal if g["ok"]), len(verdict.goal)),
+            "stopped": verdict.stopped if current else None,
+            "solved": solved, "solved_before": bool(entry.get("solved")),
+            "hints": hints, "total_hints": len(c["hints"]),
+            "explanation": " ".join(c["explanation"].split())
+            if solved or entry.get("solved") else None,
+            "settings": list(c["settings"])}
 
 
 # -- the verdict -------------------------------------------------------------------------------
@@ -401,7 +491,8 @@ def judge(attempt: Attempt, play, player=None, record: bool = True) -> Verdict:
     if not goals and player is not None:
         last = (play.steps or [play.setup])[-1]
         goals = goal_results(player, last.line if last else 1, last.index if last else 0)
-    goal = [{"name": g.expected, "ok": g.ok, "message": g.message} for g in goals]
+    goal = [{"name": g.expected, "ok": g.ok, "message": g.message,
+             "xray": _xray(player, g)} for g in goals]
     stopped = str(play.error) if play.error is not None else None
     solved = play.ok and stopped is None and bool(goals) and all(g.ok for g in goals)
     counted = record and attempt.counts
@@ -412,6 +503,15 @@ def judge(attempt: Attempt, play, player=None, record: bool = True) -> Verdict:
                    attempts=int(entry.get("attempts", 0)), hints=hints,
                    total_hints=len(s.challenge["hints"]),
                    explanation=s.challenge["explanation"] if solved else None, counted=counted)
+
+
+def _xray(player, result) -> str | None:
+    """The story id of a failed goal check's first record involved, in the
+    lab it was played on (None when it passed or names none)."""
+    if result.ok or player is None:
+        return None
+    from esmlab.scenario.involved import first_ref
+    return first_ref(player.lab, result.records)
 
 
 def verdict_lines(v: Verdict, given: bool) -> list[str]:
@@ -553,13 +653,42 @@ def prepare_lab(path: Path, lab_path: Path) -> None:
     lab_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(str(lab_path) + suffix).unlink(missing_ok=True)
-    player = Player.new(load_scenario(path), lab_path)
+    scenario = load_scenario(path)
+    player = Player.new(scenario, lab_path)
     try:
-        setup = player.setup()
-        if setup.ok:
+        if player.setup().ok:
             player.lab.advance_ms(0)
+            return
     finally:
         player.lab.close()
+    # AWS refused part of the setup (a challenge may be exactly that: "the
+    # mapping will not even be created"). The setup is one command, so
+    # nothing was kept; build the lab one resource at a time instead, so the
+    # learner has what AWS accepts to change on screen.
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(lab_path) + suffix).unlink(missing_ok=True)
+    player = Player.new(scenario, lab_path)
+    try:
+        for kind, entry in setup_entries(scenario.resources):
+            try:
+                player.create(kind, entry)
+            except (AwsError, LabError):
+                continue            # the one AWS refuses: the checks will say why
+        player.lab.advance_ms(0)
+    finally:
+        player.lab.close()
+
+
+def setup_entries(resources: dict) -> list[tuple[str, dict]]:
+    """The declared resources in the order the player's setup creates them."""
+    from esmlab.scenario.player import SETUP_ORDER, sorted_queues
+    out = []
+    for kind in SETUP_ORDER:
+        entries = resources.get(kind) or []
+        if kind == "queues":
+            entries = sorted_queues(entries)
+        out += [(kind, entry) for entry in entries]
+    return out
 
 
 def on_screen(path: Path, screen, fresh: bool = False, console=None) -> int:

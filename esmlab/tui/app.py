@@ -25,6 +25,7 @@ from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, Tab
 from esmlab import readmodels as rm
 from esmlab.errors import AwsError, LabError
 from esmlab.tui import bindings
+from esmlab.tui.actions.challenge import ChallengeActions
 from esmlab.tui.actions.clock import SPEEDS, TICK_S, ClockActions
 from esmlab.tui.actions.lab_file import LAB_FILE_ERRORS, READ_ONLY, SYNC_S, LabFileActions
 from esmlab.tui.actions.notices import NoticeActions
@@ -35,6 +36,7 @@ from esmlab.tui.actions.traffic import TrafficActions
 from esmlab.tui.actions.view import ViewActions
 from esmlab.tui.said import said
 from esmlab.tui.widgets.card import FunctionCard
+from esmlab.tui.widgets.challenge import ChallengePanel
 from esmlab.tui.widgets.dlq import DeadLetterPanel
 from esmlab.tui.widgets.header import LabHeader, instant_text
 from esmlab.tui.widgets.metrics import MetricsPanel
@@ -62,8 +64,11 @@ LEGEND = Text("⛔blocked shard ☠in DLQ ≡waiting ▶in flight ⏲delayed", n
 
 
 class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, SnapshotActions,
-                ScenarioActions, LabFileActions, NoticeActions, App):
+                ScenarioActions, ChallengeActions, LabFileActions, NoticeActions, App):
     CSS_PATH = "app.tcss"
+    # a challenge's goal is a column beside the panels when there is room for
+    # one (the panels keep 80 columns), else a strip under them
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]
     TITLE = "esmlab"
     NOTIFICATION_TIMEOUT = 4
     BINDINGS = bindings.textual_bindings()
@@ -114,6 +119,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
                     for tab, title, panel in PANELS:
                         with TabPane(title, id=tab):
                             yield panel(id=f"{tab}-panel")
+                yield ChallengePanel(id="challenge-panel")
                 yield NarrationPanel(id="narration-box")
                 yield LoadingIndicator(id="progress")
         yield Static(id="ticker")
@@ -131,6 +137,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
             self.notify(f"keymap ignored: {exc}", severity="warning")
         self.query_one("#progress").display = False
         self.query_one(NarrationPanel).display = False
+        self.query_one(ChallengePanel).display = False
         self._timer = self.set_interval(TICK_S, self._tick, pause=True)
         self.set_interval(SYNC_S, self.sync_with_file)
         if getattr(self.lab.store, "readonly", False):
@@ -195,6 +202,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
             view = self.view()
             self.query_one(FunctionCard).show(FunctionCard.read(self.lab, view))
             self._show_panel(self.query_one(TabbedContent).active or "ordering", view)
+            self.show_challenge()
             self._show_ticker()
 
     def _show_panel(self, tab: str, view: View | None = None) -> None:
@@ -229,10 +237,10 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         if self.player is not None and self.player.lab is self.lab:
             return                       # while stepping a scenario it narrates
         last = rm.latest_events(self.lab, limit=1)
-        if last:
-            text = rm.shorten_numbers(f" {last[0]['kind']}: {last[0]['reason']}")
-            self.query_one("#ticker", Static).update(Text(text, overflow="ellipsis",
-                                                          no_wrap=True), layout=False)
+        # an empty journal (another lab opened) clears the last lab's line
+        text = rm.shorten_numbers(f" {last[0]['kind']}: {last[0]['reason']}") if last else ""
+        self.query_one("#ticker", Static).update(Text(text, overflow="ellipsis",
+                                                      no_wrap=True), layout=False)
 
     def _announce(self, before: dict, after: dict) -> None:
         """Say so when a shard becomes blocked or a DLQ gains messages, so
@@ -284,8 +292,8 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
             return False
         if action == "scenario_next" and getattr(self, "player", None) is None:
             return False      # hidden from the footer until a scenario is open
-        if action == "challenge_check" and getattr(self, "lab", None) is not None and \
-                self.challenge_path() is None:
+        if action in ("challenge_check", "challenge_hint", "challenge_panel") and \
+                getattr(self, "lab", None) is not None and self.challenge_path() is None:
             return False      # only offered on a challenge's lab
         if action == "home_lab" and getattr(self, "lab_path", None) == \
                 getattr(self, "home_lab", None):

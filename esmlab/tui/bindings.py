@@ -118,6 +118,16 @@ TABLE: tuple[Key, ...] = (
         "Challenge: the goal and the hints unlocked; with settings changed here, play the "
         "challenge with them and say whether the goal holds (shown only on a challenge's lab)",
         priority=True),
+    Key("hint", "h", "challenge_hint", "Hint",
+        "Challenge: unlock the next hint (the challenge panel shows it; shown only on a "
+        "challenge's lab)"),
+    Key("challenge_panel", "ctrl+t", "challenge_panel", "Goal",
+        "Challenge: fold the goal panel to one line, or unfold it (shown only on a "
+        "challenge's lab)", priority=True, show=False),
+    Key("check_xray", "v", "check_xray", "X-ray check",
+        "X-ray the first record a failed check names: a challenge's goal check (in the lab "
+        "the check played; ctrl+b comes back) or the latest failed expect of a lesson; a "
+        "click on a failed check's ▸ x-ray link does the same", show=False, group="view"),
     Key("home_lab", "ctrl+b", "home_lab", "Back to lab",
         "Leave the lesson's lab and go back to the lab esmlab was started on (lab.db)",
         priority=True),

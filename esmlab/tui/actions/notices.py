@@ -31,7 +31,12 @@ class NoticeActions:
         over the tree's column (the narration is never covered); otherwise
         they sit at the top right of the panels. Either way they end above
         the ticker."""
+        from esmlab.tui.widgets.challenge import ChallengePanel
         narrating = bool(self.query_one(NarrationPanel).display)
+        goal = self.query_one(ChallengePanel)
+        if goal.display and self.screen_stack[0].has_class("-wide") and \
+                not goal.has_class("-collapsed"):
+            narrating = True      # the challenge's column is at the right: keep it uncovered
         self.screen_stack[0].set_class(narrating, "-narrating")
         self._fit_toasts()
 

@@ -27,22 +27,25 @@ class ScenarioActions:
     """Mixed into EsmlabApp; uses its lab, selection and refresh_view()."""
 
     def action_home_lab(self) -> None:
-        """Back from a lesson's lab to the lab esmlab was started on."""
+        """Back from a lesson's lab to the lab esmlab was started on (from a
+        challenge check's lab: back to the challenge's lab)."""
         if not self._guard() or self.lab_path == self.home_lab:
             return
         from esmlab.lab import Lab
+        target = self.back_lab or self.home_lab
         try:
-            lab = Lab.open(self.home_lab)
+            lab = Lab.open(target)
         except Exception as exc:    # a lab file another process broke: say so, keep this one
-            self.notify(f"{self.home_lab}: {exc}", title="refused", severity="error")
+            self.notify(f"{target}: {exc}", title="refused", severity="error")
             return
+        self.back_lab = None
         self.player = None
         self.scenario_results = []
         self.switch_lab(lab)
         self.reload_view()
         self._render_narration()
         self.refresh_bindings()
-        self.notify(f"back to {self.home_lab}")
+        self.notify(f"back to {target}")
 
     def action_play_scenario(self) -> None:
         if not self._guard():
@@ -57,17 +60,53 @@ class ScenarioActions:
         def done(values):
             if values and values["how"] == "compare":
                 self.compare_lesson(values["path"])
-            elif values:
+            elif values and values.get("challenge") and values["how"] == "step":
+                self.open_challenge(Path(values["path"]))   # as `esmlab challenge NAME`
+            elif values:       # a challenge played to the end: as given, to see it broken
                 self.play_scenario(values["path"], step_by_step=values["how"] == "step")
         from esmlab import progress
+        from esmlab.scenario import challenge as ch
         next_key = bindings.key_for("scenario_next", bindings.load_keymap_safe())
-        # The reading order of `esmlab lessons` (basics first); challenges have
-        # their own command, `esmlab challenge`.
-        path = [p for section, paths in lessons.learning_path() if section != "challenges"
-                for p in paths]
+        # The reading order of `esmlab lessons` (basics first), then the
+        # challenges, with the learner's progress in each
+        sections = lessons.learning_path()
+        path = [p for section, paths in sections if section != "challenges" for p in paths]
+        challenges = [p for section, paths in sections if section == "challenges"
+                      for p in paths]
         self.push_screen(ScenarioScreen(path, self._scenario_error,
-                                        f"step by step ({next_key} plays the next step)",
-                                        progress=progress.lessons()), done)
+                                        f"step by step ({next_key}: next step); "
+                                        "a 🎯 challenge: its lab",
+                                        progress=progress.lessons(), challenges=challenges,
+                                        attempts=ch.progress()), done)
+
+    def open_challenge(self, path: Path) -> None:
+        """A challenge from F4, as `esmlab challenge NAME` opens it: its lab
+        (the setup, no traffic; kept between sessions in the state folder,
+        made on first use), with its goal beside the panels."""
+        from esmlab.lab import Lab
+        from esmlab.scenario import challenge as ch
+        lab_path = ch.challenge_lab_path(path.stem)
+        if Path(self.lab_path).resolve() == lab_path.resolve():
+            self.notify(f"challenge {path.stem} is open already", severity="warning")
+            return
+        self.player = None
+        self.scenario_results = []
+        self.autoplay = False
+
+        def run():
+            if not lab_path.exists():
+                ch.prepare_lab(path, lab_path)
+            return Lab.open(lab_path)
+
+        def opened() -> None:
+            self.back_lab = None
+            self.show_challenge(force=True)
+            self.notify(f"challenge {path.stem}: change settings with the forms "
+                        f"({bindings.key_for('edit', self.user_keys)}, "
+                        f"{bindings.key_for('behaviour_form', self.user_keys)}), then "
+                        f"{bindings.key_for('challenge', self.user_keys)} checks the goal",
+                        timeout=8)
+        self._long(run, f"open challenge {path.stem}", switch_lab=True, after=opened)
 
     def _load(self, text: str):
         """(path, Scenario) for a path or a bare lesson name; raises
@@ -113,7 +152,7 @@ class ScenarioActions:
 
         def run():
             player = Player.new(scenario, target)
-            self._say(player.setup(), len(scenario.steps))
+            self._say(player.setup(), len(scenario.steps), player.lab)
             self.player = player
             if not step_by_step:
                 self._play_on(player)
@@ -131,7 +170,7 @@ class ScenarioActions:
             if not answered and player.next_prediction() is not None:
                 return
             answered = False
-            self._say(player.play_next(), total)
+            self._say(player.play_next(), total, player.lab)
 
     def _continue_to_the_end(self) -> None:
         """Played to the end in the background: stopped at a question, ask it
@@ -240,59 +279,17 @@ class ScenarioActions:
             print_comparison(cmp, console)
         self.push_screen(TextScreen(f"Compare: {cmp.title}", Text.from_ansi(captured.get())))
 
-    # -- a challenge's lab --------------------------------------------------------------
-
-    def challenge_path(self) -> Path | None:
-        """The challenge this lab was made for (`esmlab challenge NAME` names
-        the lab after it), or None."""
-        cached = getattr(self, "_challenge_for", None)
-        if cached is not None and cached[0] == self.lab_path:
-            return cached[1]
-        try:
-            from esmlab.scenario.challenge import library_original
-            path = library_original(self.lab.initial["name"])
-        except Exception:       # no challenge library in this build, an unreadable lab
-            path = None
-        self._challenge_for = (self.lab_path, path)
-        return path
-
-    def action_challenge_check(self) -> None:
-        """The challenge's goal and the hints unlocked; with settings changed
-        here, the challenge played with them (in the background) and judged."""
-        if not self._guard():
-            return
-        path = self.challenge_path()
-        if path is None:
-            self.notify("this lab is not a challenge's: esmlab challenge NAME opens one",
-                        severity="warning")
-            return
-        from esmlab.scenario import challenge as ch
-        changes = ch.changes_from_lab(self.lab)
-        brief = ch.brief_lines(path)[:-4]            # the goal, what may change, the hints
-        if not changes:
-            self.push_screen(TextScreen(f"Challenge {path.stem}", Text(
-                "\n".join(brief) + "\n\nNo setting is changed yet: change one with the forms "
-                f"({bindings.key_for('edit', self.user_keys)} edits the selected resource, "
-                f"{bindings.key_for('behaviour_form', self.user_keys)} the function's "
-                "behaviour), then check again.")))
-            return
-
-        def run() -> str:
-            self._verdict = ch.check(path, changes)
-            return "solved" if self._verdict.solved else "the goal does not hold yet"
-
-        def show() -> None:
-            v = self._verdict
-            body = "\n".join(ch.verdict_lines(v, given=False)) + "\n\nYour changes:\n" + \
-                "\n".join(f"  {c.path} = {c.value!r}" for c in changes) + "\n\n" + \
-                "\n".join(brief)
-            self.push_screen(TextScreen(f"Challenge {path.stem}: "
-                                        f"{'solved' if v.solved else 'not solved yet'}",
-                                        Text(body)))
-        self._long(run, f"check {path.stem}", reload=False, after=show)
-
-    def _say(self, result, total: int) -> None:
-        """Narrate one played step (called from the worker thread)."""
+    def _say(self, result, total: int, lab=None) -> None:
+        """Narrate one played step (called from the worker thread, which
+        owns `lab`: the failed checks' records are looked up here)."""
+        if lab is not None:
+            from esmlab.scenario.involved import first_ref
+            for c in result.checks:
+                if not c.ok:
+                    try:
+                        c.xray = first_ref(lab, c.records, c.expected)
+                    except Exception:     # a link is a help, never a reason to stop a play
+                        c.xray = None
         where = f"{result.index}/{total}" if result.index else "setup"
         line = result.narration or step_summary(result)
         line = f"[{where}] {line}"
@@ -318,7 +315,7 @@ class ScenarioActions:
 
         def run():
             result = player.play_next()
-            self._say(result, total)
+            self._say(result, total, player.lab)
             left = total - len(player.results)
             if player.stopped:
                 return "stopped at a failed step"
@@ -374,7 +371,10 @@ class ScenarioActions:
                 t.append(f"[{where}] {step_summary(r)}\n")
             t.append_text(prediction_text(r))
             t.append_text(checks_text(r))
-        self.push_screen(TextScreen(f"Results: {self.scenario_title}", t))
+        first = next((c.xray for c in failed if getattr(c, "xray", None)), None)
+        self.push_screen(TextScreen(f"Results: {self.scenario_title}", t,
+                                    xray=None if first is None else
+                                    lambda: self.show_xray(first)))
 
 
 

@@ -26,10 +26,6 @@ def _push_title(values: dict) -> str:
         f"Push messages to queue {name}"
 
 
-# The match keys the behaviour form has a field for (the others are kept as set).
-FORM_MATCH_KEYS = ("text", "partition_key", "group_id")
-
-
 class TrafficActions:
     """Mixed into EsmlabApp; uses its lab, selection and refresh_view()."""
 
@@ -191,49 +187,29 @@ class TrafficActions:
         fn = self.selected_function()
         if fn is None:
             return
-        from esmlab.engine.function import MODES
-        b = rm.function_card(self.lab, fn)["behaviour"]
-        match = b.get("match") or {}
-        modes = [(m, m) for m in MODES]
+        from esmlab.tui.screens import behaviour as form
+        before = rm.function_card(self.lab, fn)["behaviour"]
+
+        def check(values) -> str | None:
+            # the form stays open with the reason (and what was typed)
+            try:
+                form.behaviour_of(values, before)
+            except ValueError as exc:
+                return str(exc)
+            return None
 
         def done(values):
             if not values:
                 return
-            wanted: dict = {"mode": values["mode"]}
-            # What the form has no field for is kept as it was (a match bound on
-            # receive_count or attempt, respond's response): saving never drops it.
-            m = {k: v for k, v in match.items() if k not in FORM_MATCH_KEYS}
-            m.update({k: values[k].strip() for k in FORM_MATCH_KEYS if values[k].strip()})
-            if m:
-                wanted["match"] = m
-            if values["mode"] == "respond" and "response" in b:
-                wanted["response"] = b["response"]
-            try:
-                if values["probability"].strip():
-                    wanted["probability"] = float(values["probability"])
-                if values["count"].strip():
-                    wanted["count"] = int(values["count"])
-            except ValueError:
-                self.notify("probability is a number 0-1, count a whole number",
-                            severity="error")
-                return
-            if values["handler"].strip():
-                wanted["handler"] = values["handler"].strip()
+            wanted = form.behaviour_of(values, before)
             if self._call(self.lab.set_behaviour, fn, **wanted) is not None:
                 self.notify(f"{fn} now {rm.function_card(self.lab, fn)['describe']}")
             self.refresh_view()
 
-        self.push_screen(AskScreen(f"Behaviour of {fn}", [
-            ("mode", "mode", b["mode"], modes),
-            ("text", "match: record text contains (poison, partial, timeout)",
-             match.get("text", "")),
-            ("partition_key", "match: partition key", match.get("partition_key", "")),
-            ("group_id", "match: message group id", match.get("group_id", "")),
-            ("probability", "probability 0-1 (flaky)", str(b.get("probability", ""))),
-            ("count", "count (fail_first: fail the first N invocations)",
-             str(b.get("count", ""))),
-            ("handler", "your handler module:function (handler)", b.get("handler", "")),
-        ], ok="Set"), done)
+        self.push_screen(AskScreen(f"Behaviour of {fn}", form.fields(before), ok="Set",
+                                   validate=check,
+                                   note="Only the options the mode takes are used "
+                                        "(docs/scenarios.md, Behaviour)."), done)
 
     def action_throttle(self) -> None:
         if not self._guard():

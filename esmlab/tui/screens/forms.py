@@ -167,13 +167,19 @@ class ScenarioScreen(ModalScreen):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, lessons: list[Path], check, step_label: str,
-                 progress: dict | None = None):
+                 progress: dict | None = None, challenges: list[Path] | None = None,
+                 attempts: dict | None = None):
         super().__init__()
         self.lessons = lessons
+        self.challenges = challenges or []
         self.check = check
         self.step_label = step_label
         self.progress = progress or {}
+        self.attempts = attempts or {}      # the challenges' progress (challenges.json)
         self.titles: dict[str, str] = {}
+        # the list's rows: the lessons, a heading, the challenges (None: the heading)
+        self.rows: list[Path | None] = list(lessons) + (
+            [None] + list(self.challenges) if self.challenges else [])
 
     def _prompt(self, stem: str, title: str = "") -> str:
         """A lesson's line: name, what the learner did with it, title."""
@@ -186,6 +192,29 @@ class ScenarioScreen(ModalScreen):
                 done += f" {score.get('right', 0)}/{score['asked']} predicted"
         return f"{stem}{done}" + (f" — {title}" if title else "")
 
+    def _challenge_prompt(self, stem: str, title: str = "") -> str:
+        """A challenge's line: 🎯 name, solved or its failed attempts, title."""
+        entry = self.attempts.get(stem)
+        done = ""
+        if isinstance(entry, dict):
+            done = " ✓ solved" if entry.get("solved") else (
+                f" ({entry['attempts']} attempt{'s' if entry['attempts'] != 1 else ''})"
+                if entry.get("attempts") else "")
+        return f"🎯 {stem}{done}" + (f" — {title}" if title else "")
+
+    def _row_prompt(self, i: int, title: str = ""):
+        from textual.widgets.option_list import Option
+        path = self.rows[i]
+        if path is None:
+            return Option("── challenges: each starts broken; change settings until its goal "
+                          "holds ──", disabled=True)
+        if i >= len(self.lessons):
+            return self._challenge_prompt(path.stem, title)
+        return self._prompt(path.stem, title)
+
+    def is_challenge(self, path: Path) -> bool:
+        return path in self.challenges
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog scenario"):
             yield Label("Play a scenario (on a fresh lab of its own)", classes="dialog-title")
@@ -195,10 +224,12 @@ class ScenarioScreen(ModalScreen):
             yield Select([(self.step_label, "step"), ("to the end, in the background", "all"),
                           ("compare: as written and with settings changed", "compare")],
                          value="step", allow_blank=False, id="f-how")
-            yield Label("Lessons in reading order (Enter plays the highlighted one; "
-                        "✓ finished):", classes="form-label")
-            if self.lessons:
-                yield OptionList(*[self._prompt(p.stem) for p in self.lessons], id="lessons")
+            yield Label("Lessons in reading order, then the challenges (Enter plays the "
+                        "highlighted one, opens a 🎯 challenge's lab; ✓ finished):",
+                        classes="form-label")
+            if self.rows:
+                yield OptionList(*[self._row_prompt(i) for i in range(len(self.rows))],
+                                 id="lessons")
             else:
                 yield Label("(no lesson library found)")
             yield Label("other file… (a path, or a lesson's name):", classes="form-label")
@@ -208,7 +239,7 @@ class ScenarioScreen(ModalScreen):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        if self.lessons:
+        if self.rows:
             self.query_one("#lessons", OptionList).focus()
             self._load_titles()
         else:
@@ -218,7 +249,9 @@ class ScenarioScreen(ModalScreen):
     def _load_titles(self) -> None:
         """Titles are read in the background, so the list shows at once."""
         from esmlab.scenario.loader import load_scenario
-        for i, path in enumerate(self.lessons):
+        for i, path in enumerate(self.rows):
+            if path is None:
+                continue
             try:
                 title = load_scenario(path).title
             except Exception:   # a broken lesson still shows by name
@@ -229,15 +262,21 @@ class ScenarioScreen(ModalScreen):
         self.titles[stem] = title
         try:
             self.query_one("#lessons", OptionList).replace_option_prompt_at_index(
-                i, self._prompt(stem, title))
+                i, self._row_prompt(i, title))
         except Exception:
             pass
 
+    def _highlighted(self) -> Path | None:
+        if not self.rows:
+            return None
+        i = self.query_one("#lessons", OptionList).highlighted
+        return self.rows[i] if i is not None else None
+
     def _play(self, text: str) -> None:
         text = text.strip()
-        highlighted = self.query_one("#lessons", OptionList).highlighted if self.lessons else None
+        highlighted = self._highlighted()
         if not text and highlighted is not None:
-            text = str(self.lessons[highlighted])   # Enter in the empty field: the highlighted one
+            text = str(highlighted)   # Enter in the empty field: the highlighted one
         if not text:
             self.show_error("pick a lesson from the list, or type a path or a lesson name")
             return
@@ -245,7 +284,8 @@ class ScenarioScreen(ModalScreen):
         if message:
             self.show_error(message)
             return
-        self.dismiss({"path": text, "how": self.query_one("#f-how", Select).value})
+        self.dismiss({"path": text, "how": self.query_one("#f-how", Select).value,
+                      "challenge": Path(text) in self.challenges})
 
     def show_error(self, message: str) -> None:
         error = self.query_one("#form-error", Static)
@@ -253,7 +293,9 @@ class ScenarioScreen(ModalScreen):
         error.display = True
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self._play(str(self.lessons[event.option_index]))
+        path = self.rows[event.option_index]
+        if path is not None:
+            self._play(str(path))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._play(event.value)
@@ -263,11 +305,11 @@ class ScenarioScreen(ModalScreen):
             self.dismiss(None)
             return
         typed = self.query_one("#f-path", Input).value
-        if typed.strip() or not self.lessons:
+        if typed.strip() or not self.rows:
             self._play(typed)
             return
-        i = self.query_one("#lessons", OptionList).highlighted
-        self._play(str(self.lessons[i]) if i is not None else "")
+        highlighted = self._highlighted()
+        self._play(str(highlighted) if highlighted is not None else "")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -326,24 +368,35 @@ class PredictScreen(ModalScreen):
 
 
 class TextScreen(ModalScreen):
-    """A scrollable, wrapped text (a scenario's results, a narration)."""
+    """A scrollable, wrapped text (a scenario's results, a narration). With
+    `xray`, `v` closes it and calls `xray()` (the X-ray of the first record
+    a failed check names)."""
 
-    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
+    BINDINGS = [Binding("escape,enter,q", "close", "Close"),
+                Binding("v", "open_xray", "X-ray the failed check's record", show=False)]
 
-    def __init__(self, title: str, body):
+    def __init__(self, title: str, body, xray=None):
         super().__init__()
         self.form_title = title
         self.body = body
+        self.xray = xray
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog results"):
             yield Label(self.form_title, classes="dialog-title")
             with VerticalScroll(id="results-scroll"):
                 yield Static(self.body, id="results-body")
-            yield Button("Close (Esc)", id="close")
+            yield Button("Close (Esc)" + ("  ·  v: x-ray what the failed check names"
+                                          if self.xray else ""), id="close")
 
     def on_mount(self) -> None:
         self.query_one("#results-scroll").focus()
+
+    def action_open_xray(self) -> None:
+        if self.xray is not None:
+            then = self.xray
+            self.dismiss(None)
+            self.app.call_later(then)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)

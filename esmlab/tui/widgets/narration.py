@@ -38,11 +38,20 @@ class NarrationPanel(VerticalScroll):
 
 
 def checks_text(result) -> Text:
-    """A step's expect checks (✓/✗ and the message) and its error, wrapped."""
+    """A step's expect checks (✓/✗ and the message) and its error, wrapped;
+    a failed check that names a record the lab knows (`c.xray`, set as the
+    step was played) links to its X-ray (a click; `v` for the latest)."""
+    from rich.style import Style
     t = Text()
     for c in result.checks:
         t.append(("  ✓ " if c.ok else "  ✗ ") + c.message + "\n",
                  style="green" if c.ok else "red")
+        ref = None if c.ok else getattr(c, "xray", None)
+        if ref:
+            from esmlab.story import short_ref
+            t.append(f"    ▸ x-ray {short_ref(ref)}",
+                     style=Style(meta={"@click": f"app.xray_ref('{ref}')"}, underline=True))
+            t.append(" (a click, or v)\n", style="dim")
     if result.error is not None:
         t.append(f"  ✗ {result.error}\n", style="red")
     return t
