@@ -10,6 +10,7 @@ from esmlab.engine.sources.stream import FREE_PER_RECORD, TRIM_CHUNK
 from esmlab.lab import Lab
 from esmlab.story import story, story_lines
 from esmlab.store import SCHEMA_VERSION
+from tests.old_schema import UNDO_VERSION_7
 
 DAY_MS = 24 * 3_600_000
 
@@ -114,10 +115,7 @@ def test_a_trimmed_records_story_says_it_expired_and_names_its_trim(tmp_path):
 def _as_schema_6(path) -> None:
     """A lab file as lab schema 6 wrote it: one `records` table."""
     conn = sqlite3.connect(path)
-    conn.executescript(
-        "DROP VIEW v_records; DROP VIEW records; DROP TABLE record_instants; "
-        "ALTER TABLE record_rows RENAME TO records; ALTER TABLE streams DROP COLUMN trimmed_ms; "
-        "UPDATE meta SET value='6' WHERE key='schema_version';")
+    conn.executescript(UNDO_VERSION_7 + "UPDATE meta SET value='6' WHERE key='schema_version';")
     conn.close()
 
 
