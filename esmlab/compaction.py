@@ -5,7 +5,8 @@ samples and the finished invocations are what running that log produced.
 Compacting at a time T deletes what was produced before T:
 
 - journal events before T, except those that created a resource (they name
-  it: `esmlab export scenario` reads the mapping UUIDs from them);
+  it: `esmlab export scenario` reads the mapping UUIDs from them) and those
+  a rewind or a restore wrote (no replay writes them);
 - metric samples before T, except each series' latest (the lab samples a
   series at most once a second from its latest sample, so keeping it keeps
   the sampling the same);
@@ -30,6 +31,11 @@ from esmlab.errors import LabError
 
 # Journal events that name a resource when it is made (kept by compaction).
 CREATED_KINDS = "kind LIKE '%created'"
+# Events a rewind or a restore writes: the session's, not the command log's
+# (a replay never writes them), so compaction neither drops nor counts them,
+# nor takes one for the newest event it keeps; otherwise the same commands
+# would compact differently after a rewind than when replayed.
+HISTORY_KINDS = "kind IN ('lab.rewound', 'lab.restored')"
 
 
 def check_point(before_ms, start_ms: int, now_ms: int) -> int:
@@ -58,8 +64,9 @@ def compact(engine, before_ms: int) -> dict:
                  (before_ms,))
     dropped = {"invocations": conn.execute(f"DELETE {invocations}", (before_ms,)).rowcount}
     dropped["journal"] = conn.execute(
-        f"DELETE FROM journal WHERE at_ms < ? AND NOT ({CREATED_KINDS}) "
-        "AND id < (SELECT max(id) FROM journal)", (before_ms,)).rowcount
+        f"DELETE FROM journal WHERE at_ms < ? AND NOT ({CREATED_KINDS}) AND NOT ({HISTORY_KINDS}) "
+        f"AND id < (SELECT max(id) FROM journal WHERE NOT ({HISTORY_KINDS}))",
+        (before_ms,)).rowcount
     dropped["metrics"] = conn.execute(
         "DELETE FROM metrics WHERE at_ms < ? AND rowid NOT IN "
         "(SELECT max(rowid) FROM metrics GROUP BY resource, name)", (before_ms,)).rowcount

@@ -52,17 +52,35 @@ def resolve(lab, ref: str) -> dict | None:
                        (ref, ref + "%")).fetchone()
     if row and row[0]:                     # a message gone from its queue (deleted)
         return {"kind": "message", "id": row[0]}
-    if not ref.isdigit():
-        # a message the mapping deleted, whose events name it only in their
-        # data: the invocations that carried it still hold its id
-        row = conn.execute("SELECT records FROM invocations WHERE records LIKE ? ORDER BY id "
-                           "LIMIT 1", (f'%"{ref}%',)).fetchone()
-        if row:
-            full = next((i for i in json.loads(row[0] or "[]")
-                         if isinstance(i, str) and i.startswith(ref)), None)
-            if full is not None and "-" in full:      # a message id (a UUID), not a seq
-                return {"kind": "message", "id": full}
-    return None
+    return _gone_message(conn, ref)
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _gone_message(conn, ref: str) -> dict | None:
+    """A message deleted from its queue that no event names as its subject
+    (processed at last, after one receive or several): found in the batch of
+    an invocation it was in, or else in the send that wrote it."""
+    pattern = f'%"{_like(ref)}%'
+    # Only queue invocations: their poller notes each message ("msgs").
+    row = conn.execute("SELECT records, source FROM invocations WHERE records LIKE ? ESCAPE '\\' "
+                       "AND detail LIKE '%\"msgs\"%' ORDER BY id LIMIT 1", (pattern,)).fetchone()
+    if row is None:
+        row = conn.execute("SELECT data, resource FROM journal WHERE kind = 'sqs.sent' AND "
+                           "data LIKE ? ESCAPE '\\' ORDER BY id LIMIT 1", (pattern,)).fetchone()
+    if row is None:
+        return None
+    try:
+        ids = json.loads(row[0])
+    except ValueError:
+        return None
+    full = next((i for i in ids if isinstance(i, str) and i.startswith(ref)), None) \
+        if isinstance(ids, list) else None
+    if full is None:
+        return None
+    return {"kind": "message", "id": full, "queue": row[1]}
 
 
 def _trimmed_record(conn, seq: str) -> dict | None:
@@ -111,6 +129,52 @@ def _invocations_holding(conn, ident: str) -> list[dict]:
     return out
 
 
+def _receive_counts(conn, invs: list[dict], ident: str | None) -> None:
+    """Give each SQS invocation the ApproximateReceiveCount its messages had
+    (`receive_counts`, in batch order; with `ident`, that message's own as
+    `receive_count`). A queue retries by receiving a message again, so that
+    is the number AWS shows for it; the invocation's `attempt` counts only
+    the invoke tries of one receive (a throttled batch is retried, reference
+    2.3). Stream invocations are left as they are: their attempt is the
+    batch's invoke count."""
+    from esmlab.engine.function import INVOCATION_COLUMNS, invocation_dict
+
+    by_id = {inv["id"]: inv for inv in invs}
+    ids = list(by_id)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for row in conn.execute(
+                f"SELECT {', '.join(INVOCATION_COLUMNS)} FROM invocations WHERE id IN "
+                f"({','.join('?' * len(chunk))}) AND detail LIKE '%\"msgs\"%'", chunk):
+            full = invocation_dict(row)
+            msgs = (full.get("detail") or {}).get("msgs")
+            if not isinstance(msgs, list):
+                continue
+            inv = by_id[full["id"]]
+            inv["receive_counts"] = [m.get("rc") for m in msgs]
+            if ident is not None:
+                inv["receive_count"] = next((m.get("rc") for m in msgs if m.get("mid") == ident),
+                                            None)
+
+
+def _delivery_text(inv: dict) -> str:
+    """How many times this was delivered, in AWS's words: the receive count
+    for a queue (ApproximateReceiveCount), the attempt for a stream."""
+    counts = inv.get("receive_counts")
+    if counts is None:
+        return f"attempt {inv['attempt']}"
+    if inv.get("receive_count") is not None:
+        text = f"receive count {inv['receive_count']}"
+    else:
+        distinct = sorted({c for c in counts if c is not None})
+        text = ("receive count " if len(distinct) == 1 else "receive counts ") + \
+            ", ".join(map(str, distinct))
+    if (inv.get("attempt") or 1) > 1:
+        # A throttled batch is invoked again under the same receive.
+        text += f", invoke try {inv['attempt']} of this receive after a throttle"
+    return text
+
+
 def _error_text(error) -> str | None:
     if not error:
         return None
@@ -145,6 +209,7 @@ def story(lab, ref: str) -> dict | None:
     else:
         invs = _invocations_holding(conn, str(ident))
     inv_ids = [i["id"] for i in invs]
+    _receive_counts(conn, invs, None if found["kind"] == "invocation" else str(ident))
     events: dict[int, tuple] = {}
     if found["kind"] != "invocation":
         # events that name the record or message itself
@@ -231,7 +296,7 @@ def story_rows(s: dict, rel) -> list[tuple[str, str | None]]:
         out.append(("invocations:", None))
         for inv in s["invocations"]:
             line = (f"  #{inv['id']} {inv['function']} T+{rel(inv['start_ms'] - s['start_ms'])}"
-                    f" {inv['status']} (attempt {inv['attempt']}, {inv['size']} in the batch)")
+                    f" {inv['status']} ({_delivery_text(inv)}, {inv['size']} in the batch)")
             if inv.get("error"):
                 line += f": {inv['error']}"
             out.append((line, str(inv["id"])))

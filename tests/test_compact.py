@@ -179,3 +179,31 @@ def test_export_event_of_an_invocation_compacting_dropped_says_so(tmp_path, caps
     lab.close()
     assert main(["export", "event", "1", "--lab", str(path)]) == 2
     assert "esmlab compact dropped the invocations that ended before" in capsys.readouterr().err
+
+
+def _real_events(lab: Lab) -> list[tuple]:
+    """The journal without the events a rewind or restore adds (they are the
+    session's, not the command log's)."""
+    return [row for row in lab.journal_signature() if row[1] not in ("lab.rewound", "lab.restored")]
+
+
+def test_compacting_after_a_rewind_drops_what_the_lab_built_up_to_then_drops(tmp_path):
+    # Found by the time-machine property test: the rewind's own journal event
+    # was dropped and counted with the history, and was "the newest event"
+    # kept in place of the last one the commands wrote, so the same commands
+    # compacted differently after a rewind, a replay or a restore.
+    rewound, built = _lab(tmp_path / "rewound.db"), _lab(tmp_path / "built.db")
+    for lab in (rewound, built):
+        _traffic(lab, 3)
+    rewound.advance(5)                                  # cut at the rewind's target
+    _traffic(rewound, 3, start=3)                       # a future the rewind drops
+    rewound.rewind(built.now_ms)
+    for lab in (rewound, built):
+        lab.compact(lab.now_ms)
+    assert _real_events(rewound) == _real_events(built)
+    rewound.rebuild()                                   # the command log alone
+    assert _real_events(rewound) == _real_events(built)
+    assert rewound.journal(kind="lab.compacted")[0]["reason"] == \
+        built.journal(kind="lab.compacted")[0]["reason"]
+    rewound.close()
+    built.close()

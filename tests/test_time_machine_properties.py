@@ -1,8 +1,9 @@
 """Property tests of the time machine: over random command sequences (every
-command kind, snapshots and rewinds among them), a rewind to any time gives
-the lab built only up to that time (docs/architecture.md, "Snapshots,
-rewind, export"), goes on like it, and exports to a scenario that plays to
-the same journal, event for event.
+command kind, snapshots, rewinds and compactions among them), a rewind to
+any time, before or after a compaction, gives the lab built only up to that
+time (docs/architecture.md, "Snapshots, rewind, export"), goes on like it,
+and exports to a scenario that plays to the same journal, event for event
+(less what a compaction dropped: an export leaves compactions out).
 
 The model is the test's own record of what the user did and what the clock
 read before and after each command; the lab "built only up to T" is made
@@ -31,8 +32,11 @@ SEED = 5
 # only up to that time has no such events.
 HISTORY_EVENTS = ("lab.rewound", "lab.restored")
 # Enough examples to find each cause this test was written for when its fix
-# is reverted (see the commit that set it), few enough for well under a
-# minute of CPU.
+# is reverted, few enough for well under a minute of CPU. With compactions
+# among the commands, the first failing example with each fix reverted is:
+# idle cut 37, multi-instant step 3, handler keying 8, export at_ms 3,
+# sorted args 1, compaction counting a rewind's own event 9 (before
+# compactions were drawn: 6, 7, 16, 5, 1; see the commits that set them).
 EXAMPLES = 60
 # The same examples on every run (and so the same proof of those counts).
 EXAMPLES_SEED = 20261201
@@ -92,10 +96,14 @@ clock = st.one_of(
     st.tuples(st.just("idle"), st.sampled_from([1_500, 6_000, 120_000])),
 )
 command = st.one_of(traffic, traffic, changes, clock, clock)
+# `esmlab compact --before TIME`: TIME anywhere from the lab's start to now,
+# drawn as a fraction of that span (the session turns it into a time).
+compaction = st.tuples(st.just("compact_at"), st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0, 1))
 lab_op = st.one_of(command, command, command,
                    st.tuples(st.just("save"), st.sampled_from(["s1", "s2"])),
                    st.tuples(st.just("restore"), st.sampled_from(["s1", "s2"])),
-                   st.tuples(st.just("rewind"), st.floats(0, 1)))
+                   st.tuples(st.just("rewind"), st.floats(0, 1)),
+                   compaction)
 
 
 def apply(lab: Lab, op: tuple) -> None:
@@ -122,6 +130,8 @@ def apply(lab: Lab, op: tuple) -> None:
             lab.run_until_idle(limit_ms=op[1])
         elif kind == "advance_to":
             lab.do("advance_to", until_ms=op[1])
+        elif kind == "compact":
+            lab.compact(op[1])
         else:  # pragma: no cover
             raise AssertionError(op)
     except AwsError:
@@ -181,11 +191,21 @@ class Session:
         elif kind == "rewind":
             self.rewind(self.start + int(op[1] * (self.lab.now_ms - self.start)))
         else:
+            op = self.resolved(op)
             before = self.lab.now_ms
             commands = len(self.lab.commands())
             apply(self.lab, op)
             if len(self.lab.commands()) != commands:
                 self.history.append(Done(op, before, self.lab.now_ms))
+
+    def resolved(self, op: tuple) -> tuple:
+        """A drawn compaction as the command the user gives: a lab time."""
+        if op[0] == "compact_at":
+            return ("compact", self.start + int(op[1] * (self.lab.now_ms - self.start)))
+        return op
+
+    def compactions(self) -> list[int]:
+        return [done.op[1] for done in self.history if done.op[0] == "compact"]
 
     def rewind(self, t: int) -> None:
         self.lab.rewind(t)
@@ -226,6 +246,24 @@ def assert_same(lab: Lab, reference: Lab, context: str) -> None:
         assert mine[key] == theirs[key], f"{context}: {key} differs"
 
 
+def assert_history_kept(compacted: list[tuple], whole: list[tuple], before: int,
+                        context: str) -> None:
+    """A compacted journal is the whole one less events from before the
+    latest compaction point (and plus the compactions' own events)."""
+    rest = iter(whole)
+    for row in compacted:
+        if row[1] == "lab.compacted":
+            continue
+        for other in rest:
+            if other == row:
+                break
+            assert other[0] < before, f"{context}\n{other} is missing after compaction"
+        else:
+            raise AssertionError(f"{context}\n{row} is not in the whole journal")
+    for other in rest:
+        assert other[0] < before, f"{context}\n{other} is missing after compaction"
+
+
 _paths = itertools.count()
 
 
@@ -250,18 +288,27 @@ def test_a_rewound_lab_is_the_lab_built_up_to_then_goes_on_alike_and_exports_ali
     assert_same(session.lab, reference, f"rewound to {t}")
 
     # then the same new commands on both (new traffic, then the clock: a
-    # batch the dropped future never saw)
-    for following in data.draw(st.tuples(traffic, clock), label="then"):
+    # batch the dropped future never saw; then, perhaps, a compaction)
+    for following in data.draw(st.tuples(traffic, clock, st.none() | compaction), label="then"):
+        if following is None:
+            continue
+        following, before = session.resolved(following), session.lab.now_ms
         apply(session.lab, following)
         apply(reference, following)
+        session.history.append(Done(following, before, session.lab.now_ms))
         assert_same(session.lab, reference, f"after {following}")
 
-    # and the lab, exported as a scenario, plays to the same journal
+    # and the lab, exported as a scenario, plays to the same journal (an
+    # export leaves compactions out: the played lab has the whole history)
     text = export_scenario(session.lab, "exported")
     player = Player.new(load_scenario_text(text, "exported.yaml"),
                         _path(tmp_path_factory, "played"))
     result = player.run()
     assert result.error is None, text
-    assert signature(player.lab) == signature(session.lab), text
+    if session.compactions():
+        assert_history_kept(signature(session.lab), signature(player.lab),
+                            max(session.compactions()), text)
+    else:
+        assert signature(player.lab) == signature(session.lab), text
     for lab in (session.lab, reference, player.lab):
         lab.close()

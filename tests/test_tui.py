@@ -703,3 +703,39 @@ async def test_the_behaviour_form_keeps_what_it_has_no_field_for(lab_path):
         assert rm.function_card(app.lab, "clicks-handler")["behaviour"] == {
             "mode": "respond", "response": {"batchItemFailures": []},
             "match": {"text": "b", "attempt": {"at_most": 1}}}
+
+
+def screen_lines(app) -> list[str]:
+    """The screen as the terminal shows it, one string per row."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_at_80x24_the_tree_cuts_names_never_a_blocked_badge(lab_path):
+    """At 80x24 the tree's column is 26 wide and the starter tree taller than
+    its room: a mapping's ⛔ comes before its function's name (which the card
+    shows), a shard's badges are not hidden under a scrollbar, and no
+    horizontal scrollbar takes the row of the DLQ."""
+    from esmlab.tui.widgets.tree import ResourceTree
+    from esmlab.lab import Lab
+    lab = Lab.open(lab_path)
+    lab.set_behaviour("clicks-handler", mode="fail")
+    for _ in range(40):
+        shards = rm.resources(lab)["streams"][0]["shards"]
+        if all(sh["blocked"] for sh in shards):
+            break
+        lab.step()
+    assert all(sh["blocked"] for sh in shards)
+    lab.close()
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+        tree = app.query_one(ResourceTree)
+        left = [line[:tree.region.right] for line in screen_lines(app)]
+        shown = "\n".join(left)
+        assert tree.region.width <= 26
+        assert "├ clicks ⛔2" in shown, shown
+        assert "shard 0 ⛔BLOCKED ≡1" in shown and "shard 1 ⛔BLOCKED ≡1" in shown, shown
+        assert not tree.show_horizontal_scrollbar
+        assert "├ orders-dlq (DLQ)" in shown, shown

@@ -327,3 +327,38 @@ def test_a_challenge_whose_setup_aws_refuses_opens_with_what_aws_accepts(homes):
     finally:
         lab.close()
     assert ch.check(path, changes, record=False).solved      # the fix, made on screen
+
+
+async def test_the_results_view_links_a_failed_check_to_the_xray_of_its_record(homes, lab):
+    lab.close()
+    lesson = homes / "lesson.yaml"
+    lesson.write_text(LESSON, encoding="utf-8")
+    app = EsmlabApp(str(homes / "lab.db"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.play_scenario(str(lesson))                       # to the end: the results view
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        assert "▸ x-ray" in app.screen.body.plain
+        await pilot.press("v")
+        await pilot.pause()
+        assert not isinstance(app.screen, TextScreen)
+        assert app.query_one("#tabs").active == "xray"
+        assert "jobs-dlq" in plain(app.query_one("#xray-view").content)
+
+
+async def test_a_click_on_the_strips_x_ray_link_opens_the_record(challenge_lab):
+    app = EsmlabApp(str(challenge_lab))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.lab.update_mapping("import", BatchSize=5)
+        await check_now(pilot, app)
+        await pilot.press("escape")
+        await pilot.pause()
+        lines = [plain(line) for line in app.query_one("#challenge-body").content.renderables]
+        row = next(i for i, text in enumerate(lines) if "▸ v: x-ray" in text)
+        await pilot.click("#challenge-body", offset=(5, row))   # one line each: no wrapping
+        await pilot.pause()
+        assert Path(app.lab_path) == ch.attempt_lab_path(NAME)
+        assert app.query_one("#tabs").active == "xray"

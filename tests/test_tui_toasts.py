@@ -51,7 +51,8 @@ async def test_toasts_end_above_the_narration_at_80x24(lab_path):
         for toast in shown:
             assert not toast.region.overlaps(narration.region), (toast.region, narration.region)
             assert not toast.region.overlaps(ticker)
-            assert toast.region.y >= 3                # under the header and the tab names
+            # under the header, in the tree's column: beside the tab names, never over them
+            assert toast.region.y >= 1 and toast.region.right <= app.query_one("#main").region.x
 
 
 async def test_no_toast_covers_a_form_or_its_buttons(lab_path):
@@ -81,3 +82,30 @@ async def test_a_notice_is_plain_text_not_markup(lab_path):
         await pilot.pause()
         (note,) = list(app._notifications)
         assert note.markup is False and note.message == "records ['bob clicked'] in [0, 2]"
+
+
+async def test_a_lesson_step_that_goes_on_puts_no_notice_over_the_tree_at_80x24(lab_path):
+    """F3 in a lesson: the header counts the steps and the narration says what
+    each did, so a step that goes on adds no notice (at 80x24 three of them
+    stacked over the tree's column); the last step still says the lesson is
+    finished."""
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        app.play_scenario("basics-poll-and-invoke", step_by_step=True)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.clear_notifications()
+        for _ in range(3):
+            await pilot.press("f3")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert "scenario step 3/" in str(app.query_one("#clock").content)
+        assert [n.message for n in app._notifications] == []
+        assert toasts(app.screen) == []
+        while not app.player.done:
+            await pilot.press("f3")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert "scenario step: the scenario is finished" in [
+            n.message for n in app._notifications]

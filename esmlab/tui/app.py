@@ -326,9 +326,12 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
     # -- long work in one worker thread -------------------------------------------------
 
     def _long(self, fn, what: str, switch_lab: bool = False, after=None,
-              reload: bool = True) -> None:
+              reload: bool = True, quiet: bool = False) -> None:
+        """quiet: a None result gives no notice (what the header and the
+        narration already say is not said again over the tree)."""
         self._after_long = after
         self._reload_after = reload
+        self._quiet_long = quiet
         self.stop_clock_run()
         self.busy = True
         self.autoplay = False
@@ -353,7 +356,8 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         else:
             if switch_lab and result is not None:
                 self.switch_lab(result)
-            self.notify(f"{what}: " + (result if isinstance(result, str) else "done"))
+            if result is not None or not getattr(self, "_quiet_long", False):
+                self.notify(f"{what}: " + (result if isinstance(result, str) else "done"))
         # the lab may be another one, rewound or restored: read everything afresh
         if self._reload_after:
             self.reload_view()

@@ -316,16 +316,17 @@ class ScenarioActions:
         def run():
             result = player.play_next()
             self._say(result, total, player.lab)
-            left = total - len(player.results)
             if player.stopped:
                 return "stopped at a failed step"
-            return f"{left} step(s) left" if left else "the scenario is finished"
+            # a step that went on says nothing more: the header counts the
+            # steps and the narration says what this one did
+            return None if total - len(player.results) else "the scenario is finished"
 
         def after():
             if player.done:
                 self._lesson_finished(player)
         self._ask_then(player, lambda: self._long(run, "scenario step", reload=False,
-                                                  after=after))   # keeps the ▶ lines
+                                                  after=after, quiet=True))   # keeps the ▶ lines
 
     def _narrate(self, line: str, result=None) -> None:
         self.narration.append(line)

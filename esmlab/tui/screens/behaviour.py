@@ -23,7 +23,7 @@ from esmlab.tui.said import said
 
 TEXT_MATCH = ("text", "partition_key", "group_id")
 BOUNDS = ("receive_count", "attempt")
-BOUND_HELP = "N, N-M, >=N or <=N; empty: any"
+BOUND_HELP = "N, N-M, >=N or <=N"
 OPTIONS = ("probability", "count", "error", "handler", "response")
 
 
@@ -68,13 +68,13 @@ def fields(behaviour: dict) -> list[tuple]:
     response = behaviour.get("response")
     return [
         ("mode", "mode", behaviour["mode"], [(m, m) for m in MODES]),
-        ("text", "match: record text contains (poison, partial, timeout, respond)",
+        ("text", "match: text contains (poison, partial, timeout, respond)",
          match.get("text", "")),
         ("partition_key", "match: partition key", match.get("partition_key", "")),
         ("group_id", "match: message group id", match.get("group_id", "")),
-        ("receive_count", f"match: receive count of an SQS message ({BOUND_HELP})",
+        ("receive_count", f"match: SQS receive count ({BOUND_HELP})",
          bound_text(match.get("receive_count"))),
-        ("attempt", f"match: attempt of the batch, 1 = first try ({BOUND_HELP})",
+        ("attempt", f"match: attempt, 1 = the batch's first try ({BOUND_HELP})",
          bound_text(match.get("attempt"))),
         ("probability", "probability 0-1 (flaky)", str(behaviour.get("probability", ""))),
         ("count", "count (fail_first: fail the first N invocations)",
@@ -82,8 +82,7 @@ def fields(behaviour: dict) -> list[tuple]:
         ("error", "error message raised (fail, fail_first, poison, flaky)",
          behaviour.get("error", "")),
         ("handler", "your handler module:function (handler)", behaviour.get("handler", "")),
-        ("response", "response: the JSON the function returns (respond), e.g. "
-                     '{"batchItemFailures": [{"itemIdentifier": "x"}]}',
+        ("response", 'response JSON (respond), e.g. {"batchItemFailures": []}',
          "" if response is None else json.dumps(response, ensure_ascii=False)),
     ]
 

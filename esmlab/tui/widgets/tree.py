@@ -129,12 +129,15 @@ class ResourceTree(InPlace, Tree):
             _badge(t, "▶", f["running"])
             self._set(("function", f["name"]), t)
         for m in model["mappings"]:
-            t = Text(f"{m['label']} → {m['function']}")
+            # the badges before the function's name, so a narrow column cuts
+            # the name (the card under the tree shows it), never a ⛔
+            t = Text(m["label"])
+            if m["blocked"]:
+                t.append(f" ⛔{m['blocked']}", style="bold reverse")
             if m["state"] != "Enabled":
                 t.append(f" {m['state']}", style="italic")
             _badge(t, "▶", m["in_flight"])
-            if m["blocked"]:
-                t.append(f" ⛔{m['blocked']}", style="bold reverse")
+            t.append(f" → {m['function']}")
             self._set(("mapping", m["label"]), t)
 
     def _set(self, key: tuple, label: Text) -> None:
