@@ -3,8 +3,8 @@ wrote, for the tests that open an old lab and check its migration. A test
 faking version N undoes every version after N; each later version adds its
 own undo here."""
 
-# Version 7: stream records in record_rows behind the `records` view, their
+# Version 8: stream records in record_rows behind the `records` view, their
 # counts per arrival instant, the streams' retention horizon.
-UNDO_VERSION_7 = ("DROP VIEW v_records; DROP VIEW records; DROP TABLE record_instants; "
+UNDO_VERSION_8 = ("DROP VIEW v_records; DROP VIEW records; DROP TABLE record_instants; "
                   "ALTER TABLE record_rows RENAME TO records; "
                   "ALTER TABLE streams DROP COLUMN trimmed_ms; ")

@@ -1,4 +1,4 @@
-"""Retention trims logically (engine/sources/stream.py, lab schema 7): the
+"""Retention trims logically (engine/sources/stream.py, lab schema 8): the
 stream's horizon moves, every reader stops seeing the records behind it, and
 their rows are freed later (a chunk at the trim, FREE_PER_RECORD per record a
 write adds, the rest by compaction)."""
@@ -10,7 +10,7 @@ from esmlab.engine.sources.stream import FREE_PER_RECORD, TRIM_CHUNK
 from esmlab.lab import Lab
 from esmlab.story import story, story_lines
 from esmlab.store import SCHEMA_VERSION
-from tests.old_schema import UNDO_VERSION_7
+from tests.old_schema import UNDO_VERSION_8
 
 DAY_MS = 24 * 3_600_000
 
@@ -112,19 +112,19 @@ def test_a_trimmed_records_story_says_it_expired_and_names_its_trim(tmp_path):
     assert story_lines(s, str)[-1].startswith("now: trimmed, it expired")
 
 
-def _as_schema_6(path) -> None:
-    """A lab file as lab schema 6 wrote it: one `records` table."""
+def _as_schema_7(path) -> None:
+    """A lab file as lab schema 7 wrote it: one `records` table."""
     conn = sqlite3.connect(path)
-    conn.executescript(UNDO_VERSION_7 + "UPDATE meta SET value='6' WHERE key='schema_version';")
+    conn.executescript(UNDO_VERSION_8 + "UPDATE meta SET value='7' WHERE key='schema_version';")
     conn.close()
 
 
-def test_a_schema_6_lab_opens_migrated_and_trims_as_a_lab_made_now(tmp_path):
+def test_a_schema_7_lab_opens_migrated_and_trims_as_a_lab_made_now(tmp_path):
     made_now = _stream_lab(tmp_path / "now.db", TRIM_CHUNK + 300)
     old = _stream_lab(tmp_path / "old.db", TRIM_CHUNK + 300)
     instants = old.store.conn.execute("SELECT * FROM record_instants ORDER BY 1, 2, 3").fetchall()
     old.close()
-    _as_schema_6(tmp_path / "old.db")
+    _as_schema_7(tmp_path / "old.db")
     old = Lab.open(tmp_path / "old.db")
     assert old.store.get_meta("schema_version") == str(SCHEMA_VERSION)
     assert old.store.conn.execute("SELECT * FROM record_instants ORDER BY 1, 2, 3").fetchall() \

@@ -233,7 +233,7 @@ def state(lab: Lab) -> dict:
                                                 "WHERE type = 'table'")
              if sql and "WITHOUT ROWID" in sql.upper()}
     tables = {t: conn.execute(f"SELECT * FROM {t}" + ("" if t in keyed else " ORDER BY rowid"))
-              .fetchall() for t in STATE_TABLES if t != "journal"}
+              .fetchall() for t in STATE_TABLES if t != "journal_rows"}   # the journal: signature()
     engine = lab.engine
     return {"now": engine.now_ms, "rng": engine.rng.state, "profile": engine.profile,
             "account": engine.account_concurrency, **tables}

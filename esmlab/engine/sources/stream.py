@@ -94,7 +94,7 @@ DYNAMODB_RETENTION_HOURS = 24
 # per TRIM_ROWS_PER_UNIT rows (about what handing 10 records to a function
 # costs); each record a write adds frees FREE_PER_RECORD more, so a stream
 # that keeps being written frees its trimmed rows faster than it adds rows
-# (measured in bench/run.py, trim_1m). Before lab schema 7 a trim deleted
+# (measured in bench/run.py, trim_1m). Before lab schema 8 a trim deleted
 # every row, TRIM_CHUNK per part of the instant.
 TRIM_CHUNK = 2_000
 TRIM_ROWS_PER_UNIT = 30
@@ -861,7 +861,7 @@ class Streams:
         """Trim every record that arrived at or before `cutoff`: the horizon
         moves, the shards' counts come from record_instants (a few rows per
         write, whatever the number of records), and up to TRIM_CHUNK rows are
-        freed now. `earlier` is a trim lab schema 6 left in parts (its
+        freed now. `earlier` is a trim an older lab (schema 7 or before) left in parts (its
         tally so far, already in the shards' counts). One journal event."""
         conn = self.conn
         tally = conn.execute(
@@ -951,7 +951,7 @@ class Streams:
     def _on_trim_timer(self, key: str, data) -> None:
         """A retention trim, whole: it costs a few statements whatever it
         trims. A timer an older esmlab left holding a trim in parts
-        (`data["trim"]`, lab schema 6) finishes that trim, at its cutoff."""
+        (`data["trim"]`, lab schema 7 or before) finishes that trim, at its cutoff."""
         name = (data or {}).get("stream") or key.split(":", 1)[1]
         row = self.conn.execute("SELECT retention_ms FROM streams WHERE name=?", (name,)).fetchone()
         if row is None:
