@@ -79,6 +79,10 @@ def compact(engine, before_ms: int) -> dict:
     dropped["metrics"] = conn.execute(
         "DELETE FROM metrics WHERE at_ms < ? AND rowid NOT IN "
         "(SELECT max(rowid) FROM metrics GROUP BY resource, name)", (before_ms,)).rowcount
+    # Records retention trimmed are invisible already; their rows go now
+    # (a trim frees only a bounded number itself). Not in the journal event:
+    # it is the file's space, not the lab's history.
+    engine.streams.free_trimmed()
     from esmlab.engine.payloads import iso
     since = (before_ms - engine.start_ms) / 1000
     engine.log("lab.compacted", "lab",

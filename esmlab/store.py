@@ -28,7 +28,7 @@ from urllib.parse import quote
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 from esmlab.views import VIEWS
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # The journal as every reader knows it (id, at_ms, kind, resource, subject,
 # reason, data), rebuilt from its compact rows (version 7, below).
@@ -205,16 +205,34 @@ CREATE TABLE IF NOT EXISTS journal_rows (
     ids_of INTEGER);
 CREATE INDEX IF NOT EXISTS journal_rows_resource ON journal_rows (resource, id);
 CREATE INDEX IF NOT EXISTS journal_rows_kind ON journal_rows (kind, id);
-""" + JOURNAL_VIEW
+""" + JOURNAL_VIEW + """
+-- Version 8. Retention trims a stream logically (engine/sources/stream.py):
+-- the stream's horizon `trimmed_ms` (records that arrived at or before it
+-- are trimmed) moves in one statement, the per-shard counts come from
+-- `record_instants` (records per stream, arrival instant and shard), and the
+-- rows themselves (`record_rows`) are freed a bounded number at a time, later.
+-- `records` is the view of the records not trimmed: every reader reads it.
+ALTER TABLE records RENAME TO record_rows;
+ALTER TABLE streams ADD COLUMN trimmed_ms INTEGER;
+CREATE TABLE IF NOT EXISTS record_instants (
+    stream TEXT NOT NULL, arrival_ms INTEGER NOT NULL, shard_id TEXT NOT NULL,
+    n INTEGER NOT NULL, first_seq TEXT NOT NULL, last_seq TEXT NOT NULL,
+    PRIMARY KEY (stream, arrival_ms, shard_id)) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS records AS
+SELECT r.id, r.stream, r.shard_id, r.seq, r.partition_key, r.data, r.arrival_ms, r.size,
+       r.detail, r.khash
+FROM record_rows AS r JOIN streams AS s ON s.name = r.stream
+WHERE s.trimmed_ms IS NULL OR r.arrival_ms > s.trimmed_ms;
+"""
 
-SCHEMA += VIEWS  # views for people who query the file (esmlab/views.py)
+SCHEMA += "\n-- Views for people who query the file (esmlab/views.py).\n" + VIEWS
 
 # Tables that hold the lab's state (everything a replay rebuilds). The
 # command log, handler results and snapshots are the lab's history and
 # survive a reset.
 STATE_TABLES = (
     "agenda", "journal_rows", "metrics", "queues", "messages", "dedup", "streams", "stream_settings",
-    "shards", "records", "tables", "items", "functions", "invocations",
+    "shards", "record_rows", "record_instants", "tables", "items", "functions", "invocations",
     "mappings", "lanes", "sinks", "sink_items", "invocation_logs",
     "message_move_tasks", "stream_consumers",
 )
@@ -248,6 +266,14 @@ INSERT INTO journal_rows (id, at_ms, kind, resource, subject, reason, data)
 DROP INDEX journal_texts_moving;
 DROP TABLE journal;
 """ + JOURNAL_VIEW,
+    # 8: v_records reads `records`, which becomes a view: the old view goes
+    # first (a rename would point it at record_rows) and comes back from
+    # SCHEMA; the records a lab holds are counted into record_instants.
+    8: "DROP VIEW IF EXISTS v_records; "
+       + SCHEMA[SCHEMA.index("-- Version 8."):SCHEMA.index("-- Views for people")]
+       + "; INSERT INTO record_instants (stream, arrival_ms, shard_id, n, first_seq, last_seq) "
+         "SELECT stream, arrival_ms, shard_id, count(*), min(seq), max(seq) FROM record_rows "
+         "GROUP BY stream, arrival_ms, shard_id",
 }
 
 BUSY_TIMEOUT_MS = 5000
