@@ -414,6 +414,9 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         self.lab = lab
         self.lab_path = str(lab.path)
         self.sub_title = self.lab_path
+        # an X-ray id names a record, message or invocation of the lab it came
+        # from: in another lab it is stale, or names something else
+        self.xray, self.xray_history = None, []
         self._shown.clear()
 
     # -- palette ------------------------------------------------------------------------

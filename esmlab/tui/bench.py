@@ -140,7 +140,7 @@ async def _measure(app_class, path: str, steps: int, size) -> dict:
             app.selected = ("mapping", BIG_STREAM)
             app.refresh_view()
             await pilot.pause()
-        records = app.lab.store.conn.execute("SELECT max(rowid) FROM records").fetchone()[0]
+        records = app.lab.store.conn.execute("SELECT max(id) FROM record_rows").fetchone()[0]
         after_ms: list[float] = []
         for _ in range(steps):
             t = time.perf_counter()
