@@ -401,7 +401,7 @@ async def _tour(app_class, path, mapping, steps, size):
         app.lab.step = timed_step
         frames = _Frames(app)
         await pilot.pause()
-        # start-up settled first (textual-plot's import in the background):
+        # start-up settled first (any background work it started):
         # this measures keys, not start-up (measure() times the first paint)
         await app.workers.wait_for_complete()
         await pilot.pause()
