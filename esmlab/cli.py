@@ -194,6 +194,41 @@ def _lessons(args) -> int:
     return 0
 
 
+# Below this many columns the three-column table cuts case names, paths and
+# URLs in the middle (at 80, 'control-delete-function-keeps-ma' / 'pping'):
+# there each case is a block of whole lines instead.
+CONFORMANCE_TABLE_WIDTH = 120
+
+
+def _print_conformance_case(console, r: dict) -> None:
+    """One case as a block: result and name, the rule wrapped at spaces, then
+    the evidence's source and its location on a line of its own, never cut
+    (a path or URL wider than the terminal is left for it to wrap, whole to
+    copy)."""
+    import textwrap
+
+    from rich.text import Text
+
+    def say(text: str, style: str = "") -> None:
+        for line in textwrap.wrap(text, max(20, console.width - 2), break_long_words=False,
+                                  break_on_hyphens=False) or [""]:
+            console.print(Text("  " + line, style=style), highlight=False, soft_wrap=True)
+    head = Text("\n")
+    head.append({"pass": "pass", "fail": "FAIL"}.get(r["result"], "invalid"),
+                style="green" if r["result"] == "pass" else "bold red")
+    head.append(f"  {r['case']}", style="bold")
+    console.print(head, highlight=False, soft_wrap=True)
+    say(r["rule"] or r["case"])
+    if r["source"]:
+        follows = f" (the lab follows the {r['follows']})" if r["follows"] else ""
+        say(f"evidence {r['source']}{follows}:", "dim")
+        console.print(Text(f"  {r['where']}"), highlight=False, soft_wrap=True)
+    else:
+        say("evidence: (none)", "dim")
+    if r["detail"] and r["result"] != "pass":
+        say(r["detail"], "red")
+
+
 def _conformance(args) -> int:
     import json
 
@@ -213,6 +248,15 @@ def _conformance(args) -> int:
         print(json.dumps({"ok": not failed, "esmlab_version": __version__, "cases": rows},
                          indent=2))
         return 1 if failed else 0
+    console = Console()
+    console.print(f"conformance cases, esmlab {__version__} (each plays from its own seed)",
+                  highlight=False, soft_wrap=True)
+    if console.width < CONFORMANCE_TABLE_WIDTH:
+        for r in rows:
+            _print_conformance_case(console, r)
+        console.print(f"\n{len(rows) - failed} of {len(rows)} conformance cases pass "
+                      f"({conformance_dir()}); play one with: esmlab play PATH", highlight=False)
+        return 1 if failed else 0
     table = Table(show_lines=True)
     for column in ("rule", "evidence", "result"):
         table.add_column(column, overflow="fold")  # a path is shown whole, not cut
@@ -226,9 +270,6 @@ def _conformance(args) -> int:
             result += "\n" + escape(r["detail"])
         table.add_row(f"{escape(r['rule'] or r['case'])}\n[dim]{r['case']}[/dim]", evidence,
                       result)
-    console = Console()
-    console.print(f"conformance cases, esmlab {__version__} (each plays from its own seed)",
-                  highlight=False, soft_wrap=True)
     console.print(table, highlight=False)
     console.print(f"{len(rows) - failed} of {len(rows)} conformance cases pass "
                   f"({conformance_dir()}); play one with: esmlab play PATH", highlight=False)

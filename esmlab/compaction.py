@@ -56,20 +56,33 @@ def compact(engine, before_ms: int) -> dict:
     """Delete the history from before `before_ms` (see the module's
     docstring); returns how many rows of each kind went."""
     conn = engine.conn
-    engine.journal.flush_metrics()  # samples buffered in this command are in the table first
+    engine.journal.flush()  # events and samples buffered in this command are in the tables first
     invocations = (
         "FROM invocations WHERE end_ms < ? AND status != 'running' "
         "AND id < (SELECT max(id) FROM invocations)")
+    history = f"SELECT id FROM journal_kinds WHERE {HISTORY_KINDS}"
+    events = (f"at_ms < ? AND kind NOT IN (SELECT id FROM journal_kinds WHERE {CREATED_KINDS} "
+              f"OR {HISTORY_KINDS}) "
+              f"AND id < (SELECT max(id) FROM journal_rows WHERE kind NOT IN ({history}))")
+    # An event kept whose message ids are read from an invocation that goes
+    # (only the newest event can be one) gets them back in its own row first.
+    conn.execute(
+        "UPDATE journal_rows SET data = replace(data, char(31), "
+        "(SELECT json(records) FROM invocations WHERE id = ids_of)), ids_of = NULL "
+        f"WHERE ids_of IN (SELECT id {invocations}) AND NOT ({events})",
+        (before_ms, before_ms))
     conn.execute(f"DELETE FROM invocation_logs WHERE invocation IN (SELECT id {invocations})",
                  (before_ms,))
     dropped = {"invocations": conn.execute(f"DELETE {invocations}", (before_ms,)).rowcount}
-    dropped["journal"] = conn.execute(
-        f"DELETE FROM journal WHERE at_ms < ? AND NOT ({CREATED_KINDS}) AND NOT ({HISTORY_KINDS}) "
-        f"AND id < (SELECT max(id) FROM journal WHERE NOT ({HISTORY_KINDS}))",
-        (before_ms,)).rowcount
+    dropped["journal"] = conn.execute(f"DELETE FROM journal_rows WHERE {events}",
+                                      (before_ms,)).rowcount
     dropped["metrics"] = conn.execute(
         "DELETE FROM metrics WHERE at_ms < ? AND rowid NOT IN "
         "(SELECT max(rowid) FROM metrics GROUP BY resource, name)", (before_ms,)).rowcount
+    # Records retention trimmed are invisible already; their rows go now
+    # (a trim frees only a bounded number itself). Not in the journal event:
+    # it is the file's space, not the lab's history.
+    engine.streams.free_trimmed()
     from esmlab.engine.payloads import iso
     since = (before_ms - engine.start_ms) / 1000
     engine.log("lab.compacted", "lab",

@@ -731,6 +731,7 @@ class Lab:
     def journal_signature(self) -> list[tuple]:
         """The journal as plain tuples (time, kind, resource, reason): two labs
         with the same signature behaved identically."""
+        self.engine.journal.flush()
         return list(self.store.conn.execute(
             "SELECT at_ms, kind, resource, subject, reason, data FROM journal ORDER BY id"))
 

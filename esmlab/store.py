@@ -28,7 +28,20 @@ from urllib.parse import quote
 from esmlab.errors import LabBusy, LabDamaged, LabDiskFull, LabFileError, LabReadOnly
 from esmlab.views import VIEWS
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
+
+# The journal as every reader knows it (id, at_ms, kind, resource, subject,
+# reason, data), rebuilt from its compact rows (version 7, below).
+JOURNAL_VIEW = """
+CREATE VIEW IF NOT EXISTS journal AS
+SELECT r.id, r.at_ms, k.kind, r.resource, r.subject,
+       CASE WHEN r.n IS NULL THEN t.text ELSE replace(t.text, char(31), r.n) END AS reason,
+       CASE WHEN r.ids_of IS NULL THEN r.data
+            ELSE replace(r.data, char(31), json(i.records)) END AS data
+FROM journal_rows AS r JOIN journal_kinds AS k ON k.id = r.kind
+JOIN journal_texts AS t ON t.id = r.reason
+LEFT JOIN invocations AS i ON i.id = r.ids_of;
+"""
 
 # All engine state lives in these tables, so the journal and metrics are
 # ordinary tables anyone can query with sqlite3.
@@ -46,11 +59,6 @@ CREATE TABLE IF NOT EXISTS agenda (
     seq INTEGER PRIMARY KEY, due_ms INTEGER NOT NULL, kind TEXT NOT NULL,
     key TEXT NOT NULL UNIQUE, data TEXT);
 CREATE INDEX IF NOT EXISTS agenda_due ON agenda (due_ms, seq);
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, kind TEXT NOT NULL,
-    resource TEXT NOT NULL, subject TEXT, reason TEXT NOT NULL, data TEXT);
-CREATE INDEX IF NOT EXISTS journal_resource ON journal (resource, id);
-CREATE INDEX IF NOT EXISTS journal_kind ON journal (kind, id);
 CREATE TABLE IF NOT EXISTS metrics (
     at_ms INTEGER NOT NULL, resource TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS metrics_series ON metrics (resource, name, at_ms);
@@ -182,16 +190,49 @@ ALTER TABLE messages ADD COLUMN trace_header TEXT;
 -- again) and rebuilt on read. `event` keeps the whole events of invocations
 -- made before version 6.
 ALTER TABLE invocations ADD COLUMN event_parts TEXT;
+""" + """
+-- Version 7. The journal is stored compact (engine/journal.py) and read
+-- through the view `journal`, whose rows are the text every reader saw
+-- before: a kind is a small number (journal_kinds), a reason a template
+-- kept once (journal_texts, keyed by a hash of its text) whose char(31) stands
+-- for the number in `n`, and a `message_ids` list that is an invocation's
+-- record ids is a char(31) in `data`, read back from invocations.records (ids_of).
+CREATE TABLE IF NOT EXISTS journal_kinds (id INTEGER PRIMARY KEY, kind TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS journal_texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal_rows (
+    id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, kind INTEGER NOT NULL,
+    resource TEXT NOT NULL, subject TEXT, reason INTEGER NOT NULL, n INTEGER, data TEXT,
+    ids_of INTEGER);
+CREATE INDEX IF NOT EXISTS journal_rows_resource ON journal_rows (resource, id);
+CREATE INDEX IF NOT EXISTS journal_rows_kind ON journal_rows (kind, id);
+""" + JOURNAL_VIEW + """
+-- Version 8. Retention trims a stream logically (engine/sources/stream.py):
+-- the stream's horizon `trimmed_ms` (records that arrived at or before it
+-- are trimmed) moves in one statement, the per-shard counts come from
+-- `record_instants` (records per stream, arrival instant and shard), and the
+-- rows themselves (`record_rows`) are freed a bounded number at a time, later.
+-- `records` is the view of the records not trimmed: every reader reads it.
+ALTER TABLE records RENAME TO record_rows;
+ALTER TABLE streams ADD COLUMN trimmed_ms INTEGER;
+CREATE TABLE IF NOT EXISTS record_instants (
+    stream TEXT NOT NULL, arrival_ms INTEGER NOT NULL, shard_id TEXT NOT NULL,
+    n INTEGER NOT NULL, first_seq TEXT NOT NULL, last_seq TEXT NOT NULL,
+    PRIMARY KEY (stream, arrival_ms, shard_id)) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS records AS
+SELECT r.id, r.stream, r.shard_id, r.seq, r.partition_key, r.data, r.arrival_ms, r.size,
+       r.detail, r.khash
+FROM record_rows AS r JOIN streams AS s ON s.name = r.stream
+WHERE s.trimmed_ms IS NULL OR r.arrival_ms > s.trimmed_ms;
 """
 
-SCHEMA += VIEWS  # views for people who query the file (esmlab/views.py)
+SCHEMA += "\n-- Views for people who query the file (esmlab/views.py).\n" + VIEWS
 
 # Tables that hold the lab's state (everything a replay rebuilds). The
 # command log, handler results and snapshots are the lab's history and
 # survive a reset.
 STATE_TABLES = (
-    "agenda", "journal", "metrics", "queues", "messages", "dedup", "streams", "stream_settings",
-    "shards", "records", "tables", "items", "functions", "invocations",
+    "agenda", "journal_rows", "metrics", "queues", "messages", "dedup", "streams", "stream_settings",
+    "shards", "record_rows", "record_instants", "tables", "items", "functions", "invocations",
     "mappings", "lanes", "sinks", "sink_items", "invocation_logs",
     "message_move_tasks", "stream_consumers",
 )
@@ -209,7 +250,30 @@ MIGRATIONS: dict[int, str] = {
        "ALTER TABLE handler_results ADD COLUMN digest TEXT",
     4: SCHEMA[SCHEMA.index("-- Version 4."):SCHEMA.index("-- Version 5.")],
     5: SCHEMA[SCHEMA.index("-- Version 5."):SCHEMA.index("-- Version 6.")],
-    6: SCHEMA[SCHEMA.index("-- Version 6."):],
+    6: SCHEMA[SCHEMA.index("-- Version 6."):SCHEMA.index("-- Version 7.")],
+    # 7: the compact journal; the old table's rows move over as they were
+    # (each distinct reason once, under negative ids that no hash takes).
+    # Run by _move_journal, which skips the move when there is no old table.
+    7: SCHEMA[SCHEMA.index("-- Version 7."):SCHEMA.index(JOURNAL_VIEW)] + """
+INSERT INTO journal_kinds (kind) SELECT kind FROM journal GROUP BY kind ORDER BY min(id);
+INSERT INTO journal_texts (id, text)
+    SELECT -row_number() OVER (ORDER BY min(id)), reason FROM journal GROUP BY reason;
+CREATE INDEX journal_texts_moving ON journal_texts (text);
+INSERT INTO journal_rows (id, at_ms, kind, resource, subject, reason, data)
+    SELECT j.id, j.at_ms, k.id, j.resource, j.subject, t.id, j.data
+    FROM journal AS j JOIN journal_kinds AS k ON k.kind = j.kind
+    JOIN journal_texts AS t ON t.text = j.reason AND t.id < 0 ORDER BY j.id;
+DROP INDEX journal_texts_moving;
+DROP TABLE journal;
+""" + JOURNAL_VIEW,
+    # 8: v_records reads `records`, which becomes a view: the old view goes
+    # first (a rename would point it at record_rows) and comes back from
+    # SCHEMA; the records a lab holds are counted into record_instants.
+    8: "DROP VIEW IF EXISTS v_records; "
+       + SCHEMA[SCHEMA.index("-- Version 8."):SCHEMA.index("-- Views for people")]
+       + "; INSERT INTO record_instants (stream, arrival_ms, shard_id, n, first_seq, last_seq) "
+         "SELECT stream, arrival_ms, shard_id, count(*), min(seq), max(seq) FROM record_rows "
+         "GROUP BY stream, arrival_ms, shard_id",
 }
 
 BUSY_TIMEOUT_MS = 5000
@@ -302,9 +366,21 @@ class Store:
         if version > SCHEMA_VERSION:
             raise LabFileError(newer_message(self.path, version))
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in _statements(MIGRATIONS.get(target, "")):
-                self.conn.execute(statement)
+            if target == 7:
+                self._move_journal()
+            else:
+                for statement in _statements(MIGRATIONS.get(target, "")):
+                    self.conn.execute(statement)
             self.set_meta("schema_version", str(target))
+
+    def _move_journal(self) -> None:
+        """Migration 7, when the lab has the old journal table (a lab whose
+        `journal` is already the view has nothing to move)."""
+        kind = self.conn.execute("SELECT type FROM sqlite_master WHERE name='journal'").fetchone()
+        if kind is None or kind[0] != "table":
+            return
+        for statement in _statements(MIGRATIONS[7]):
+            self.conn.execute(statement)
 
     def _add_missing_objects(self) -> None:
         """Create the SCHEMA tables, indexes and views this lab lacks (a lab

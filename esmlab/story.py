@@ -33,12 +33,17 @@ def resolve(lab, ref: str) -> dict | None:
     if ref.isdigit():
         # a whole sequence number, or the record counter the panels show (…0001)
         row = conn.execute("SELECT seq, stream, shard_id FROM records WHERE seq=?",
-                           (ref,)).fetchone() or conn.execute(
-            "SELECT seq, stream, shard_id FROM records WHERE substr(seq, 1, 2) = '49' AND "
-            "CAST(substr(seq, 3, length(seq) - 18) AS INTEGER) = ? ORDER BY id LIMIT 1",
-            (int(ref),)).fetchone()
+                           (ref,)).fetchone()
+        if row is None and int(ref) < 1 << 63:
+            row = conn.execute(
+                "SELECT seq, stream, shard_id FROM records WHERE substr(seq, 1, 2) = '49' AND "
+                "CAST(substr(seq, 3, length(seq) - 18) AS INTEGER) = ? ORDER BY id LIMIT 1",
+                (int(ref),)).fetchone()
         if row:
             return {"kind": "record", "id": row[0], "stream": row[1], "shard_id": row[2]}
+        trimmed = _trimmed_record(conn, ref)
+        if trimmed:
+            return trimmed
     row = conn.execute("SELECT message_id, queue FROM messages WHERE message_id=? OR "
                        "message_id LIKE ? LIMIT 1", (ref, ref + "%")).fetchone()
     if row:
@@ -76,6 +81,37 @@ def _gone_message(conn, ref: str) -> dict | None:
     if full is None:
         return None
     return {"kind": "message", "id": full, "queue": row[1]}
+
+
+def _trimmed_record(conn, seq: str) -> dict | None:
+    """A whole sequence number retention trimmed: the shard whose trimmed
+    range holds it (a Kinesis number ends with its shard's ordinal; a
+    DynamoDB stream has one shard), or None."""
+    if len(seq) not in (21, 56):
+        return None
+    ordinal = int(seq[-16:]) if len(seq) == 56 else 0
+    row = conn.execute(
+        "SELECT stream, shard_id, trimmed_seq FROM shards WHERE ordinal = ? AND "
+        "trimmed_seq IS NOT NULL AND length(trimmed_seq) = ? AND start_seq < ? AND "
+        "trimmed_seq >= ? ORDER BY stream LIMIT 1", (ordinal, len(seq), seq, seq)).fetchone()
+    if row is None:
+        return None
+    return {"kind": "record", "id": seq, "stream": row[0], "shard_id": row[1],
+            "trimmed": row[2]}
+
+
+def _trim_of(conn, found: dict, events: dict) -> None:
+    """The retention trim that took a trimmed record (the first of its
+    stream's trims to reach its sequence number), when the journal still
+    has it (a compaction may have dropped it)."""
+    seq, shard = found["id"], found["shard_id"]
+    for row in conn.execute(
+            "SELECT id, at_ms, kind, resource, reason, data FROM journal WHERE resource = ? AND "
+            "kind = 'stream.trimmed' ORDER BY id", (found["stream"],)):
+        top = (json.loads(row[5]).get("shards", {}).get(shard) or {}).get("up_to_seq")
+        if top and len(top) == len(seq) and top >= seq:
+            events[row[0]] = row
+            return
 
 
 def _invocations_holding(conn, ident: str) -> list[dict]:
@@ -191,6 +227,8 @@ def story(lab, ref: str) -> dict | None:
             events[row[0]] = row
     if found["kind"] == "record":
         _shard_decisions(conn, found, invs, events)
+    if found.get("trimmed"):
+        _trim_of(conn, found, events)
     lines = []
     for _, at, kind, resource, reason, data in sorted(events.values()):
         d = json.loads(data) if data else None
@@ -268,7 +306,10 @@ def story_rows(s: dict, rel) -> list[tuple[str, str | None]]:
         out += [(f"  {short_id(r)}", r) for r in s["batch"]]
         if s["batch_size"] > len(s["batch"]):
             out.append((f"  and {s['batch_size'] - len(s['batch'])} more", None))
-    if s.get("blocked"):
+    if s.get("trimmed"):
+        out.append((f"now: trimmed, it expired: the retention of {s['stream']} took every "
+                    f"record of {s['shard_id']} up to {s['trimmed']}", None))
+    elif s.get("blocked"):
         out.append((f"now: {s['blocked']}", None))
     return out
 

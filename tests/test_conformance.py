@@ -42,10 +42,12 @@ def test_esmlab_conformance_json_lists_rule_evidence_and_result(capsys):
     assert row["result"] == "pass" and "404" in row["rule"]
 
 
-def test_esmlab_conformance_prints_a_table(capsys):
+def test_esmlab_conformance_prints_a_table(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")          # a wide terminal; 80 columns: the test below
     assert main(["conformance"]) == 0
     out = capsys.readouterr().out
     assert "control-unknown-uuid" in out and "REC-LS" in out and "pass" in out
+    assert "evidence" in out.splitlines()[2]      # the table's heading row
 
 
 def test_esmlab_lessons_lists_conformance_cases_apart_from_the_lessons(capsys):
@@ -142,3 +144,22 @@ def test_a_context_field_reference_reads_the_request_id_the_function_got(tmp_pat
         assert got == reached[1]["request_id"]
     finally:
         player.lab.close()
+
+
+def test_at_80_columns_each_case_reads_whole_rule_name_and_evidence(capsys, monkeypatch):
+    """At 80 columns the three-column table cut names, paths and URLs in the
+    middle; there each case is a block: its name whole on one line, the rule
+    wrapped only at spaces, the evidence's location whole on a line of its own."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["conformance", "--json"]) == 0
+    cases = json.loads(capsys.readouterr().out)["cases"]
+    assert main(["conformance"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    flowing = " ".join(" ".join(lines).split())
+    stripped = {line.strip() for line in lines}
+    for case in cases:
+        assert f"pass  {case['case']}" in stripped, case["case"]
+        assert " ".join(case["rule"].split()) in flowing, case["case"]
+        assert case["where"] in stripped, case["where"]
+    wider = [line for line in lines if len(line) > 80]
+    assert all(line.strip() in {c["where"] for c in cases} for line in wider), wider

@@ -16,6 +16,7 @@ from esmlab.lab import Lab
 from esmlab.store import SCHEMA_VERSION
 from esmlab.scenario.loader import load_scenario
 from esmlab.scenario.player import Player
+from tests.old_schema import UNDO_VERSION_8
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every lesson and conformance case: SQS standard and FIFO, message
@@ -178,6 +179,7 @@ def _as_schema_5(path: Path) -> None:
     conn.executemany("UPDATE invocations SET event=? WHERE id=?", events)
     conn.executemany("UPDATE invocations SET detail=? WHERE id=?", details)
     conn.executescript("ALTER TABLE invocations DROP COLUMN event_parts; "
+                       + UNDO_VERSION_8 +
                        "UPDATE meta SET value='5' WHERE key='schema_version';")
     conn.close()
 

@@ -12,6 +12,7 @@ import pytest
 
 from esmlab.engine import arns
 from esmlab.errors import AwsError
+from tests.old_schema import UNDO_VERSION_8
 
 DLQ = arns.queue_arn("jobs-dlq")
 SOURCE = arns.queue_arn("jobs")
@@ -163,6 +164,7 @@ def test_a_version_3_lab_gains_dlq_sources_and_move_tasks_when_opened(tmp_path):
                        "ALTER TABLE messages DROP COLUMN trace_header; "   # version 5
                        "DROP TABLE message_move_tasks; "
                        "ALTER TABLE invocations DROP COLUMN event_parts; "   # version 6
+                       + UNDO_VERSION_8 +
                        "UPDATE meta SET value='3' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)

@@ -9,6 +9,7 @@ import pytest
 from esmlab.engine import arns
 from esmlab.engine.mappings import recursion
 from esmlab.errors import AwsError
+from tests.old_schema import UNDO_VERSION_8
 
 
 def setup(lab, *, max_receive=3, vt=5):
@@ -100,6 +101,7 @@ def test_a_version_4_lab_gains_trace_headers_when_opened(tmp_path):
     conn = sqlite3.connect(path)   # a lab written before version 5
     conn.executescript("ALTER TABLE messages DROP COLUMN trace_header; "
                        "ALTER TABLE invocations DROP COLUMN event_parts; "   # version 6
+                       + UNDO_VERSION_8 +
                        "UPDATE meta SET value='4' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)

@@ -189,23 +189,20 @@ def _big_trim_lab(path):
     return lab, total
 
 
-def test_a_big_retention_trim_is_cut_into_parts_and_journals_as_one(tmp_path):
+def test_a_big_retention_trim_is_one_part_whatever_its_size_and_journals_as_one(tmp_path):
     whole, total = _big_trim_lab(tmp_path / "whole.db")
     whole.step(budget=None)
     whole.step(budget=None)
     parted, _ = _big_trim_lab(tmp_path / "parted.db")
     parted.step(budget=None)
     at = parted.engine.agenda.pending("stream.trim:s")
-    parts = []
-    while True:
-        parted.step()
-        info = parted.instant()
-        if parted.now_ms != at or info["done"]:
-            break
-        parts.append(info)
-        assert parted.store.conn.execute("SELECT count(*) FROM records").fetchone()[0] > 0
-    assert len(parts) >= 3, "each chunk of a trim is a part of its own"
-    assert parts[0]["parts_estimate"] >= 4
+    parted.step()
+    conn = parted.store.conn
+    assert parted.now_ms == at
+    assert conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+    assert parted.instant()["parts_estimate"] <= 2, "the trim left no part of itself behind"
+    # Logical: the rows past one chunk stay, invisible, until writes or a compaction free them.
+    assert conn.execute("SELECT count(*) FROM record_rows").fetchone()[0] == total - TRIM_CHUNK
     assert [e["data"] for e in parted.journal() if e["kind"] == "stream.trimmed"] == \
         [{"count": total, "retention_hours": 24, "shards": {
             s["shard_id"]: {"count": s["trimmed"], "up_to_seq": s["trimmed_seq"]}
@@ -216,11 +213,47 @@ def test_a_big_retention_trim_is_cut_into_parts_and_journals_as_one(tmp_path):
     assert parted.journal_signature() == whole.journal_signature()
 
 
-def test_a_shorter_retention_during_a_trim_in_parts_finishes_that_trim_first(tmp_path):
+def test_a_trim_left_in_parts_by_lab_schema_6_is_finished_at_its_cutoff(tmp_path):
+    """A lab saved between two parts of a trim (schema 6 deleted rows a chunk
+    per part and kept the tally so far in the timer): the next part trims the
+    rest at the first part's cutoff and journals the whole trim once."""
     lab, total = _big_trim_lab(tmp_path / "lab.db")
     lab.step(budget=None)
-    lab.step()
-    assert not lab.instant()["done"]
+    conn, streams = lab.store.conn, lab.engine.streams
+    at = lab.engine.agenda.pending("stream.trim:s")
+    lab.advance_ms(at - lab.now_ms - 1)
+    cutoff = at - 24 * 3_600_000
+    with lab.store.transaction():   # what schema 6's first part left, as migrated
+        first = conn.execute("SELECT id, shard_id, seq, arrival_ms FROM record_rows "
+                             "ORDER BY arrival_ms, id LIMIT ?", (TRIM_CHUNK,)).fetchall()
+        shards: dict = {}
+        for _, sid, seq, ms in first:
+            seen = shards.setdefault(sid, [0, seq, ms, seq])
+            seen[0] += 1
+            seen[1] = max(seen[1], seq)
+        conn.executemany("DELETE FROM record_rows WHERE id=?", [(i,) for i, *_ in first])
+        conn.execute("DELETE FROM record_instants")
+        conn.execute("INSERT INTO record_instants SELECT stream, arrival_ms, shard_id, count(*), "
+                     "min(seq), max(seq) FROM record_rows GROUP BY stream, arrival_ms, shard_id")
+        conn.executemany("UPDATE shards SET trimmed=?, trimmed_seq=? WHERE shard_id=?",
+                         [(n, top, sid) for sid, (n, top, _, _) in shards.items()])
+        lab.engine.agenda.cancel("stream.trim:s")
+        lab.engine.agenda.schedule("stream.trim", "stream.trim:s", at, {
+            "stream": "s", "trim": {"stream": "s", "cutoff": cutoff,
+                                    "left": total - TRIM_CHUNK, "shards": shards},
+            "parts_left": 2})
+        lab.engine.flush()
+    lab.step(budget=None)
+    assert [e["data"]["count"] for e in lab.journal() if e["kind"] == "stream.trimmed"] == [total]
+    assert sum(s["trimmed"] for s in streams.shards("s")) == total
+    assert conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+
+
+def test_a_shorter_retention_trims_at_once_and_journals_one_trim(tmp_path):
+    lab, total = _big_trim_lab(tmp_path / "lab.db")
+    lab.do("set_retention", StreamName="s", RetentionPeriodHours=48)
+    lab.advance_ms(3_600_000)
+    assert not [e for e in lab.journal() if e["kind"] == "stream.trimmed"]
     lab.do("set_retention", StreamName="s", RetentionPeriodHours=24)
     trims = [e["data"]["count"] for e in lab.journal() if e["kind"] == "stream.trimmed"]
     assert trims == [total]

@@ -228,8 +228,12 @@ def signature(lab: Lab) -> list[tuple]:
 
 def state(lab: Lab) -> dict:
     conn = lab.store.conn
-    tables = {t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
-              for t in STATE_TABLES if t != "journal"}
+    # A WITHOUT ROWID table (record_instants) is read in its primary key's order.
+    keyed = {name for name, sql in conn.execute("SELECT name, sql FROM sqlite_master "
+                                                "WHERE type = 'table'")
+             if sql and "WITHOUT ROWID" in sql.upper()}
+    tables = {t: conn.execute(f"SELECT * FROM {t}" + ("" if t in keyed else " ORDER BY rowid"))
+              .fetchall() for t in STATE_TABLES if t != "journal_rows"}   # the journal: signature()
     engine = lab.engine
     return {"now": engine.now_ms, "rng": engine.rng.state, "profile": engine.profile,
             "account": engine.account_concurrency, **tables}

@@ -141,3 +141,136 @@ async def test_a_stream_of_many_shards_starts_folded_and_labels_its_shards_when_
         wide.expand()
         await pilot.pause()
         assert str(last.label).startswith(f"shard {rm.SHARD_BADGES + 5}")
+
+
+async def test_the_scaling_panel_draws_another_mappings_charts_without_a_layout(
+        tmp_path, monkeypatch):
+    """The charts are text in one Line API view with a scrollbar that always
+    shows: moving from a stream's mapping (three charts) to a queue's (four)
+    repaints the panel and lays out nothing."""
+    from esmlab.tui.app import EsmlabApp
+    from esmlab.tui.widgets.scaling import ScalingPanel
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    lab, _ = open_or_create(tmp_path / "lab.db")
+    lab.close()
+    app = EsmlabApp(str(tmp_path / "lab.db"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        app.query_one("#tabs").active = "scaling"
+        await pilot.pause()
+        await pilot.pause()
+        view = app.query_one(ScalingPanel).query_one("#scaling-view", LinesView)
+        assert sum("IteratorAge" in line for line in view.lines()) >= 1
+        calls: list = []
+        _layouts(app.screen, calls)
+        app.query_one("#tree").show(("mapping", "orders"))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.selected == ("mapping", "orders")
+        assert any("ApproximateAgeOfOldestMessage" in line for line in view.lines())
+        assert calls == []
+
+
+async def test_a_first_switch_to_a_tab_lays_out_the_screen_once(tmp_path, monkeypatch):
+    """Every pane is laid out once after the first frame, so showing one for
+    the first time is one layout of the screen, not a second one for the
+    pane's new size."""
+    from esmlab.tui.app import TABS, EsmlabApp
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    lab, _ = open_or_create(tmp_path / "lab.db")
+    lab.close()
+    app = EsmlabApp(str(tmp_path / "lab.db"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        for tab in ("metrics", "dlq", "scaling"):
+            assert tab in TABS
+            calls: list = []
+            _layouts(app.screen, calls)
+            app.query_one("#tabs").active = tab
+            await pilot.pause()
+            await pilot.pause()
+            assert len(calls) == 1, tab
+            del app.screen._refresh_layout         # the next tab's spy starts afresh
+
+
+async def test_start_up_objects_are_out_of_the_garbage_collectors_reach(tmp_path, monkeypatch):
+    import gc
+
+    from esmlab.tui.app import EsmlabApp
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    lab, _ = open_or_create(tmp_path / "lab.db")
+    lab.close()
+    gc.unfreeze()
+    app = EsmlabApp(str(tmp_path / "lab.db"))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()                 # the rest of the test run collects as usual
+
+
+async def test_reprocessing_steps_and_its_detail_line_repaint_without_a_layout(
+        tmp_path, monkeypatch):
+    """The batch tree's scrollbar always shows (none across) and the line
+    below it has a fixed height: new batches and a new highlighted event
+    repaint the panel, not the whole screen."""
+    from esmlab.tui.app import EsmlabApp
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    lab, _ = open_or_create(tmp_path / "lab.db")
+    lab.close()
+    app = EsmlabApp(str(tmp_path / "lab.db"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("3")                       # flaky: retries and halves
+        app.query_one("#tabs").active = "reprocessing"
+        await pilot.pause()
+        await pilot.pause()
+        for _ in range(6):
+            await pilot.press("f5")
+        tree = app.query_one("#reprocessing-tree")
+        tree.focus()               # (the footer lays out for the new focus's keys)
+        await pilot.pause()
+        await pilot.pause()
+        calls: list = []
+        _layouts(app.screen, calls)
+        for _ in range(6):
+            await pilot.press("f5")
+            await pilot.pause()
+        for _ in range(3):
+            await pilot.press("down")
+            await pilot.pause()
+        detail = app.query_one("#reprocessing-detail")
+        assert tree.cursor_node is not None and tree.cursor_node.data["text"]
+        assert str(detail.render()).strip()                 # the sentence shows
+        assert calls == []
+
+
+async def test_the_why_log_outgrowing_its_view_lays_out_nothing(tmp_path, monkeypatch):
+    """Its scrollbar always shows: the step after which the journal is taller
+    than the view repaints the log, it does not lay out the screen."""
+    from esmlab.tui.app import EsmlabApp
+    monkeypatch.setenv("ESMLAB_KEYMAP", str(tmp_path / "no-keymap.json"))
+    lab, _ = open_or_create(tmp_path / "lab.db")
+    lab.close()
+    app = EsmlabApp(str(tmp_path / "lab.db"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        for _ in range(2):           # the card gains its "recent" line (a layout of its own)
+            await pilot.press("f5")
+        app.query_one("#tabs").active = "why"
+        await pilot.pause()
+        await pilot.pause()
+        view = app.query_one("#whylog-view", LinesView)
+        assert view.virtual_size.height < view.size.height
+        calls: list = []
+        _layouts(app.screen, calls)
+        for _ in range(40):
+            await pilot.press("f5")
+            await pilot.pause()
+            if view.virtual_size.height > view.size.height:
+                break
+        assert view.virtual_size.height > view.size.height
+        assert calls == []

@@ -297,10 +297,52 @@ async def test_a_queue_is_deleted_on_screen_after_a_confirmation(lab_path):
         await pilot.pause()
         app.lab.create_queue("scratch")
         app.refresh_view()
-        app.selected = ("queue", "scratch")
+        await pilot.pause()
+        # selected through the tree, as a person does: a selection set past the
+        # tree is replaced by the tree's cursor when its highlight message lands
+        app.query_one("#tree").show(("queue", "scratch"))
+        await pilot.pause()
+        assert app.selected == ("queue", "scratch")
         await pilot.press("delete")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         app.screen.dismiss(True)              # the confirmation's Yes
         await pilot.pause()
         assert "scratch" not in app.lab.engine.queues.names()
+
+
+def _chart(series: dict, limits: dict | None = None, unit: str = "count") -> dict:
+    xs = [1_000_000 + i * 1000 for i in range(10)]
+    return {"title": "t", "unit": unit, "limits": limits or {},
+            "series": {name: {"x": xs, "y": ys, "samples": 10, "peak": max(ys),
+                              "last": ys[-1]} for name, ys in series.items()}}
+
+
+def test_a_chart_draws_an_all_zero_series_on_the_axis_and_a_limit_across():
+    from esmlab.tui.widgets.chart import ROWS, plot_lines
+    lines = [t.plain for t in plot_lines(_chart({"s": [0.0] * 10}, {"cap": 5}), 1_000_000, [],
+                                         60)]
+    assert len(lines) == ROWS + 2
+    plot = [line[8:] for line in lines[:ROWS]]
+    assert set(plot[-1]) == {"⣀"}                    # zero: the lowest dots, all along
+    assert any(set(row) == {"⣀"} or set(row) == {"⠤"} or set(row) == {"⠒"} or set(row) == {"⠉"}
+               for row in plot[:-1])                 # the limit: one row all along
+    assert lines[-2].lstrip().startswith("┗")
+    assert lines[-1].split()[0] == "T+0s"
+
+
+def test_a_chart_marks_an_event_with_a_vertical_line_where_no_series_is():
+    from esmlab.tui.widgets.chart import ROWS, plot_lines
+    mark = {"at_ms": 1_005_000, "what": "throttle"}
+    lines = [t.plain for t in plot_lines(_chart({"s": [0.0] * 10}), 1_000_000, [mark], 60)]
+    columns = {line.index("│") for line in lines[:ROWS - 1] if "│" in line}
+    assert len(columns) == 1 and sum("│" in line for line in lines[:ROWS - 1]) == ROWS - 1
+
+
+def test_a_charts_value_labels_are_its_units():
+    from esmlab.tui.widgets.chart import ROWS, plot_lines
+    lines = [t.plain for t in plot_lines(_chart({"age": [0.0] * 9 + [60_000.0]}, unit="ms"),
+                                         1_000_000, [], 60)]
+    labels = [line[:7].strip() for line in lines[:ROWS] if line[:7].strip()]
+    assert labels and all(not label.isdigit() for label in labels)   # 30s, 1m00s, not 30000
+    assert labels[-1] == "0ms"

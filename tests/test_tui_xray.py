@@ -205,3 +205,31 @@ async def test_a_click_puts_the_cursor_on_a_row_and_a_double_click_xrays_it(lab_
         await pilot.click(log._lines_view(), offset=(4, line), times=2)
         await pilot.pause()
         assert app.query_one("#tabs").active == "xray" and app.xray is not None
+
+
+async def test_a_lesson_lab_opened_with_f4_starts_with_an_empty_xray(lab_path):
+    """An id names a record, message or invocation of one lab: after F4 opens
+    a lesson's lab the X-ray shows its 'press w' hint, not the starter lab's
+    story (nor, later, whatever of the lesson's has the same number)."""
+    app = EsmlabApp(str(lab_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for _ in range(4):
+            await pilot.press("f5")
+        app.show_xray("1")                           # the starter lab's invocation 1
+        await pilot.pause()
+        app.show_xray("2")                           # and a jump, so Backspace has a way back
+        await pilot.pause()
+        assert xray_lines(app)[0].startswith("invocation 2")
+        await pilot.press("f4")
+        await pilot.pause()
+        await pilot.press("tab", "enter")            # step by step, the first lesson
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.lab_path != str(lab_path) and app.query_one("#tabs").active == "xray"
+        assert app.xray is None and app.xray_history == []
+        assert str(app.query_one("#xray-view").content).startswith("Press w on a row")
+        await pilot.press("f3", "f3", "f3")           # the lesson's own invocations begin
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert str(app.query_one("#xray-view").content).startswith("Press w on a row")

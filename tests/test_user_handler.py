@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from esmlab.engine import arns
+from tests.old_schema import UNDO_VERSION_8
 
 HANDLERS = textwrap.dedent("""
     import ctypes, json, logging, os, sys, time
@@ -478,6 +479,7 @@ def test_a_version_1_lab_gains_request_ids_and_logs_when_opened(tmp_path):
                        "ALTER TABLE messages DROP COLUMN trace_header; "   # version 5
                        "DROP TABLE message_move_tasks; "
                        "ALTER TABLE invocations DROP COLUMN event_parts; "   # version 6
+                       + UNDO_VERSION_8 +
                        "UPDATE meta SET value='1' WHERE key='schema_version';")
     conn.close()
     lab = Lab.open(path)

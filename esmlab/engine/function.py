@@ -377,6 +377,7 @@ class Functions:
                 (name, mapping, source, now, now, "throttled", attempt, len(items), records_json,
                  json.dumps({"errorType": "TooManyRequestsException", "Reason": reason}),
                  json.dumps(detail) if detail else None))
+            self.engine.journal.note_batch(cur.lastrowid, ids)
             self.engine.journal.metric(name, "Throttles", 1)
             return cur.lastrowid, reason
         config = self.config(name)
@@ -415,6 +416,7 @@ class Functions:
                          "why": outcome.why, **({"sends": outcome.sends} if outcome.sends else {})}),
              json.dumps(outcome.error) if outcome.error else None,
              json.dumps(stored_detail) if stored_detail else None, request_id))
+        self.engine.journal.note_batch(inv_id, ids)   # an event naming these ids can point here
         self.engine.agenda.schedule("invoke.done", f"inv:{inv_id}", end, inv_id)
         return inv_id, None
 

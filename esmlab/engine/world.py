@@ -85,9 +85,9 @@ class Engine:
         return self.agenda.now_ms
 
     def flush(self) -> None:
-        """Write the buffered metric samples and the scalars that changed
-        since the last flush (or load)."""
-        self.journal.flush_metrics()
+        """Write the buffered journal events and metric samples and the
+        scalars that changed since the last flush (or load)."""
+        self.journal.flush()
         self.agenda.flush()
         functions = getattr(self, "functions", None)  # (unit tests build bare engines)
         if functions is not None:

@@ -24,7 +24,7 @@ from textual.widgets import Footer, LoadingIndicator, Static, TabbedContent, Tab
 
 from esmlab import readmodels as rm
 from esmlab.errors import AwsError, LabError
-from esmlab.tui import bindings
+from esmlab.tui import bindings, collector
 from esmlab.tui.actions.challenge import ChallengeActions
 from esmlab.tui.actions.clock import SPEEDS, TICK_S, ClockActions
 from esmlab.tui.actions.lab_file import LAB_FILE_ERRORS, READ_ONLY, SYNC_S, LabFileActions
@@ -153,6 +153,8 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         tree.focus()
         self.call_after_refresh(tree.show, self.selected)    # once the tree has a size
         self.call_after_refresh(self._painted)
+        self.call_after_refresh(self._lay_out_hidden_panes)
+        self.call_after_refresh(collector.settle)     # after start-up's objects are made
         self.call_after_refresh(self.place_toasts)
         if self.created:
             keys = bindings.load_keymap_safe()
@@ -167,6 +169,37 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         """The first frame is on screen (esmlab.tui.bench reads this)."""
         import time
         self.first_paint_at = time.perf_counter()
+
+    def _lay_out_hidden_panes(self) -> None:
+        """Give every tab's pane its size once, right after the first frame.
+
+        Textual lays out a hidden pane only when it is shown, and a widget
+        shown at a new size asks for a second layout of the whole screen
+        (its size and its scrollable size are reactives that lay out), so a
+        first switch to a tab cost two or three layouts and full repaints of
+        the screen. Laid out here once, each pane keeps its size while
+        hidden and a switch costs one (measured in the commit that added
+        this). Nothing is painted meanwhile: the screen shows the tab it
+        showed, and a resize of the terminal lays everything out anew."""
+        from textual.widgets import ContentSwitcher
+        screen = self.screen
+        if screen is not self.screen_stack[0] or not screen.size:
+            return
+        switcher = self.query_one(TabbedContent).query_one(ContentSwitcher)
+        panes = list(switcher.children)
+        shown = [pane for pane in panes if pane.display]
+        with self.batch_update():
+            for pane in panes:
+                if pane in shown:
+                    continue
+                for other in shown:
+                    other.display = False
+                pane.display = True
+                screen._refresh_layout()
+                pane.display = False
+            for other in shown:
+                other.display = True
+            screen._refresh_layout()
 
     # -- refreshing ---------------------------------------------------------------------
 
@@ -372,6 +405,7 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         if after is not None and exc is None:
             after()
         self.refresh_bindings()
+        collector.settle()            # the lab's state may be new (another lab, a restore)
         self.post_message(LongWorkDone(what, exc))
 
     def switch_lab(self, lab) -> None:
@@ -380,6 +414,9 @@ class EsmlabApp(ViewActions, ClockActions, TrafficActions, ResourceActions, Snap
         self.lab = lab
         self.lab_path = str(lab.path)
         self.sub_title = self.lab_path
+        # an X-ray id names a record, message or invocation of the lab it came
+        # from: in another lab it is stale, or names something else
+        self.xray, self.xray_history = None, []
         self._shown.clear()
 
     # -- palette ------------------------------------------------------------------------

@@ -140,7 +140,7 @@ async def _measure(app_class, path: str, steps: int, size) -> dict:
             app.selected = ("mapping", BIG_STREAM)
             app.refresh_view()
             await pilot.pause()
-        records = app.lab.store.conn.execute("SELECT max(rowid) FROM records").fetchone()[0]
+        records = app.lab.store.conn.execute("SELECT max(id) FROM record_rows").fetchone()[0]
         after_ms: list[float] = []
         for _ in range(steps):
             t = time.perf_counter()
@@ -401,7 +401,7 @@ async def _tour(app_class, path, mapping, steps, size):
         app.lab.step = timed_step
         frames = _Frames(app)
         await pilot.pause()
-        # start-up settled first (textual-plot's import in the background):
+        # start-up settled first (any background work it started):
         # this measures keys, not start-up (measure() times the first paint)
         await app.workers.wait_for_complete()
         await pilot.pause()

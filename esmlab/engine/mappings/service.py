@@ -112,7 +112,8 @@ class Mappings:
                 row[8] = result
 
     def flush(self) -> None:
-        """Write the runtimes changed since the last flush (Engine.flush)."""
+        """Write the runtimes and lanes changed since the last flush (Engine.flush)."""
+        self.streams.flush_lanes()
         if self._dirty:
             self.conn.executemany("UPDATE mappings SET runtime=? WHERE uuid=?",
                                   [(self._rows[u][10], u) for u in sorted(self._dirty)])
@@ -409,6 +410,7 @@ class Mappings:
             self.poller(m).on_delete(m)
             self._forget(m["uuid"])
             self.conn.execute("DELETE FROM mappings WHERE uuid=?", (m["uuid"],))
+            self.streams.forget_lanes()
             self.conn.execute("DELETE FROM lanes WHERE mapping=?", (m["uuid"],))
             self.engine.log("mapping.deleted", m["label"], f"mapping {m['label']} deleted")
             return

@@ -114,6 +114,17 @@ class StreamPoller:
         # not a count over every lane (52 % of a 500-shard x 10 run). A
         # rolled-back command reloads the engine and so drops this cache.
         self._running: dict[str, set[tuple[str, int]]] = {}
+        # Hot state: every lane poll and completion reads its lane and writes
+        # it back (a SELECT and an UPDATE each, two of each per invocation).
+        # Lanes read are kept here ((mapping, shard, lane) -> [checkpoint,
+        # state as JSON text, inflight]) and a changed lane is written once
+        # per command (flush_lanes, from Mappings.flush before the COMMIT),
+        # and before any other statement on the lanes table. The state is
+        # kept as text and parsed on each read, so no caller holds a dict
+        # the cache shares. A reload builds a new StreamPoller: nothing here
+        # outlives a rollback or another process's commit.
+        self._lanes: dict[tuple[str, str, int], list] = {}
+        self._dirty_lanes: set[tuple[str, str, int]] = set()
         engine.agenda.on("shard.poll", self._poll_shard)
         engine.agenda.on("lane.poll", self._poll_lane)
         event_metrics.install(engine, mappings)
@@ -121,16 +132,22 @@ class StreamPoller:
     # -- lanes in the database ----------------------------------------------------
 
     def lane(self, uuid: str, shard: str, lane: int) -> tuple[str | None, dict]:
-        row = self.conn.execute("SELECT checkpoint, state FROM lanes WHERE mapping=? AND "
-                                "shard_id=? AND lane=?", (uuid, shard, lane)).fetchone()
+        key = (uuid, shard, lane)
+        row = self._lanes.get(key)
+        if row is None:
+            found = self.conn.execute("SELECT checkpoint, state, inflight FROM lanes WHERE "
+                                      "mapping=? AND shard_id=? AND lane=?", key).fetchone()
+            if found is None:
+                raise TypeError(f"no lane {key}")   # as the row-less read always failed
+            row = self._lanes[key] = list(found)
         return row[0], json.loads(row[1])
 
     def save_lane(self, uuid, shard, lane, checkpoint, state) -> None:
         # `inflight` mirrors state["inflight"] in a column, so counting the
         # running batches of a mapping needs no JSON parsing.
-        self.conn.execute("UPDATE lanes SET checkpoint=?, state=?, inflight=? WHERE mapping=? "
-                          "AND shard_id=? AND lane=?",
-                          (checkpoint, json.dumps(state), state.get("inflight"), uuid, shard, lane))
+        key = (uuid, shard, lane)
+        self._lanes[key] = [checkpoint, json.dumps(state), state.get("inflight")]
+        self._dirty_lanes.add(key)
         running = self._running.get(uuid)
         if running is not None:
             if state.get("inflight"):
@@ -138,15 +155,33 @@ class StreamPoller:
             else:
                 running.discard((shard, lane))
 
+    def flush_lanes(self) -> None:
+        """Write the lanes changed since the last flush (sorted: the same
+        statements in the same order whatever the set's order)."""
+        if self._dirty_lanes:
+            lanes = self._lanes
+            self.conn.executemany(
+                "UPDATE lanes SET checkpoint=?, state=?, inflight=? WHERE mapping=? "
+                "AND shard_id=? AND lane=?", [(*lanes[k], *k) for k in sorted(self._dirty_lanes)])
+            self._dirty_lanes.clear()
+
+    def forget_lanes(self) -> None:
+        """Before a statement that adds or removes lanes: write what is
+        pending and read every lane afresh afterwards."""
+        self.flush_lanes()
+        self._lanes.clear()
+
     def _running_lanes(self, uuid: str) -> set[tuple[str, int]]:
         running = self._running.get(uuid)
         if running is None:
+            self.flush_lanes()
             running = self._running[uuid] = set(self.conn.execute(
                 "SELECT shard_id, lane FROM lanes WHERE mapping=? AND inflight IS NOT NULL",
                 (uuid,)))
         return running
 
     def lanes(self, uuid: str, shard: str | None = None) -> list[tuple]:
+        self.flush_lanes()
         sql = "SELECT shard_id, lane, checkpoint, state FROM lanes WHERE mapping=?"
         args: tuple = (uuid,)
         if shard is not None:
@@ -179,6 +214,7 @@ class StreamPoller:
         parents = [p for p in (shard.get("parent"), shard.get("adjacent_parent")) if p]
         waiting = any(self.lanes(m["uuid"], p) for p in parents)
         status = "waiting_parents" if waiting else "active"
+        self.forget_lanes()
         for n in range(c.get("ParallelizationFactor", 1)):
             self.conn.execute(
                 "INSERT OR IGNORE INTO lanes (mapping, shard_id, lane, checkpoint, state) "
@@ -197,6 +233,7 @@ class StreamPoller:
         by_shard: dict[str, list] = {}
         for shard, _lane, checkpoint, state in self.lanes(m["uuid"]):
             by_shard.setdefault(shard, []).append((checkpoint, state))
+        self.forget_lanes()
         self.conn.execute("DELETE FROM lanes WHERE mapping=?", (m["uuid"],))
         self._running.pop(m["uuid"], None)
         for shard, rows in by_shard.items():

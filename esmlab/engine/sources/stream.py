@@ -41,13 +41,26 @@ the lab keeps one shard so per-item order is easy to see, and says so here.
 Retention
 ---------
 Kinesis keeps records 24 h by default, 24-8,760 h; DynamoDB Streams a fixed
-24 h. A record is expired once ``now - arrival >= retention``. `trim()`
-deletes expired records (readers call it before reading) and an agenda timer
-`stream.trim` fires at the next expiry so a stream nobody reads still loses
-its old records, visibly, in the journal. `read()` never returns an expired
-record even if nobody trimmed yet. Each shard remembers the highest sequence
-number it lost to retention (`trimmed_seq`) and how many (`trimmed`), so a
-poller whose checkpoint is below `trimmed_seq` knows records were lost.
+24 h. A record is expired once ``now - arrival >= retention``. An agenda
+timer `stream.trim` fires at the next expiry so a stream nobody reads still
+loses its old records, visibly, in the journal; a shorter retention trims at
+once. `read()` never returns an expired record even if nobody trimmed yet.
+Each shard remembers the highest sequence number it lost to retention
+(`trimmed_seq`) and how many (`trimmed`), so a poller whose checkpoint is
+below `trimmed_seq` knows records were lost.
+
+A trim is logical and costs the same for ten records as for a million: the
+stream's horizon (`streams.trimmed_ms`) moves to the cutoff, so every record
+that arrived at or before it is gone for every reader (they read the
+`records` view, which leaves them out; `read()` reads `record_rows` below
+the horizon). The per-shard counts and sequence numbers the journal names
+come from `record_instants`, one row per (stream, arrival instant, shard)
+kept by the writes, not from the records. The rows themselves are freed
+later, oldest first and a bounded number at a time, so no step waits on
+SQLite deleting a million rows: up to TRIM_CHUNK at the trim itself (all of
+them, for a trim that small), then FREE_PER_RECORD for each record a later
+write adds, and the rest by `esmlab compact`. A lab file therefore holds
+trimmed rows until writes or a compaction free them.
 
 Lab simplifications: resharding and retention changes take effect at once
 (AWS shows UPDATING for a while); there is no write throughput limit per
@@ -77,12 +90,15 @@ MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
 DEFAULT_RETENTION_HOURS = 24
 DYNAMODB_RETENTION_HOURS = 24
-# Retention deletes expired records TRIM_CHUNK at a time, each chunk one part
-# of the instant, charged one work unit per TRIM_ROWS_PER_UNIT rows (about
-# what handing 10 records to a function costs), so a step of a million-record
-# trim stays as short as any other step (measured in bench/run.py, trim_1m).
+# A trim frees at most TRIM_CHUNK trimmed rows itself, charged one work unit
+# per TRIM_ROWS_PER_UNIT rows (about what handing 10 records to a function
+# costs); each record a write adds frees FREE_PER_RECORD more, so a stream
+# that keeps being written frees its trimmed rows faster than it adds rows
+# (measured in bench/run.py, trim_1m). Before lab schema 8 a trim deleted
+# every row, TRIM_CHUNK per part of the instant.
 TRIM_CHUNK = 2_000
 TRIM_ROWS_PER_UNIT = 30
+FREE_PER_RECORD = 2
 SHARD_LIMIT = 500                      # default open-shard quota per account in us-east-1
 DDB_SEQ_BASE = 10 ** 20
 ITERATOR_TYPES = ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST",
@@ -349,7 +365,8 @@ class Streams:
     def drop(self, name) -> None:
         """Remove a stream of either kind (DeleteStream, or DeleteTable for a table's stream)."""
         arn = self.info(name)["arn"]
-        for table, column in (("records", "stream"), ("shards", "stream"), ("streams", "name")):
+        for table, column in (("record_rows", "stream"), ("record_instants", "stream"),
+                              ("shards", "stream"), ("streams", "name")):
             self.conn.execute(f"DELETE FROM {table} WHERE {column}=?", (name,))
         self._routes.pop(name, None)
         self.engine.agenda.cancel(f"stream.trim:{name}")
@@ -574,6 +591,7 @@ class Streams:
         rows = []
         written = []
         touched: dict[str, str] = {}
+        counts: dict[str, list] = {}   # shard -> [records, first seq] written now
         for pk, data, h, detail_text, size in items:
             i = 0 if single else bisect_right(starts, h) - 1
             counter += 1
@@ -582,13 +600,25 @@ class Streams:
             rows.append((name, shard_id, seq, pk, data, now, size, detail_text, key_hash(pk)))
             written.append((shard_id, seq))
             touched[shard_id] = seq
+            seen = counts.get(shard_id)
+            if seen is None:
+                counts[shard_id] = [1, seq]
+            else:
+                seen[0] += 1
         conn = self.conn
         conn.executemany(
-            "INSERT INTO records (stream, shard_id, seq, partition_key, data, arrival_ms, size, "
-            "detail, khash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO record_rows (stream, shard_id, seq, partition_key, data, arrival_ms, "
+            "size, detail, khash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO record_instants (stream, arrival_ms, shard_id, n, first_seq, last_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (stream, arrival_ms, shard_id) "
+            "DO UPDATE SET n = n + excluded.n, last_seq = excluded.last_seq",
+            [(name, now, sid, n, first, touched[sid]) for sid, (n, first) in counts.items()])
         conn.execute("UPDATE streams SET next_seq=? WHERE name=?", (counter, name))
         conn.executemany("UPDATE shards SET last_seq=? WHERE stream=? AND shard_id=?",
                          [(seq, name, sid) for sid, seq in touched.items()])
+        # After the insert, so freeing never changes the new rows' ids.
+        self._free(name, FREE_PER_RECORD * len(rows))
         self.engine.agenda.schedule("stream.trim", f"stream.trim:{name}", now + retention_ms,
                                     {"stream": name})
         return written
@@ -709,20 +739,24 @@ class Streams:
         trim horizon), in sequence order. Never returns a record past its retention, even
         before trim() has deleted it. Each: {"id", "seq", "partition_key", "data" (bytes),
         "arrival_ms", "size", "detail" (dict or None)}."""
-        row = self.conn.execute("SELECT retention_ms FROM streams WHERE name=?", (name,)).fetchone()
+        row = self.conn.execute("SELECT retention_ms, trimmed_ms FROM streams WHERE name=?",
+                                (name,)).fetchone()
         if row is None:
             raise AwsError("ResourceNotFoundException",
                            f"Stream {name} under account {ACCOUNT} not found.")
+        # Expired now, or trimmed before (under a retention since made longer).
         cutoff = self.engine.now_ms - row[0]
+        if row[1] is not None and row[1] > cutoff:
+            cutoff = row[1]
         if lane is None:
             rows = self.conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records WHERE stream=? AND shard_id=? AND seq>? "
-                "AND arrival_ms>? ORDER BY seq LIMIT ?",
+                f"SELECT {_RECORD_COLUMNS} FROM record_rows WHERE stream=? AND shard_id=? "
+                "AND seq>? AND arrival_ms>? ORDER BY seq LIMIT ?",
                 (name, shard_id, after_seq or "", cutoff, limit)).fetchall()
         else:  # only the records of lane n of `factor` lanes: (n, factor)
             rows = self.conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records WHERE stream=? AND shard_id=? AND seq>? "
-                "AND khash % ? = ? AND arrival_ms>? ORDER BY seq LIMIT ?",
+                f"SELECT {_RECORD_COLUMNS} FROM record_rows WHERE stream=? AND shard_id=? "
+                "AND seq>? AND khash % ? = ? AND arrival_ms>? ORDER BY seq LIMIT ?",
                 (name, shard_id, after_seq or "", lane[1], lane[0], cutoff, limit)).fetchall()
         return [_record_dict(r) for r in rows]
 
@@ -730,12 +764,20 @@ class Streams:
         """The stored records with these row ids, in sequence order (read()'s dict shape).
         Ids of records already trimmed are simply absent from the result."""
         ids = list(ids)
-        out: list[dict] = []
+        rows: list = []
         for i in range(0, len(ids), 900):
             chunk = ids[i:i + 900]
             marks = ",".join("?" * len(chunk))
-            out.extend(_record_dict(r) for r in self.conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records WHERE id IN ({marks})", chunk))
+            rows.extend(self.conn.execute(
+                f"SELECT stream, {_RECORD_COLUMNS} FROM record_rows WHERE id IN ({marks})", chunk))
+        if rows:
+            # The rows, then the horizons of the streams that have one: cheaper
+            # than the `records` view's join, one streams lookup per row.
+            horizons = dict(self.conn.execute(
+                "SELECT name, trimmed_ms FROM streams WHERE trimmed_ms IS NOT NULL"))
+            if horizons:
+                rows = [r for r in rows if horizons.get(r[0]) is None or r[5] > horizons[r[0]]]
+        out = [_record_dict(r[1:]) for r in rows]
         out.sort(key=lambda r: (r["seq"], r["id"]))
         return out
 
@@ -805,50 +847,28 @@ class Streams:
     # --- retention -----------------------------------------------------------------------
 
     def trim(self, name) -> int:
-        """Delete records older than the stream's retention, all at once (a
-        command's trim: a shorter retention); return how many. A timer's trim
-        still in progress for this stream is finished first, so its journal
-        event comes before this one's."""
+        """Trim the records older than the stream's retention (a command's
+        trim: a shorter retention); return how many. A trim an older esmlab
+        left in parts for this stream is finished first, so its journal event
+        comes before this one's."""
         pending = self.engine.agenda.data(f"stream.trim:{name}")
         if pending and "trim" in pending:
             self.engine.agenda.cancel(f"stream.trim:{name}")
-            self._trim_whole(pending["trim"])
-        return self._trim_whole(self._trim_begin(name))
+            self._trim_to(name, pending["trim"]["cutoff"], pending["trim"])
+        return self._trim_to(name, self.engine.now_ms - self._stream(name)[3])
 
-    def _trim_whole(self, state: dict | None) -> int:
-        while state is not None and not self._trim_chunk(state):
-            pass
-        return self._trim_end(state) if state is not None else 0
-
-    def _trim_begin(self, name) -> dict | None:
-        """A trim of the records expired now: None if there are none. The
-        count comes from the (stream, arrival_ms) index alone."""
-        cutoff = self.engine.now_ms - self._stream(name)[3]
-        left = self.conn.execute("SELECT count(*) FROM records WHERE stream=? AND arrival_ms<=?",
-                                 (name, cutoff)).fetchone()[0]
-        if not left:
-            self.last_trimmed = {}
-            return None
-        return {"stream": name, "cutoff": cutoff, "left": left, "shards": {}}
-
-    def _trim_chunk(self, state: dict) -> bool:
-        """Delete the next TRIM_CHUNK expired records (oldest first), in SQL:
-        SQLite tallies them per shard, so no record comes into Python and
-        memory stays flat. Returns True when none are left."""
-        conn, name, cutoff = self.conn, state["stream"], state["cutoff"]
-        chunk = ("SELECT id FROM records WHERE stream=? AND arrival_ms<=? "
-                 "ORDER BY arrival_ms, id LIMIT ?")
-        args = (name, cutoff, TRIM_CHUNK)
+    def _trim_to(self, name: str, cutoff: int, earlier: dict | None = None) -> int:
+        """Trim every record that arrived at or before `cutoff`: the horizon
+        moves, the shards' counts come from record_instants (a few rows per
+        write, whatever the number of records), and up to TRIM_CHUNK rows are
+        freed now. `earlier` is a trim an older lab (schema 7 or before) left in parts (its
+        tally so far, already in the shards' counts). One journal event."""
+        conn = self.conn
         tally = conn.execute(
-            "SELECT shard_id, count(*), max(seq), min(arrival_ms), min(seq) FROM records "
-            f"WHERE id IN ({chunk}) GROUP BY shard_id", args).fetchall()
-        deleted = conn.execute(f"DELETE FROM records WHERE id IN ({chunk})", args).rowcount
-        conn.executemany(
-            "UPDATE shards SET trimmed = trimmed + ?, "
-            "trimmed_seq = CASE WHEN trimmed_seq IS NULL OR trimmed_seq < ? THEN ? "
-            "ELSE trimmed_seq END WHERE stream=? AND shard_id=?",
-            [(n, top, top, name, sid) for sid, n, top, _, _ in tally])
-        shards = state["shards"]
+            "SELECT shard_id, sum(n), max(last_seq), min(arrival_ms), min(first_seq) "
+            "FROM record_instants WHERE stream=? AND arrival_ms<=? GROUP BY shard_id",
+            (name, cutoff)).fetchall()
+        shards = {sid: list(seen) for sid, seen in ((earlier or {}).get("shards") or {}).items()}
         for sid, n, top, first_ms, first_seq in tally:
             seen = shards.get(sid)
             if seen is None:
@@ -857,16 +877,46 @@ class Streams:
                 seen[0] += n
                 seen[1] = max(seen[1], top)
                 seen[2:] = min((seen[2], seen[3]), (first_ms, first_seq))
-        state["left"] -= deleted
-        self.engine.agenda.charge(deleted // TRIM_ROWS_PER_UNIT)
-        return deleted < TRIM_CHUNK or state["left"] <= 0
+        if tally:
+            conn.execute("DELETE FROM record_instants WHERE stream=? AND arrival_ms<=?",
+                         (name, cutoff))
+            conn.executemany(
+                "UPDATE shards SET trimmed = trimmed + ?, "
+                "trimmed_seq = CASE WHEN trimmed_seq IS NULL OR trimmed_seq < ? THEN ? "
+                "ELSE trimmed_seq END WHERE stream=? AND shard_id=?",
+                [(n, top, top, name, sid) for sid, n, top, _, _ in tally])
+            conn.execute("UPDATE streams SET trimmed_ms = CASE WHEN trimmed_ms IS NULL OR "
+                         "trimmed_ms < ? THEN ? ELSE trimmed_ms END WHERE name=?",
+                         (cutoff, cutoff, name))
+            self.engine.agenda.charge(self._free(name, TRIM_CHUNK) // TRIM_ROWS_PER_UNIT)
+        return self._trim_end(name, shards)
 
-    def _trim_end(self, state: dict) -> int:
+    def _free(self, name: str, limit: int) -> int:
+        """Delete up to `limit` rows of records the stream has trimmed, oldest
+        first (the (stream, arrival_ms) index finds them); how many went."""
+        if limit <= 0:
+            return 0
+        return self.conn.execute(
+            "DELETE FROM record_rows WHERE id IN (SELECT id FROM record_rows WHERE stream=?1 "
+            "AND arrival_ms <= (SELECT trimmed_ms FROM streams WHERE name=?1) "
+            "ORDER BY arrival_ms, id LIMIT ?2)", (name, limit)).rowcount
+
+    def free_trimmed(self) -> int:
+        """Delete every row of a trimmed record, in every stream (esmlab
+        compact); how many went."""
+        # One plain range DELETE per stream on the (stream, arrival_ms) index:
+        # the shape of bench/run.py's floor, without a list of ids to build.
+        horizons = self.conn.execute(
+            "SELECT name, trimmed_ms FROM streams WHERE trimmed_ms IS NOT NULL").fetchall()
+        return sum(self.conn.execute(
+            "DELETE FROM record_rows WHERE stream=? AND arrival_ms<=?", horizon).rowcount
+            for horizon in horizons)
+
+    def _trim_end(self, name: str, shards: dict) -> int:
         """Journal a finished trim: one event, the shards in the order their
         first expired record arrived."""
-        name = state["stream"]
         row = self._stream(name)
-        order = sorted(state["shards"].items(), key=lambda kv: (kv[1][2], kv[1][3]))
+        order = sorted(shards.items(), key=lambda kv: (kv[1][2], kv[1][3]))
         per_shard = {sid: (n, top) for sid, (n, top, _, _) in order}
         self.last_trimmed = per_shard
         total = sum(n for n, _ in per_shard.values())
@@ -886,7 +936,7 @@ class Streams:
         return total
 
     def _schedule_trim(self, name: str, retention_ms: int, replace: bool = False) -> None:
-        oldest = self.conn.execute("SELECT min(arrival_ms) FROM records WHERE stream=?",
+        oldest = self.conn.execute("SELECT min(arrival_ms) FROM record_instants WHERE stream=?",
                                    (name,)).fetchone()[0]
         key = f"stream.trim:{name}"
         if oldest is None:
@@ -899,22 +949,16 @@ class Streams:
         schedule("stream.trim", key, due, {"stream": name})
 
     def _on_trim_timer(self, key: str, data) -> None:
-        """One part of a retention trim: TRIM_CHUNK records. The rest of a big
-        trim continues in a timer that fires first at the same instant
-        (schedule_first), so a step's budget can cut it between chunks and
-        nothing else happens in between."""
+        """A retention trim, whole: it costs a few statements whatever it
+        trims. A timer an older esmlab left holding a trim in parts
+        (`data["trim"]`, lab schema 7 or before) finishes that trim, at its cutoff."""
         name = (data or {}).get("stream") or key.split(":", 1)[1]
         row = self.conn.execute("SELECT retention_ms FROM streams WHERE name=?", (name,)).fetchone()
         if row is None:
             return
-        state = (data or {}).get("trim") or self._trim_begin(name)
-        if state is not None and not self._trim_chunk(state):
-            self.engine.agenda.schedule_first(
-                "stream.trim", key, {"stream": name, "trim": state,
-                                     "parts_left": -(-state["left"] // TRIM_CHUNK) - 1})
-            return
-        if state is not None:
-            self._trim_end(state)
+        earlier = (data or {}).get("trim")
+        cutoff = earlier["cutoff"] if earlier else self.engine.now_ms - row[0]
+        self._trim_to(name, cutoff, earlier)
         self._schedule_trim(name, row[0])
 
 

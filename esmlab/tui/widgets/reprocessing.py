@@ -11,13 +11,24 @@ from textual.widgets import Static, Tree
 
 from esmlab import readmodels as rm
 from esmlab.readmodels import rel, short_shard
-from esmlab.tui.widgets.lines import InPlace, update_static
+from esmlab.tui.widgets.lines import InPlace
 
 BATCHES_SHOWN = 100
 
 
 class BatchTree(InPlace, Tree):
-    """Rebuilt after each step: repainted in place, not laid out again."""
+    """Rebuilt after each step: repainted in place, not laid out again. Its
+    scrollbar always shows, so batches that outgrow the view (up to
+    BATCHES_SHOWN of them, each with its events) do not lay out the whole
+    screen when the scrollbar would appear; it has no horizontal one (its
+    labels are cut to the width, the line below shows the whole sentence)."""
+
+    DEFAULT_CSS = """
+    BatchTree {
+        overflow-y: scroll;
+        overflow-x: hidden;
+    }
+    """
 
 
 class ReprocessingPanel(Vertical):
@@ -43,7 +54,7 @@ class ReprocessingPanel(Vertical):
         if model is None:
             tree.clear()
             self._shown_batches = []
-            update_static(self.query_one("#reprocessing-detail", Static), Text())
+            _detail(self, Text())
             tree.root.set_label("select a mapping")
             return
         m = model["mapping"]
@@ -51,7 +62,7 @@ class ReprocessingPanel(Vertical):
         if str(tree.root.label) != label:
             tree.clear()
             self._shown_batches = []
-            update_static(self.query_one("#reprocessing-detail", Static), Text())
+            _detail(self, Text())
             tree.root.set_label(label)
         self._update_batches(tree, model)
         tree.root.expand()
@@ -90,8 +101,7 @@ class ReprocessingPanel(Vertical):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()      # the resource tree's handler is for the resource tree
         data = event.node.data or {}
-        detail = self.query_one("#reprocessing-detail", Static)
-        update_static(detail, Text(data["text"], style="dim") if data.get("text") else Text())
+        _detail(self, Text(data["text"], style="dim") if data.get("text") else Text())
 
     def current_ref(self) -> str | None:
         """What `w` x-rays: the invocation the highlighted event names, else
@@ -99,6 +109,12 @@ class ReprocessingPanel(Vertical):
         node = self.query_one(Tree).cursor_node
         data = (node.data if node is not None else None) or {}
         return data.get("ref")
+
+
+def _detail(panel, text: Text) -> None:
+    """The line below the tree: its height is fixed (app.tcss), so a new
+    sentence repaints it without a layout of the screen."""
+    panel.query_one("#reprocessing-detail", Static).update(text, layout=False)
 
 
 def _mark(batch: dict, m: dict, dead: set) -> str:

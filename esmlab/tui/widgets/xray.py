@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
-from textual.widgets import Static
 
 from esmlab import story
 from esmlab.readmodels import rel, shorten_numbers
 from esmlab.tui.widgets.cursor import CURSOR_STYLE, CursorPanel, Rows
+from esmlab.tui.widgets.lines import LinesView
 
 
 class XRayPanel(CursorPanel):
     def compose(self):
-        yield Static(id="xray-view")
+        # a Line API view, as the DLQ and Why-log: a step or a cursor move
+        # repaints the story instead of laying out the screen (a Static here
+        # asked for a layout on every update)
+        yield LinesView(id="xray-view")
 
     @staticmethod
     def read(lab, view) -> dict | None:
@@ -40,7 +43,7 @@ class XRayPanel(CursorPanel):
         return (next((i for i, (_, r) in enumerate(rows) if r), 0), 0)
 
     def draw(self, model: dict | None, rows: Rows) -> None:
-        self.query_one("#xray-view", Static).update(render_xray(model, rows))
+        self.query_one("#xray-view", LinesView).show(render_xray(model, rows))
 
 
 def xray_rows(model: dict | None) -> list[tuple[str, str | None]]:
