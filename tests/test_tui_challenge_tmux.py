@@ -4,6 +4,8 @@ and checks with ctrl+g; read back with capture-pane."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from tmux_helpers import (capture, esmlab_command, keys, needs_tmux, session_name,
@@ -20,8 +22,14 @@ def test_a_challenge_shows_its_goal_beside_the_lab_in_a_real_terminal(tmp_path, 
     cmd = esmlab_command(tmp_path, tmp_path, XDG_STATE_HOME=f"{tmp_path}/state",
                          XDG_CONFIG_HOME=f"{tmp_path}/config") + f" challenge {NAME}"
     with tmux_session(session, cmd, size):
-        screen = wait_for(session, "○ the corrupt file reaches uploads-dlq")
-        assert "○ each good file is processed exactly once" in screen
+        wait_for(session, "○ the corrupt file reaches uploads-dlq")
+        # tmux may start the pane at 80x24 and resize it as esmlab starts; a
+        # resize that lands before Textual listens for it leaves the screen
+        # at 80 columns. Resizing once more makes the screen take the size.
+        subprocess.run(["tmux", "resize-window", "-t", session, "-x", str(size[0] - 1)], check=True)
+        subprocess.run(["tmux", "resize-window", "-t", session, "-x", str(size[0])], check=True)
+        # Each goal check, waited for (the column wraps the longer one).
+        wait_for(session, "○ each good file is processed")
 
         def placed() -> bool:
             # the first frame may come before the screen knows its width class
@@ -33,12 +41,12 @@ def test_a_challenge_shows_its_goal_beside_the_lab_in_a_real_terminal(tmp_path, 
             if size[0] >= 140:      # a column at the right of the panels
                 return lines[goal].index("○") > lines[tabs].index("Ordering") + 60
             return goal > tabs      # a strip under them
-        wait_until("the goal beside the panels", placed, timeout=10)
+        wait_until("the goal beside the panels", placed, timeout=10, screen=lambda: capture(session))
         keys(session, "h")
         wait_for(session, "hint 1 of 3")
         keys(session, "C-g")                      # nothing changed yet: the brief
         wait_for(session, "Goal (checked after the last step)")
         keys(session, "Escape")
         keys(session, "C-t")                      # folded to one line
-        screen = wait_for(session, "goal 0/2 met")
+        wait_for(session, "goal 0/2 met")
         assert "○ the corrupt file" not in capture(session)
