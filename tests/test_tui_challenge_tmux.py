@@ -4,8 +4,6 @@ and checks with ctrl+g; read back with capture-pane."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from tmux_helpers import (capture, esmlab_command, keys, needs_tmux, session_name,
@@ -23,11 +21,6 @@ def test_a_challenge_shows_its_goal_beside_the_lab_in_a_real_terminal(tmp_path, 
                          XDG_CONFIG_HOME=f"{tmp_path}/config") + f" challenge {NAME}"
     with tmux_session(session, cmd, size):
         wait_for(session, "○ the corrupt file reaches uploads-dlq")
-        # tmux may start the pane at 80x24 and resize it as esmlab starts; a
-        # resize that lands before Textual listens for it leaves the screen
-        # at 80 columns. Resizing once more makes the screen take the size.
-        subprocess.run(["tmux", "resize-window", "-t", session, "-x", str(size[0] - 1)], check=True)
-        subprocess.run(["tmux", "resize-window", "-t", session, "-x", str(size[0])], check=True)
         # Each goal check, waited for (the column wraps the longer one).
         wait_for(session, "○ each good file is processed")
 

@@ -39,8 +39,12 @@ def esmlab_command(folder: Path, keymap_folder: Path, **env: object) -> str:
 @contextmanager
 def tmux_session(session: str, cmd: str, size: tuple[int, int]):
     """A detached session running cmd at size (columns, rows), killed after."""
+    # A tmux server keeps the environment of whoever started it; a COLUMNS or
+    # LINES there (seen: 80 and 24) would make the program in the pane take
+    # that size over the pane's own (Python's shutil.get_terminal_size reads
+    # them first), so the pane's shell drops them.
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", str(size[0]), "-y",
-                    str(size[1]), cmd], check=True)
+                    str(size[1]), "unset COLUMNS LINES; " + cmd], check=True)
     try:
         yield session
     finally:
