@@ -195,13 +195,7 @@ class ChallengeActions:
             except Exception as exc:      # the kept lab was removed or broken meanwhile
                 self.notify(f"{state.attempt_path}: {exc}", title="refused", severity="error")
                 return
-            self.back_lab = self.lab_path
-            self.player = None
-            self.scenario_results = []
-            self.switch_lab(lab)
-            self.reload_view()
-            self._render_narration()
-            self.refresh_bindings()
+            self.show_lab(lab, back_lab=self.lab_path)
             self.notify(f"the lab your check played (your changes, the challenge's traffic); "
                         f"{bindings.key_for('home_lab', self.user_keys)} goes back")
         self.show_xray(ref)

@@ -38,14 +38,19 @@ class ScenarioActions:
         except Exception as exc:    # a lab file another process broke: say so, keep this one
             self.notify(f"{target}: {exc}", title="refused", severity="error")
             return
-        self.back_lab = None
+        self.show_lab(lab, back_lab=None)
+        self.notify(f"back to {target}")
+
+    def show_lab(self, lab, back_lab) -> None:
+        """Show an opened lab with no scenario playing on it; back_lab is where
+        the home-lab key returns to from there (None: the home lab)."""
+        self.back_lab = back_lab
         self.player = None
         self.scenario_results = []
         self.switch_lab(lab)
         self.reload_view()
         self._render_narration()
         self.refresh_bindings()
-        self.notify(f"back to {target}")
 
     def action_play_scenario(self) -> None:
         if not self._guard():
